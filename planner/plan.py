@@ -1,0 +1,123 @@
+"""The plan: a typed DAG of tool calls whose arguments may reference earlier outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from planner.refs import STEP_ID_PATTERN, Ref, iter_refs
+
+SCHEMA_VERSION = 1
+
+
+class RetryOverride(BaseModel):
+    """Per-step retry settings; unset fields keep the tool's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int | None = Field(None, ge=1, le=100)
+    initial_interval_s: float | None = Field(None, gt=0, le=3600)
+    backoff: float | None = Field(None, ge=1, le=10)
+    max_interval_s: float | None = Field(None, gt=0, le=86400)
+
+
+class Step(BaseModel):
+    """One tool call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=f"^{STEP_ID_PATTERN}$", description="Stable id, unique in the plan.")
+    tool: str = Field(min_length=1, description="Registered tool name.")
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Arguments; strings may hold ${step.path} references to earlier outputs.",
+    )
+    deps: list[str] = Field(
+        default_factory=list, description="Extra ordering: steps that must finish first."
+    )
+    when: str | None = Field(
+        None,
+        description="Optional condition (safe expression, may use references); false skips it.",
+    )
+    description: str = Field("", description="Short human description of the step.")
+    retry: RetryOverride | None = None
+    timeout_s: float | None = Field(
+        None, gt=0, le=7 * 86400, description="Per-attempt timeout override in seconds."
+    )
+
+    def refs(self) -> list[Ref]:
+        found = list(iter_refs(self.args))
+        if self.when:
+            found.extend(iter_refs(self.when))
+        return found
+
+    def dependencies(self) -> set[str]:
+        """Steps this one waits for: referenced steps plus explicit deps."""
+        return {r.step for r in self.refs()} | set(self.deps)
+
+
+class Plan(BaseModel):
+    """A goal, its steps, and the final output mapping."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    goal: str = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+    outputs: dict[str, Any] = Field(
+        default_factory=dict, description="Final result: names mapped to references/values."
+    )
+    on_failure: Literal["stop", "continue"] = Field(
+        "stop",
+        description="After a failed step: 'stop' starts nothing new, 'continue' runs "
+        "independent branches to the end. Dependants of a failure never run.",
+    )
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def dependency_map(self) -> dict[str, set[str]]:
+        return {s.id: s.dependencies() for s in self.steps}
+
+
+class PlanLoadError(ValueError):
+    """A plan file that is not valid JSON or does not match the plan schema."""
+
+
+def plan_json_schema() -> dict[str, Any]:
+    return Plan.model_json_schema()
+
+
+def parse_plan(text: str, source: str = "<plan>") -> Plan:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanLoadError(
+            f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"  - {'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise PlanLoadError(
+            f"{source}: does not match the plan schema ({len(lines)} problem(s)):\n"
+            + "\n".join(lines)
+            + "\n  hint: `jarvis schema` prints the plan JSON Schema"
+        ) from exc
+
+
+def load_plan(path: str | Path) -> Plan:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanLoadError(f"{p}: cannot read plan file: {exc.strerror}") from exc
+    return parse_plan(text, str(p))

@@ -1,0 +1,80 @@
+"""Settings from ``JARVIS_*`` environment variables and an optional TOML config file.
+
+Precedence: environment, then the config file (``JARVIS_CONFIG``, else ``<data dir>/config.toml``),
+then defaults. The data dir is ``JARVIS_DATA_DIR``, else ``./.jarvis`` when that folder exists in
+the working directory, else ``~/.jarvis``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("JARVIS_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    local = Path.cwd() / ".jarvis"
+    return local if local.is_dir() else Path.home() / ".jarvis"
+
+
+def _config_file() -> Path:
+    env = os.environ.get("JARVIS_CONFIG")
+    return Path(env).expanduser() if env else default_data_dir() / "config.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JARVIS_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    task_queue: str = "jarvis"
+    engine: Literal["auto", "temporal", "simple"] = "auto"
+    connect_timeout_s: float = 3.0
+    workspace: Path | None = None
+    payload_inline_limit: int = 32_000
+    webhook_url: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+    @property
+    def workspace_dir(self) -> Path:
+        return (self.workspace or self.data_dir / "workspace").expanduser()
+
+    @property
+    def payload_dir(self) -> Path:
+        return self.data_dir / "payloads"
+
+    @property
+    def temporal_db(self) -> Path:
+        return self.data_dir / "temporal.sqlite"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,354 @@
+"""Plan validation: a pure function returning every problem, precise enough to act on.
+
+The same list goes to the LLM for repair and to the person on the review screen.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from agents.scheduler import find_cycle
+from planner.expr import ExpressionError
+from planner.plan import Plan, Step
+from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_refs, parse_template
+from planner.schema_paths import PathProblem, json_types, schema_at
+
+ProblemCode = Literal[
+    "duplicate_id",
+    "unknown_tool",
+    "invalid_args",
+    "bad_reference",
+    "unknown_step",
+    "not_ancestor",
+    "unknown_field",
+    "type_mismatch",
+    "cycle",
+    "bad_condition",
+    "too_large",
+]
+
+
+class Limits(BaseModel):
+    max_steps: int = 200
+    max_args_bytes: int = 64_000
+    max_plan_bytes: int = 1_000_000
+    max_deps: int = 64
+
+
+class Problem(BaseModel):
+    code: ProblemCode
+    step_id: str | None = None
+    location: str = ""
+    message: str
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.step_id and f"step '{self.step_id}'", self.location) if p)
+        return f"[{self.code}] {where + ': ' if where else ''}{self.message}"
+
+
+class ToolLike(Protocol):
+    @property
+    def args_model(self) -> type[BaseModel]: ...
+    @property
+    def output_schema(self) -> dict[str, Any] | None: ...
+
+
+class ValidationFailed(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"plan is invalid ({len(problems)} problem(s)):\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def validate_plan(
+    plan: Plan, tools: Mapping[str, ToolLike], limits: Limits | None = None
+) -> list[Problem]:
+    limits = limits or Limits()
+    problems: list[Problem] = []
+    problems += _check_size(plan, limits)
+    ids = [s.id for s in plan.steps]
+    problems += _check_duplicates(ids)
+    known = set(ids)
+    deps: dict[str, set[str]] = {}
+    for step in plan.steps:
+        refs, ref_problems = _collect_refs(step)
+        problems += ref_problems
+        problems += _check_dependencies(step, refs, known)
+        deps[step.id] = {r.step for r in refs if r.step in known} | (set(step.deps) & known)
+        tool = tools.get(step.tool)
+        if tool is None:
+            problems.append(_unknown_tool(step, tools))
+            continue
+        problems += _check_args(step, tool)
+        problems += _check_fields(step, refs, plan, tools)
+    problems += _check_outputs(plan, known, tools)
+    cycle = find_cycle(deps)
+    if cycle:
+        problems.append(
+            Problem(
+                code="cycle",
+                step_id=cycle[0],
+                message="steps depend on each other in a cycle: " + " -> ".join(cycle),
+            )
+        )
+    return problems
+
+
+def ensure_valid(plan: Plan, tools: Mapping[str, ToolLike]) -> None:
+    problems = validate_plan(plan, tools)
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _check_size(plan: Plan, limits: Limits) -> list[Problem]:
+    out = []
+    if len(plan.steps) > limits.max_steps:
+        out.append(Problem(code="too_large", location="steps",
+                           message=f"{len(plan.steps)} steps; the limit is {limits.max_steps}"))
+    size = len(plan.model_dump_json())
+    if size > limits.max_plan_bytes:
+        out.append(Problem(code="too_large", message=f"plan is {size} bytes; "
+                           f"the limit is {limits.max_plan_bytes}"))
+    for step in plan.steps:
+        args_size = len(json.dumps(step.args, default=str))
+        if args_size > limits.max_args_bytes:
+            out.append(Problem(code="too_large", step_id=step.id, location="args",
+                               message=f"arguments are {args_size} bytes; the limit is "
+                               f"{limits.max_args_bytes} (pass large data by reference)"))
+        if len(step.deps) > limits.max_deps:
+            out.append(Problem(code="too_large", step_id=step.id, location="deps",
+                               message=f"{len(step.deps)} deps; the limit is {limits.max_deps}"))
+    return out
+
+
+def _check_duplicates(ids: list[str]) -> list[Problem]:
+    seen: set[str] = set()
+    out = []
+    for i, step_id in enumerate(ids):
+        if step_id in seen:
+            out.append(Problem(code="duplicate_id", step_id=step_id, location=f"steps[{i}].id",
+                               message=f"step id '{step_id}' is used more than once"))
+        seen.add(step_id)
+    return out
+
+
+def _collect_refs(step: Step) -> tuple[list[Ref], list[Problem]]:
+    refs: list[Ref] = []
+    problems: list[Problem] = []
+    for loc, value in _walk(step.args, "args"):
+        try:
+            refs.extend(iter_refs(value))
+        except RefSyntaxError as exc:
+            problems.append(Problem(code="bad_reference", step_id=step.id, location=loc,
+                                    message=str(exc)))
+    if step.when:
+        try:
+            refs.extend(iter_refs(step.when))
+            condition_expression(step.when)
+        except RefSyntaxError as exc:
+            problems.append(Problem(code="bad_reference", step_id=step.id, location="when",
+                                    message=str(exc)))
+        except ExpressionError as exc:
+            problems.append(Problem(code="bad_condition", step_id=step.id, location="when",
+                                    message=str(exc)))
+    return refs, problems
+
+
+def condition_expression(when: str) -> tuple[str, list[Ref]]:
+    """Rewrite a condition so each reference becomes a variable ``_ref<n>``; parse-check it."""
+    from planner.expr import evaluate  # local: keeps import graph flat
+
+    parts = parse_template(when)
+    refs = [p for p in parts if isinstance(p, Ref)]
+    text = "".join(p if isinstance(p, str) else f"_ref{refs.index(p)}" for p in parts)
+    try:
+        evaluate(text, {f"_ref{i}": 0 for i in range(len(refs))})
+    except ExpressionError as exc:
+        if "cannot parse" in str(exc) or "not allowed" in str(exc) or "unknown name" in str(exc):
+            raise
+    return text, refs
+
+
+def _walk(value: Any, loc: str) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, f"{loc}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{loc}[{i}]")
+    else:
+        yield loc, value
+
+
+def _check_dependencies(step: Step, refs: list[Ref], known: set[str]) -> list[Problem]:
+    out = []
+    for ref in refs:
+        if ref.step == step.id:
+            out.append(Problem(code="not_ancestor", step_id=step.id, location=str(ref),
+                               message="a step cannot use its own output"))
+        elif ref.step not in known:
+            out.append(Problem(code="unknown_step", step_id=step.id, location=str(ref),
+                               message=f"reference to unknown step '{ref.step}'"
+                               + _suggest(ref.step, known)))
+    for i, dep in enumerate(step.deps):
+        if dep == step.id:
+            out.append(Problem(code="not_ancestor", step_id=step.id, location=f"deps[{i}]",
+                               message="a step cannot depend on itself"))
+        elif dep not in known:
+            out.append(Problem(code="unknown_step", step_id=step.id, location=f"deps[{i}]",
+                               message=f"dependency on unknown step '{dep}'"
+                               + _suggest(dep, known)))
+    return out
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def _unknown_tool(step: Step, tools: Mapping[str, ToolLike]) -> Problem:
+    return Problem(code="unknown_tool", step_id=step.id, location="tool",
+                   message=f"no tool named '{step.tool}'" + _suggest(step.tool, tools.keys())
+                   + " (`jarvis tools` lists them)")
+
+
+def _check_args(step: Step, tool: ToolLike) -> list[Problem]:
+    literal: dict[str, Any] = {}
+    referenced: set[str] = set()
+    out: list[Problem] = []
+    fields = tool.args_model.model_fields
+    schema = tool.args_model.model_json_schema()
+    for key, value in step.args.items():
+        try:
+            has_refs = any(True for _ in iter_refs(value))
+        except RefSyntaxError:
+            continue  # reported already
+        if not has_refs:
+            literal[key] = value
+            continue
+        referenced.add(key)
+        if isinstance(value, str) and not is_whole_ref(value) and key in fields:
+            target = json_types(schema.get("properties", {}).get(key), schema)
+            if target and "string" not in target:
+                out.append(Problem(code="type_mismatch", step_id=step.id, location=f"args.{key}",
+                                   message=f"text with references is a string, but '{key}' "
+                                   f"expects {'/'.join(sorted(target))}; reference a value "
+                                   "directly or add a calc step"))
+    try:
+        tool.args_model.model_validate(literal)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = err["loc"]
+            if loc and loc[0] in referenced and err["type"] == "missing":
+                continue
+            path = ".".join(str(p) for p in loc)
+            out.append(Problem(code="invalid_args", step_id=step.id,
+                               location=f"args.{path}" if path else "args",
+                               message=_arg_message(err, path, fields)))
+    return out
+
+
+def _arg_message(err: Any, path: str, fields: Mapping[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return (f"unexpected argument '{path}'" + _suggest(path, fields)
+                + f"; accepted: {', '.join(fields) or 'none'}")
+    if err["type"] == "missing":
+        return f"missing required argument '{path}'"
+    return f"{err['msg']} (got {json.dumps(err.get('input'), default=str)[:80]})"
+
+
+def _check_fields(
+    step: Step, refs: list[Ref], plan: Plan, tools: Mapping[str, ToolLike]
+) -> list[Problem]:
+    out = []
+    by_id = {s.id: s for s in plan.steps}
+    target_tool = tools.get(step.tool)
+    target_schema = target_tool.args_model.model_json_schema() if target_tool else {}
+    for key, value in step.args.items():
+        try:
+            whole = is_whole_ref(value)
+        except RefSyntaxError:
+            continue
+        for ref in _safe_refs(value):
+            src_schema = _producer_schema(ref, by_id, tools)
+            if src_schema is None:
+                continue
+            try:
+                sub = schema_at(src_schema, ref.path)
+            except PathProblem as exc:
+                out.append(Problem(code="unknown_field", step_id=step.id, location=f"args.{key}",
+                                   message=f"{ref}: {exc} of step '{ref.step}' "
+                                   f"(tool '{by_id[ref.step].tool}')"))
+                continue
+            if whole is not None and ref == whole:
+                dst = json_types(target_schema.get("properties", {}).get(key), target_schema)
+                src = json_types(sub, src_schema)
+                if not _compatible(src, dst):
+                    out.append(Problem(code="type_mismatch", step_id=step.id,
+                                       location=f"args.{key}",
+                                       message=f"{ref} is {'/'.join(sorted(src))} but '{key}' "
+                                       f"expects {'/'.join(sorted(dst))}"))
+    return out
+
+
+def _safe_refs(value: Any) -> list[Ref]:
+    try:
+        return list(iter_refs(value))
+    except RefSyntaxError:
+        return []
+
+
+def _producer_schema(
+    ref: Ref, by_id: Mapping[str, Step], tools: Mapping[str, ToolLike]
+) -> dict[str, Any] | None:
+    producer = by_id.get(ref.step)
+    tool = tools.get(producer.tool) if producer else None
+    return tool.output_schema if tool else None
+
+
+def _compatible(src: set[str], dst: set[str]) -> bool:
+    if not src or not dst or src & dst:
+        return True
+    if "integer" in src and "number" in dst:
+        return True
+    scalars = {"string", "number", "integer", "boolean"}
+    # pydantic's lax mode turns numeric/boolean strings into numbers/booleans
+    return "string" in src and bool(dst & scalars)
+
+
+def _check_outputs(plan: Plan, known: set[str], tools: Mapping[str, ToolLike]) -> list[Problem]:
+    out = []
+    by_id = {s.id: s for s in plan.steps}
+    for name, value in plan.outputs.items():
+        try:
+            refs = list(iter_refs(value))
+        except RefSyntaxError as exc:
+            out.append(Problem(code="bad_reference", location=f"outputs.{name}",
+                               message=str(exc)))
+            continue
+        for ref in refs:
+            if ref.step not in known:
+                out.append(Problem(code="unknown_step", location=f"outputs.{name}",
+                                   message=f"reference to unknown step '{ref.step}'"
+                                   + _suggest(ref.step, known)))
+                continue
+            schema = _producer_schema(ref, by_id, tools)
+            if schema is None:
+                continue
+            try:
+                schema_at(schema, ref.path)
+            except PathProblem as exc:
+                out.append(Problem(code="unknown_field", location=f"outputs.{name}",
+                                   message=f"{ref}: {exc} of step '{ref.step}'"))
+    return out
+
+
+__all__ = ["Limits", "Problem", "ValidationFailed", "ensure_valid", "format_path",
+           "validate_plan"]
