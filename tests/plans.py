@@ -1,0 +1,88 @@
+"""Plans and test-only tools shared by the engine tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from pydantic import BaseModel
+
+from activities.errors import ToolError
+from activities.registry import Risk, RetrySpec, ToolRegistry, tool_from_function
+from planner.plan import Plan
+
+
+class Span(BaseModel):
+    label: str
+    started: float
+    finished: float
+
+
+class Profile(BaseModel):
+    name: str
+    tags: list[str]
+    stats: dict[str, int]
+
+
+async def slow_span(label: str, seconds: float = 0.3) -> Span:
+    """Sleep, then report when it ran (for concurrency assertions)."""
+    started = time.time()
+    await asyncio.sleep(seconds)
+    return Span(label=label, started=started, finished=time.time())
+
+
+def profile(name: str) -> Profile:
+    """A structured output for field-level references."""
+    return Profile(name=name.title(), tags=[name[:3], name[-3:]], stats={"len": len(name)})
+
+
+FLAKY_CALLS: dict[str, int] = {}
+
+
+def flaky(key: str, failures: int) -> dict[str, Any]:
+    """Fail with a retryable error ``failures`` times per key, then succeed."""
+    FLAKY_CALLS[key] = FLAKY_CALLS.get(key, 0) + 1
+    if FLAKY_CALLS[key] <= failures:
+        raise ToolError(f"transient failure {FLAKY_CALLS[key]} of {failures}")
+    return {"key": key, "calls": FLAKY_CALLS[key]}
+
+
+def big(kb: int) -> dict[str, Any]:
+    """A large output (kb kilobytes of items)."""
+    return {"items": [{"i": i, "pad": "x" * 1000} for i in range(kb)], "count": kb}
+
+
+def add_test_tools(registry: ToolRegistry) -> ToolRegistry:
+    fast = RetrySpec(max_attempts=3, initial_interval_s=0.1, backoff=1.0, max_interval_s=0.2)
+    registry.register(tool_from_function(slow_span, retry=fast))
+    registry.register(tool_from_function(profile, retry=fast))
+    registry.register(tool_from_function(flaky, risk=Risk.SIDE_EFFECTING, retry=fast))
+    registry.register(tool_from_function(big, retry=fast))
+    return registry
+
+
+def fan_plan() -> Plan:
+    """Fan-out (three independent spans), fan-in (calc over fields), field-level references."""
+    return Plan.model_validate({
+        "goal": "fan out, fan in",
+        "steps": [
+            {"id": "who", "tool": "profile", "args": {"name": "ada lovelace"}},
+            {"id": "a", "tool": "slow_span", "args": {"label": "${who.name}"}},
+            {"id": "b", "tool": "slow_span", "args": {"label": "${who.tags[0]}"}},
+            {"id": "c", "tool": "slow_span", "args": {"label": "tag ${who.tags[-1]}"}},
+            {"id": "sum", "tool": "calc", "args": {
+                "expression": "n * 2 + len(label)",
+                "variables": {"n": "${who.stats.len}", "label": "${c.label}"}},
+                "deps": ["a", "b"]},
+            {"id": "note", "tool": "write_file", "args": {
+                "path": "out/summary.txt", "text": "${a.label}|${b.label}|${sum.value}"}},
+            {"id": "back", "tool": "read_file", "args": {"path": "${note.path}"}},
+        ],
+        "outputs": {"summary": "${back.text}", "total": "${sum.value}", "who": "${who}"},
+    })
+
+
+def overlap(spans: list[tuple[float, float]]) -> bool:
+    """True when all intervals share a common instant."""
+    return max(s for s, _ in spans) < min(f for _, f in spans)

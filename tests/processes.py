@@ -1,0 +1,50 @@
+"""Real worker processes for durability tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from agents.temporal_engine import TemporalWorkflowEngine
+from planner.settings import Settings
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir),
+            "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
+            "JARVIS_TASK_QUEUE": settings.task_queue, "JARVIS_CONNECT_TIMEOUT_S": "30"}
+
+
+def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as fh:
+        return subprocess.Popen([sys.executable, "-m", "planner.cli", "worker"],
+                                env=worker_env(settings), stdout=fh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+
+
+async def wait_for_pollers(engine: TemporalWorkflowEngine, proc: subprocess.Popen[bytes],
+                           timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"worker exited with {proc.returncode}"
+        if await engine.has_pollers():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("worker never polled")
+
+
+async def wait_until(predicate: object, timeout_s: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = predicate()  # type: ignore[operator]
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

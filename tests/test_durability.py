@@ -1,0 +1,131 @@
+"""Durability: a killed worker or a restarted server loses no goal and repeats no finished step."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from activities import default_registry
+from agents.devserver import free_port, start_dev_server, stop_process
+from agents.prepare import prepare
+from agents.scheduler import StepStatus
+from agents.temporal_engine import TemporalWorkflowEngine, connect
+from planner.plan import Plan
+from planner.settings import Settings
+from tests.processes import start_worker_process, wait_for_pollers, wait_until
+
+
+class SlowOnce:
+    """A local HTTP server whose first request hangs (the worker dies meanwhile)."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.first_arrived = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits += 1
+                if outer.hits == 1:
+                    outer.first_arrived.set()
+                    threading.Event().wait(8)
+                body = json.dumps({"hit": outer.hits}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slow"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def slow_server() -> Iterator[SlowOnce]:
+    server = SlowOnce()
+    yield server
+    server.server.shutdown()
+
+
+def notes(settings: Settings) -> list[str]:
+    path = Path(settings.data_dir) / "notes.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text().splitlines()]
+
+
+async def test_killed_worker_mid_run(client: Client, settings: Settings, slow_server: SlowOnce,
+                                     tmp_path: Path) -> None:
+    plan = Plan.model_validate({"goal": "survive a worker crash", "steps": [
+        {"id": "one", "tool": "notes_append", "args": {"text": "one"}},
+        {"id": "fetch", "tool": "http_request", "args": {"url": slow_server.url},
+         "deps": ["one"], "timeout_s": 3, "retry": {"initial_interval_s": 0.2}},
+        {"id": "two", "tool": "notes_append", "args": {"text": "two ${fetch.body.hit}"}},
+    ]})
+    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    first = start_worker_process(settings, tmp_path / "w1.log")
+    second = None
+    try:
+        await wait_for_pollers(engine, first)
+        run_id = await engine.start(prepare(plan, default_registry(), settings))
+        await wait_until(slow_server.first_arrived.is_set, what="the in-flight request")
+        first.kill()  # SIGKILL: no graceful shutdown, the activity is lost mid-flight
+        first.wait()
+        second = start_worker_process(settings, tmp_path / "w2.log")
+        state = await engine.wait(run_id)
+    finally:
+        for proc in (first, second):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(15)
+    assert state.status == "succeeded"
+    assert notes(settings) == ["one", "two 2"], "finished steps must not run again"
+    assert state.step("one").attempts == 1
+    assert state.step("fetch").attempts == 2, "the lost attempt is retried on the new worker"
+    assert slow_server.hits == 2
+
+
+async def test_server_restart_mid_run(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "server.sqlite"
+    server = start_dev_server(db, port, log_file=tmp_path / "server1.log")
+    settings = Settings(data_dir=tmp_path / "data", temporal_address=f"127.0.0.1:{port}",
+                        task_queue="restart")
+    plan = Plan.model_validate({"goal": "survive a server restart", "steps": [
+        {"id": "one", "tool": "notes_append", "args": {"text": "one"}},
+        {"id": "pause", "tool": "wait", "args": {"seconds": 4}, "deps": ["one"]},
+        {"id": "two", "tool": "notes_append", "args": {"text": "two"}, "deps": ["pause"]},
+    ]})
+    worker = start_worker_process(settings, tmp_path / "worker.log")
+    try:
+        client = await connect(settings.temporal_address)
+        engine = TemporalWorkflowEngine(client, settings.task_queue)
+        await wait_for_pollers(engine, worker)
+        run_id = await engine.start(prepare(plan, default_registry(), settings))
+
+        async def one_done() -> bool:
+            state = await engine.state(run_id)
+            return state is not None and state.step("one").status is StepStatus.SUCCEEDED
+
+        await wait_until(one_done, what="step one")
+        stop_process(server)
+        assert server.returncode is not None
+        server = start_dev_server(db, port, log_file=tmp_path / "server2.log")
+        state = await engine.wait(run_id)
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(15)
+        stop_process(server)
+    assert state.status == "succeeded"
+    assert notes(settings) == ["one", "two"]
+    assert [s.status for s in state.steps] == [StepStatus.SUCCEEDED] * 3
