@@ -23,7 +23,9 @@ PathItem = str | int
 
 STEP_ID_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
 _STEP_ID = re.compile(STEP_ID_PATTERN)
-_SEGMENT = re.compile(r"""\.([^.\[\]}]+)|\[(-?\d+)\]|\[\s*"([^"]*)"\s*\]|\[\s*'([^']*)'\s*\]""")
+_SEGMENT = re.compile(
+    r"""\.([^.\[\]}]+)|\[(-?\d+)\]|\[\s*("(?:[^"\\]|\\.)*")\s*\]|\[\s*'([^']*)'\s*\]"""
+)
 
 
 class RefSyntaxError(ValueError):
@@ -72,8 +74,10 @@ def parse_ref(expr: str) -> Ref:
         key, index, dq, sq = seg.groups()
         if index is not None:
             path.append(int(index))
+        elif dq is not None:
+            path.append(json.loads(dq))
         else:
-            path.append(next(p for p in (key, dq, sq) if p is not None))
+            path.append(key if key is not None else sq)
         pos = seg.end()
     return Ref(match.group(0), tuple(path))
 
@@ -106,10 +110,15 @@ def parse_template(text: str) -> list[str | Ref]:
 
 def _closing_brace(text: str, start: int) -> int:
     quote: str | None = None
+    escaped = False
     for j in range(start, len(text)):
         ch = text[j]
         if quote:
-            if ch == quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
                 quote = None
         elif ch in "\"'":
             quote = ch

@@ -1,0 +1,136 @@
+"""The `jarvis` command as a user runs it: real processes, real server, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.devserver import free_port, port_open
+
+ROOT = Path(__file__).resolve().parent.parent
+HELLO = ROOT / "examples" / "hello.json"
+
+
+def jarvis(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "planner.cli", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+@pytest.fixture
+def env(tmp_path: Path, temporal_address: str, task_queue: str) -> dict[str, str]:
+    return {"JARVIS_DATA_DIR": str(tmp_path / "data"), "JARVIS_TEMPORAL_ADDRESS": temporal_address,
+            "JARVIS_TASK_QUEUE": task_queue, "COLUMNS": "200"}
+
+
+def write(tmp_path: Path, data: Any, name: str = "plan.json") -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(path)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, proc.stderr
+
+
+def test_malformed_json(tmp_path: Path, env: dict[str, str]) -> None:
+    proc = jarvis("validate", write(tmp_path, '{"goal": "x", "steps": [\n  {"id": "a",}]}'), env=env)
+    assert_clean_error(proc, 2, "not valid JSON at line 2", "hint:")
+
+
+def test_unknown_tool_and_cycle_and_types(tmp_path: Path, env: dict[str, str]) -> None:
+    plan = {"goal": "bad", "steps": [
+        {"id": "a", "tool": "calc", "args": {"expression": "${b.value}"}},
+        {"id": "b", "tool": "calc", "args": {"expression": "${a.value}"}},
+        {"id": "c", "tool": "raed_file", "args": {"path": "x"}},
+        {"id": "d", "tool": "list_files", "args": {"recursive": "very"}},
+    ]}
+    path = write(tmp_path, plan)
+    proc = jarvis("validate", path, env=env)
+    assert proc.returncode == 2
+    for needle in ("cycle", "a -> b -> a", "unknown_tool", "did you mean 'read_file'",
+                   "invalid_args", "args.recursive"):
+        assert needle in proc.stderr, proc.stderr
+    proc = jarvis("validate", path, "--json", env=env)
+    assert {p["code"] for p in json.loads(proc.stdout)} == {"cycle", "unknown_tool", "invalid_args"}
+    proc = jarvis("run-plan", path, env=env)
+    assert_clean_error(proc, 2, "nothing was run")
+    assert not (Path(env["JARVIS_DATA_DIR"]) / "payloads").exists()
+
+
+def test_path_escaping_the_workspace_fails_fast(tmp_path: Path, env: dict[str, str]) -> None:
+    plan = {"goal": "escape", "steps": [
+        {"id": "w", "tool": "write_file", "args": {"path": "../../evil.txt", "text": "x"}}]}
+    proc = jarvis("run-plan", write(tmp_path, plan), "--json", env=env)
+    assert proc.returncode == 1
+    state = json.loads(proc.stdout)
+    step = state["steps"][0]
+    assert step["status"] == "failed" and step["attempts"] == 1
+    assert "escapes the workspace" in step["error"]["message"]
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_unreachable_server_falls_back_and_says_so(tmp_path: Path, env: dict[str, str]) -> None:
+    env = {**env, "JARVIS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+           "JARVIS_CONNECT_TIMEOUT_S": "1"}
+    proc = jarvis("run-plan", str(HELLO), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "unreachable" in proc.stderr and "simple engine" in proc.stderr
+    assert '"total": 82.76' in proc.stdout
+    proc = jarvis("run-plan", str(HELLO), "--engine", "temporal", env=env)
+    assert_clean_error(proc, 1, "unreachable", "jarvis up")
+
+
+def test_run_status_result_list(tmp_path: Path, env: dict[str, str]) -> None:
+    proc = jarvis("run-plan", str(HELLO), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "no worker polls" in proc.stderr  # ran its own worker, and said so
+    run_id = re.search(r"run id: (\S+)", proc.stderr).group(1)  # type: ignore[union-attr]
+    assert "82.76" in proc.stdout
+    status = jarvis("status", run_id, "--json", env=env)
+    state = json.loads(status.stdout)
+    assert state["status"] == "succeeded" and len(state["steps"]) == 6
+    assert all(s["attempts"] == 1 and s["started_at"] for s in state["steps"])
+    result = jarvis("result", run_id, env=env)
+    assert '"total": 82.76' in result.stdout
+    listing = jarvis("list", env=env)
+    assert run_id in listing.stdout
+    missing = jarvis("status", "no-such-run", env=env)
+    assert_clean_error(missing, 1, "no-such-run", "jarvis list")
+
+
+def test_tools_and_schema(env: dict[str, str]) -> None:
+    tools = json.loads(jarvis("tools", "--json", env=env).stdout)
+    names = {t["name"]: t for t in tools}
+    assert names["shell"]["risk"] == "dangerous"
+    assert names["read_file"]["args_schema"]["required"] == ["path"]
+    assert names["wait"]["kind"] == "timer"
+    schema = json.loads(jarvis("schema", env=env).stdout)
+    assert "steps" in schema["properties"]
+
+
+def test_up_runs_the_example_and_down_stops_everything(tmp_path: Path) -> None:
+    port, ui = free_port(), free_port()
+    env = {"JARVIS_DATA_DIR": str(tmp_path / "embedded"), "JARVIS_TEMPORAL_ADDRESS":
+           f"127.0.0.1:{port}", "JARVIS_TEMPORAL_UI_PORT": str(ui), "COLUMNS": "200"}
+    try:
+        up = jarvis("up", env=env)
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert (tmp_path / "embedded" / "temporal.sqlite").exists()
+        run = jarvis("run-plan", str(HELLO), env=env)
+        assert run.returncode == 0, run.stderr
+        assert "no worker polls" not in run.stderr, "jarvis up's worker should have run it"
+        assert port_open("127.0.0.1", ui), "the Temporal UI should answer"
+    finally:
+        down = jarvis("down", env=env)
+    assert "stopped worker" in down.stdout and "stopped temporal" in down.stdout
+    assert not port_open("127.0.0.1", port)
