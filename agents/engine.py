@@ -44,7 +44,7 @@ async def connect_with_retry(settings: Settings) -> Client:
                 return await asyncio.wait_for(
                     connect(settings.temporal_address, settings.temporal_namespace),
                     timeout=max(settings.connect_timeout_s, 1.0))
-    except (RuntimeError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RuntimeError, OSError) as exc:
         raise TemporalUnreachable(
             f"Temporal server at {settings.temporal_address} is unreachable ({_short(exc)}); "
             "start one with `jarvis up` or set JARVIS_TEMPORAL_ADDRESS"

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.scheduler import Decision, StepStatus
-from planner.plan import Plan
+from planner.plan import Plan, RetryOverride
 
 RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
 
@@ -21,9 +21,15 @@ class RetryPolicySpec(BaseModel):
     backoff: float = 2.0
     max_interval_s: float = 30.0
 
+    def merged(self, override: RetryOverride | None) -> RetryPolicySpec:
+        """These defaults with a step's overrides applied."""
+        if override is None:
+            return self
+        return self.model_copy(update=override.model_dump(exclude_none=True))
+
 
 class StepPolicy(BaseModel):
-    """How one step runs; fixed by the starter from the tool registry, so the workflow stays pure."""
+    """How one step runs; fixed by the starter from the registry, so the workflow stays pure."""
 
     activity: str
     kind: Literal["activity", "timer"] = "activity"
@@ -35,7 +41,6 @@ class StepPolicy(BaseModel):
 class ExecutePlanInput(BaseModel):
     plan: Plan
     policies: dict[str, StepPolicy]
-    task_queue: str | None = None
     payload_inline_limit: int = 32_000
     allow_dangerous: bool = False
 

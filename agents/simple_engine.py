@@ -55,7 +55,8 @@ class _SimpleRun:
         try:
             while True:
                 tasks = {k: t for k, t in tasks.items() if not t.done()}
-                decision = decide(order, deps, self.state.statuses(), stop_on_failure=plan.on_failure == "stop")
+                decision = decide(order, deps, self.state.statuses(),
+                                  stop_on_failure=plan.on_failure == "stop")
                 self.state.apply(decision)
                 settled = [self._start(plan.step(s), tasks) for s in decision.ready]
                 self.on_progress(self.state)
@@ -107,19 +108,14 @@ class _SimpleRun:
             self._succeed(st, {"seconds": float(call.args.get("seconds", 0))}, 1,
                           st.started_at or time.time(), time.time())
             return
-        retry = policy.retry
-        override = step.retry
-        attempts = (override and override.max_attempts) or retry.max_attempts
+        retry = policy.retry.merged(step.retry)
         timeout = step.timeout_s or policy.timeout_s
         attempt = 0
         try:
             async for trial in AsyncRetrying(
-                stop=stop_after_attempt(attempts),
-                wait=wait_exponential(
-                    multiplier=(override and override.initial_interval_s)
-                    or retry.initial_interval_s,
-                    exp_base=(override and override.backoff) or retry.backoff,
-                    max=(override and override.max_interval_s) or retry.max_interval_s),
+                stop=stop_after_attempt(retry.max_attempts),
+                wait=wait_exponential(multiplier=retry.initial_interval_s, exp_base=retry.backoff,
+                                      max=retry.max_interval_s),
                 retry=retry_if_exception(lambda e: isinstance(e, StepFailure) and e.retryable),
                 reraise=True,
             ):

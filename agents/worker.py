@@ -9,8 +9,8 @@ import signal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.registry import ToolRegistry
 from activities.execution import tool_activities
+from activities.registry import ToolRegistry
 from agents.prepare import tool_runtime
 from agents.workflows import ExecutePlanWorkflow
 from planner.settings import Settings

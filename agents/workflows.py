@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.execution import NON_RETRYABLE_TYPES
@@ -137,7 +137,10 @@ class ExecutePlanWorkflow:
                 if cause.details and isinstance(cause.details[0], dict):
                     attempts = int(cause.details[0].get("attempt", 1))
             elif isinstance(cause, TimeoutError):
-                kind, message = "Timeout", f"{cause.type.name if cause.type else 'timeout'}"
+                kind = "Timeout"
+                message = f"{cause.type.name.lower() if cause.type else 'attempt'} timeout"
+            if exc.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+                attempts = policy.retry.merged(step.retry).max_attempts
             self._fail(st, kind, message, attempts)
         finally:
             self._wake = True
@@ -156,20 +159,16 @@ class ExecutePlanWorkflow:
         st.status = StepStatus.SUCCEEDED
 
     async def _activity(self, step: Step, policy: StepPolicy, call: ToolCall) -> ToolCallResult:
-        retry = policy.retry
-        override = step.retry
-        result = await workflow.execute_activity(
+        retry = policy.retry.merged(step.retry)
+        result: ToolCallResult = await workflow.execute_activity(
             policy.activity,
             call,
             start_to_close_timeout=timedelta(seconds=step.timeout_s or policy.timeout_s),
             retry_policy=RetryPolicy(
-                maximum_attempts=(override and override.max_attempts) or retry.max_attempts,
-                initial_interval=timedelta(
-                    seconds=(override and override.initial_interval_s)
-                    or retry.initial_interval_s),
-                backoff_coefficient=(override and override.backoff) or retry.backoff,
-                maximum_interval=timedelta(
-                    seconds=(override and override.max_interval_s) or retry.max_interval_s),
+                maximum_attempts=retry.max_attempts,
+                initial_interval=timedelta(seconds=retry.initial_interval_s),
+                backoff_coefficient=retry.backoff,
+                maximum_interval=timedelta(seconds=retry.max_interval_s),
                 non_retryable_error_types=NON_RETRYABLE_TYPES,
             ),
             result_type=ToolCallResult,

@@ -79,7 +79,7 @@ def evaluate(expression: str, variables: Mapping[str, Any] | None = None) -> Any
         raise ExpressionError(f"{expression!r}: {type(exc).__name__}: {exc}") from exc
 
 
-def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:  # noqa: PLR0911
+def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool | None):
         return node.value
     if isinstance(node, ast.Name):
@@ -88,7 +88,8 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:  # noqa: PLR0911
         return names[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = _eval(node.left, names), _eval(node.right, names)
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > MAX_POWER:
+        too_big = isinstance(right, int | float) and abs(right) > MAX_POWER
+        if isinstance(node.op, ast.Pow) and too_big:
             raise ExpressionError(f"exponent {right} is too large (limit {MAX_POWER})")
         return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:

