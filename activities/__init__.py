@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from activities.errors import ToolError, ToolInputError, ToolRefused
 from activities.registry import (
-    Risk,
     RetrySpec,
+    Risk,
     Tool,
     ToolContext,
     ToolRegistry,
@@ -26,8 +26,8 @@ def default_registry(*, plugins: bool = True) -> ToolRegistry:
 
 
 __all__ = [
-    "Risk",
     "RetrySpec",
+    "Risk",
     "Tool",
     "ToolContext",
     "ToolError",

@@ -53,13 +53,15 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int) -> To
         except LookupError as exc:
             raise StepFailure(str(exc), "InvalidArguments", retryable=False) from exc
     try:
-        output = await tool.invoke(args, runtime.context)
+        parsed = tool.parse(args)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'args'}: {e['msg']}" for e in exc.errors()
         )
         raise StepFailure(f"invalid arguments for tool '{tool.name}': {problems}",
                           "InvalidArguments", retryable=False) from exc
+    try:
+        output = await tool.call(parsed, runtime.context)
     except ToolError as exc:
         raise StepFailure(str(exc), type(exc).__name__, retryable=exc.retryable) from exc
     except Exception as exc:  # tool bug or unexpected failure: let the retry policy decide

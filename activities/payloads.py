@@ -1,4 +1,4 @@
-"""Keep workflow history small: large tool outputs go to a payload store, the history keeps a handle.
+"""Keep workflow history small: large outputs go to a payload store; the history keeps a handle.
 
 The store is a folder of content-addressed JSON files (the data dir by default). A shared
 filesystem works across machines; an object store can implement the same two methods later.
@@ -54,7 +54,7 @@ def is_handle(value: Any) -> bool:
 
 
 def compact(value: Any, store: PayloadStore, limit: int) -> Any:
-    """``value`` itself when its JSON is at most ``limit`` bytes, else a handle to the stored JSON."""
+    """``value`` when its JSON is at most ``limit`` bytes, else a handle to the stored JSON."""
     data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     if len(data) <= limit:
         return value

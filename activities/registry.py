@@ -69,9 +69,16 @@ class Tool:
     def args_schema(self) -> dict[str, Any]:
         return self.args_model.model_json_schema()
 
+    def parse(self, args: dict[str, Any]) -> BaseModel:
+        """Validate ``args`` against the tool's argument model (raises pydantic.ValidationError)."""
+        return self.args_model.model_validate(args)
+
     async def invoke(self, args: dict[str, Any], ctx: ToolContext) -> Any:
-        """Validate ``args`` (raises pydantic.ValidationError) and call the tool."""
-        parsed = self.args_model.model_validate(args)
+        """Validate ``args`` and call the tool."""
+        return await self.call(self.parse(args), ctx)
+
+    async def call(self, parsed: BaseModel, ctx: ToolContext) -> Any:
+        """Call the tool with already validated arguments; return JSON-compatible data."""
         kwargs = {name: getattr(parsed, name) for name in type(parsed).model_fields}
         extra = parsed.model_extra or {}
         kwargs.update(extra)
@@ -179,7 +186,7 @@ def tool_from_function(
         fields[pname] = (annotation, default)
     tool_name = name or fn.__name__
     doc = inspect.getdoc(fn) or ""
-    args_model = create_model(  # type: ignore[call-overload]
+    args_model = create_model(
         f"{_camel(tool_name)}Args",
         __config__=ConfigDict(extra="forbid"),
         __doc__=doc or None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -28,6 +29,8 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         workflows=[ExecutePlanWorkflow],
         activities=tool_activities(runtime),
         max_cached_workflows=max_cached_workflows,
+        # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
+        graceful_shutdown_timeout=timedelta(seconds=30),
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 MAX_LENGTH = 2000
 MAX_POWER = 10_000
+MAX_INT_BITS = 100_000  # results beyond this are refused: no expression may exhaust memory
+MAX_SEQUENCE = 100_000  # longest string or list an expression may build
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -88,10 +90,8 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
         return names[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = _eval(node.left, names), _eval(node.right, names)
-        too_big = isinstance(right, int | float) and abs(right) > MAX_POWER
-        if isinstance(node.op, ast.Pow) and too_big:
-            raise ExpressionError(f"exponent {right} is too large (limit {MAX_POWER})")
-        return _BINOPS[type(node.op)](left, right)
+        _check_size(node.op, left, right)
+        return _bounded(_BINOPS[type(node.op)](left, right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_eval(node.operand, names))
     if isinstance(node, ast.BoolOp):
@@ -101,7 +101,10 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
         left = _eval(node.left, names)
         for op, comp in zip(node.ops, node.comparators, strict=True):
             right = _eval(comp, names)
-            if not _COMPARE[type(op)](left, right):
+            compare = _COMPARE.get(type(op))
+            if compare is None:
+                raise ExpressionError(f"operator '{type(op).__name__}' is not allowed")
+            if not compare(left, right):
                 return False
             left = right
         return True
@@ -117,3 +120,27 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
             )
         return fn(*(_eval(a, names) for a in node.args))
     raise ExpressionError(f"'{ast.unparse(node)}' is not allowed in an expression")
+
+
+def _check_size(op: ast.operator, left: Any, right: Any) -> None:
+    """Refuse operations whose result would be huge, before computing them."""
+    if isinstance(op, ast.Pow) and isinstance(right, int | float):
+        if abs(right) > MAX_POWER:
+            raise ExpressionError(f"exponent {right} is too large (limit {MAX_POWER})")
+        if isinstance(left, int) and right > 0 and abs(left).bit_length() * right > MAX_INT_BITS:
+            raise ExpressionError(f"result of {left} ** {right} would be too large")
+    if isinstance(op, ast.Mult):
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(seq, str | list) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
+                raise ExpressionError(f"repetition would build {len(seq) * n} items "
+                                      f"(limit {MAX_SEQUENCE})")
+    sequences = isinstance(left, str | list) and isinstance(right, str | list)
+    if isinstance(op, ast.Add) and sequences and len(left) + len(right) > MAX_SEQUENCE:
+        raise ExpressionError(f"result longer than {MAX_SEQUENCE} items")
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) \
+            and value.bit_length() > MAX_INT_BITS:
+        raise ExpressionError(f"integer result too large (over {MAX_INT_BITS} bits)")
+    return value

@@ -22,6 +22,9 @@ from planner.settings import Settings
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
+# Tests never read a developer's ~/.jarvis/config.toml (worker subprocesses inherit this too).
+os.environ["JARVIS_CONFIG"] = str(Path(__file__).resolve().parent / "no-such-config.toml")
+
 
 @pytest.fixture(scope="session")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

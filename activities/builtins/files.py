@@ -85,12 +85,15 @@ def list_files(ctx: ToolContext, path: str = ".", pattern: str = "*",
     folder = confine(ctx.workspace, path)
     if not folder.is_dir():
         raise ToolInputError(f"no folder {path!r} in the workspace")
+    if pattern.startswith("/") or ".." in Path(pattern).parts:
+        raise ToolInputError(f"pattern {pattern!r} may not be absolute or contain '..'")
     root = Path(ctx.workspace).resolve()
     found = folder.rglob(pattern) if recursive else folder.glob(pattern)
+    inside = (p for p in sorted(found) if p.resolve() == root or root in p.resolve().parents)
     entries = [
         FileEntry(path=str(p.relative_to(root)), is_dir=p.is_dir(),
                   bytes=p.stat().st_size if p.is_file() else 0)
-        for p in sorted(found)
+        for p in inside
     ]
     return FileList(entries=entries, count=len(entries))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -10,7 +11,7 @@ import httpx
 from pydantic import BaseModel
 
 from activities.errors import ToolError, ToolInputError
-from activities.registry import Risk, RetrySpec, ToolRegistry, tool_from_function
+from activities.registry import RetrySpec, Risk, ToolRegistry, tool_from_function
 
 MAX_BODY_CHARS = 200_000
 
@@ -39,7 +40,7 @@ async def _send(method: str, url: str, timeout_s: float, **kwargs: Any) -> httpx
     try:
         async with _client(timeout_s) as client:
             response = await client.request(method, url, **kwargs)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         raise ToolInputError(f"invalid url {url!r}: {exc}") from exc
     except httpx.HTTPError as exc:
         raise ToolError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from exc
@@ -69,16 +70,14 @@ async def http_request(
         )
     body: Any = response.text[:MAX_BODY_CHARS]
     if "json" in response.headers.get("content-type", ""):
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             body = response.json()
-        except json.JSONDecodeError:
-            pass
     return HttpResponse(status=response.status_code, headers=dict(response.headers),
                         body=body, url=str(response.url))
 
 
 class _TextExtractor(HTMLParser):
-    SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    SKIP = {"script", "style", "noscript", "template", "svg"}
     BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
              "article", "header", "footer", "pre", "blockquote", "title"}
 

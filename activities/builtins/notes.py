@@ -50,9 +50,10 @@ def notes_search(query: str, ctx: ToolContext, limit: int = 10) -> NoteHits:
     hits: list[Note] = []
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
+            try:
+                note = Note.model_validate(json.loads(line))
+            except ValueError:  # a blank or half-written line: not a note
                 continue
-            note = Note.model_validate(json.loads(line))
             hay = (note.text + " " + " ".join(note.tags)).lower()
             if all(w in hay for w in words):
                 hits.append(note)

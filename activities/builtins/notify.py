@@ -24,9 +24,6 @@ async def notify(message: str, ctx: ToolContext, title: str = "JARVIS",
     (the argument, or the JARVIS_WEBHOOK_URL setting) when there is one."""
     record = {"title": title, "message": message, "at": time.time()}
     outbox = Path(ctx.data_dir) / "outbox.jsonl"
-    outbox.parent.mkdir(parents=True, exist_ok=True)
-    with outbox.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")
     url = webhook_url or ctx.webhook_url
     status = None
     if url:
@@ -38,6 +35,10 @@ async def notify(message: str, ctx: ToolContext, title: str = "JARVIS",
         if response.status_code >= 400:
             raise ToolError(f"webhook {url} returned {response.status_code}")
         status = response.status_code
+    # written after the webhook succeeded, so a retried attempt leaves a single record
+    outbox.parent.mkdir(parents=True, exist_ok=True)
+    with outbox.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**record, "webhook_status": status}) + "\n")
     return Notified(outbox=str(outbox), webhook_status=status)
 
 
