@@ -50,7 +50,7 @@ def format_path(path: tuple[PathItem, ...]) -> str:
     for item in path:
         if isinstance(item, int):
             out.append(f"[{item}]")
-        elif re.fullmatch(r"[^.\[\]}\"']+", item):
+        elif re.fullmatch(r"[^.\[\]}\"'\s]+", item):
             out.append(f".{item}")
         else:
             out.append(f"[{json.dumps(item)}]")

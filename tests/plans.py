@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from activities.errors import ToolError
-from activities.registry import Risk, RetrySpec, ToolRegistry, tool_from_function
+from activities.registry import RetrySpec, Risk, ToolRegistry, tool_from_function
 from planner.plan import Plan
 
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "examples" / "hello.json"
 
 
-def jarvis(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def jarvis(*args: str, env: dict[str, str],
+           timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "planner.cli", *args], env={**os.environ, **env},
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
@@ -43,7 +44,8 @@ def assert_clean_error(proc: subprocess.CompletedProcess[str], code: int, *needl
 
 
 def test_malformed_json(tmp_path: Path, env: dict[str, str]) -> None:
-    proc = jarvis("validate", write(tmp_path, '{"goal": "x", "steps": [\n  {"id": "a",}]}'), env=env)
+    bad = '{"goal": "x", "steps": [\n  {"id": "a",}]}'
+    proc = jarvis("validate", write(tmp_path, bad), env=env)
     assert_clean_error(proc, 2, "not valid JSON at line 2", "hint:")
 
 

@@ -31,7 +31,7 @@ def test_parse_ref(expr: str, ref: Ref) -> None:
 
 
 def test_format_path_round_trips() -> None:
-    for path in [("items", 0, "id"), ("Exchange Rate",), ("a.b",), ("q\"x",)]:
+    for path in [("items", 0, "id"), ("Exchange Rate",), ("a.b",), ("q\"x",), ("Rate ",)]:
         ref = Ref("s", path)
         assert parse_ref(str(ref)[2:-1]) == ref
         assert parse_template(f"x {ref} y") == ["x ", ref, " y"]

@@ -1,0 +1,1 @@
+"""Evaluations of the planner against public datasets (read at run time, never vendored)."""
