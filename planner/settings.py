@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     payload_inline_limit: int = 32_000
     webhook_url: str | None = None
 
+    # LLM: any OpenAI-compatible endpoint. No base URL and no key means "no LLM configured".
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 60.0
+    llm_structured_mode: Literal["auto", "json_schema", "tools", "json"] = "auto"
+    llm_repair_rounds: int = Field(2, ge=0, le=10)
+    # Template memory (chromadb): embedded PersistentClient in the data dir unless a host is set.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    embedding_backend: Literal["auto", "hashing", "chroma-default", "openai"] = "auto"
+    embedding_model: str = "text-embedding-3-small"
+    template_reuse_distance: float = Field(0.25, ge=0, le=2)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -74,6 +88,14 @@ class Settings(BaseSettings):
     @property
     def run_dir(self) -> Path:
         return self.data_dir / "run"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url or self.llm_api_key)
 
 
 def load_settings(**overrides: object) -> Settings:

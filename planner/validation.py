@@ -30,6 +30,8 @@ ProblemCode = Literal[
     "cycle",
     "bad_condition",
     "too_large",
+    "unparseable",  # the model's output is not a plan at all (no JSON object found)
+    "bad_plan_shape",  # JSON found, but it does not match the plan schema
 ]
 
 
