@@ -8,6 +8,10 @@ class ToolError(Exception):
 
     retryable = True
 
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s  # the server asked us to wait this long
+
 
 class ToolInputError(ToolError):
     """A tool was called with input it can never accept (bad path, bad expression): no retry."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,7 @@ from activities.errors import ToolError
 from activities.payloads import PayloadStore, compact, hydrate
 from activities.registry import Tool, ToolContext, ToolRegistry
 from agents.models import ToolCall, ToolCallResult
+from planner.llm.usage import Usage
 from planner.refs import resolve
 
 # Error types that no retry can fix; the workflow also lists them in every retry policy.
@@ -22,11 +25,22 @@ NON_RETRYABLE_TYPES = ["InvalidArguments", "ToolInputError", "ToolRefused", "Not
                        "UnknownTool"]
 
 
+_usage: ContextVar[Usage | None] = ContextVar("jarvis_tool_usage", default=None)
+
+
+def record_usage(usage: Usage) -> None:
+    """Called by tools that use an LLM, so the step's token usage reaches the run state."""
+    current = _usage.get()
+    _usage.set(usage if current is None else current + usage)
+
+
 class StepFailure(Exception):
-    def __init__(self, message: str, type_: str, retryable: bool) -> None:
+    def __init__(self, message: str, type_: str, retryable: bool,
+                 retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.type = type_
         self.retryable = retryable
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -60,15 +74,18 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int) -> To
         )
         raise StepFailure(f"invalid arguments for tool '{tool.name}': {problems}",
                           "InvalidArguments", retryable=False) from exc
+    _usage.set(None)
     try:
         output = await tool.call(parsed, runtime.context)
     except ToolError as exc:
-        raise StepFailure(str(exc), type(exc).__name__, retryable=exc.retryable) from exc
+        raise StepFailure(str(exc), type(exc).__name__, retryable=exc.retryable,
+                          retry_after_s=exc.retry_after_s) from exc
     except Exception as exc:  # tool bug or unexpected failure: let the retry policy decide
         raise StepFailure(f"{type(exc).__name__}: {exc}", type(exc).__name__,
                           retryable=True) from exc
     return ToolCallResult(output=compact(output, runtime.store, call.inline_limit),
-                          attempt=attempt, started_at=started, finished_at=time.time())
+                          attempt=attempt, started_at=started, finished_at=time.time(),
+                          usage=_usage.get())
 
 
 def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
@@ -77,8 +94,10 @@ def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
         try:
             return await execute_call(runtime, call, attempt)
         except StepFailure as exc:
+            delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
             raise ApplicationError(str(exc), {"attempt": attempt}, type=exc.type,
-                                   non_retryable=not exc.retryable) from None
+                                   non_retryable=not exc.retryable,
+                                   next_retry_delay=delay) from None
 
     run_tool.__name__ = run_tool.__qualname__ = f"run_{tool.name}"
     return activity.defn(name=tool.activity_name)(run_tool)

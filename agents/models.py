@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.scheduler import Decision, StepStatus
+from planner.llm.usage import Usage
 from planner.plan import Plan, RetryOverride
 
 RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
@@ -59,6 +60,7 @@ class ToolCallResult(BaseModel):
     attempt: int
     started_at: float
     finished_at: float
+    usage: Usage | None = None  # tokens spent by tools that call an LLM
 
 
 class StepError(BaseModel):
@@ -89,6 +91,7 @@ class RunState(BaseModel):
     outputs: dict[str, Any] = Field(default_factory=dict)
     error: StepError | None = None
     engine: Literal["temporal", "simple"] = "temporal"
+    usage: Usage = Field(default_factory=Usage)
 
     def step(self, step_id: str) -> StepState:
         return next(s for s in self.steps if s.id == step_id)

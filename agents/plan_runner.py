@@ -115,6 +115,8 @@ class PlanRunner:
                 result = await self._activity(step, policy, call)
                 st.attempts = result.attempt
                 st.started_at, st.finished_at = result.started_at, result.finished_at
+                if result.usage:
+                    self.state.usage = self.state.usage + result.usage
                 self._outputs[step.id] = result.output
                 st.output = result.output
                 st.status = StepStatus.SUCCEEDED

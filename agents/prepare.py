@@ -8,6 +8,7 @@ from activities.execution import ToolRuntime
 from activities.payloads import FilePayloadStore
 from activities.registry import Risk, ToolContext, ToolRegistry
 from agents.models import ExecutePlanInput, RetryPolicySpec, StepPolicy
+from planner.llm import LLMConfig
 from planner.plan import Plan
 from planner.settings import Settings
 from planner.validation import ValidationFailed, validate_plan
@@ -51,7 +52,8 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
 def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:
     workspace = Path(settings.workspace_dir)
     workspace.mkdir(parents=True, exist_ok=True)
+    extras = {"llm": LLMConfig.from_settings(settings)} if settings.llm_configured else {}
     context = ToolContext(workspace=workspace, data_dir=settings.data_dir,
-                          webhook_url=settings.webhook_url)
+                          webhook_url=settings.webhook_url, extras=extras)
     return ToolRuntime(registry=registry, context=context,
                        store=FilePayloadStore(settings.payload_dir))

@@ -129,6 +129,8 @@ class _SimpleRun:
                     except TimeoutError as exc:
                         raise StepFailure(f"attempt timed out after {timeout}s", "Timeout",
                                           retryable=True) from exc
+            if result.usage:
+                self.state.usage = self.state.usage + result.usage
             self._succeed(st, result.output, attempt, result.started_at, result.finished_at)
         except StepFailure as exc:
             self._fail(st, exc.type, str(exc), attempt)

@@ -17,8 +17,8 @@ from temporalio.client import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 
+from agents.following import follow
 from agents.models import ExecutePlanInput, RunState
 from agents.workflows import EXECUTE_PLAN_WORKFLOW
 
@@ -86,26 +86,10 @@ class TemporalWorkflowEngine:
                    poll_s: float = 0.25) -> RunState:
         """Follow a run to its end, reporting state changes; return the final state."""
         handle = self.handle(run_id)
-        result_task = asyncio.ensure_future(self._closed_state(handle, None))
-        last = ""
-        try:
-            while not result_task.done():
-                if on_progress:
-                    try:
-                        state = await handle.query("state", result_type=RunState)
-                    except RPCError:
-                        state = None  # no worker right now, or the run just closed
-                    if state is not None and (dump := state.model_dump_json()) != last:
-                        last = dump
-                        on_progress(state)
-                await asyncio.wait([result_task], timeout=poll_s)
-            final = result_task.result()
-        finally:
-            result_task.cancel()
+        final = await follow(handle, self._closed_state(handle, None), RunState, on_progress,
+                             poll_s)
         if final is None:
             raise asyncio.CancelledError(f"run {run_id} was cancelled")
-        if on_progress:
-            on_progress(final)
         return final
 
     async def execute(self, inp: ExecutePlanInput,

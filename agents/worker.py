@@ -1,4 +1,5 @@
-"""The Temporal worker: the plan workflow plus one activity per registered tool."""
+"""The Temporal worker: the plan and goal workflows, the planner's activities, one activity per
+registered tool."""
 
 from __future__ import annotations
 
@@ -11,23 +12,35 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.execution import tool_activities
+from activities.planning import PlannerActivities
 from activities.registry import ToolRegistry
+from agents.goal_workflow import GoalWorkflow
 from agents.prepare import tool_runtime
 from agents.workflows import ExecutePlanWorkflow
+from planner.memory import TemplateStore, seed_templates
 from planner.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def open_template_store(settings: Settings, registry: ToolRegistry) -> TemplateStore:
+    """The template store, with the shipped templates seeded (idempotent)."""
+    store = TemplateStore.from_settings(settings)
+    seed_templates(store, registry)
+    return store
 
 
 def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
                   task_queue: str | None = None,
                   max_cached_workflows: int = 1000) -> Worker:
     runtime = tool_runtime(settings, registry)
+    planner = PlannerActivities(settings, registry,
+                                lambda: open_template_store(settings, registry))
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[ExecutePlanWorkflow],
-        activities=tool_activities(runtime),
+        workflows=[ExecutePlanWorkflow, GoalWorkflow],
+        activities=[*tool_activities(runtime), *planner.all()],
         max_cached_workflows=max_cached_workflows,
         # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
         graceful_shutdown_timeout=timedelta(seconds=30),

@@ -19,11 +19,16 @@ from agents.prepare import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine, connect
 from planner.settings import Settings
+from tests.scripted_llm import forbid_real_llm, no_real_llm, scripted_llm, scripted_llm_factory
+
+__all__ = ["no_real_llm", "scripted_llm", "scripted_llm_factory"]  # shared fixtures
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 # Tests never read a developer's ~/.jarvis/config.toml (worker subprocesses inherit this too).
 os.environ["JARVIS_CONFIG"] = str(Path(__file__).resolve().parent / "no-such-config.toml")
+# No test can reach a real LLM provider (worker subprocesses inherit this too).
+forbid_real_llm()
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from activities.builtins import calc, files, http, notes, notify, shell, wait
+from activities.builtins import calc, files, http, llm, notes, notify, shell, wait
 from activities.registry import ToolRegistry
 
-MODULES = (http, files, calc, notes, notify, wait, shell)
+MODULES = (http, files, calc, notes, notify, wait, shell, llm)
 
 
 def register(registry: ToolRegistry) -> None:

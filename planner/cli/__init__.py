@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from planner.cli import catalog, runs, server
+from planner.cli import catalog, goals, runs, server
 from planner.cli.errors import CliError
 from planner.cli.render import err_console
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 server.register(app)
 runs.register(app)
 catalog.register(app)
+goals.register(app)
 
 
 def main() -> None:

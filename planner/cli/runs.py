@@ -16,13 +16,13 @@ from temporalio.service import RPCError
 
 from activities import default_registry
 from activities.payloads import FilePayloadStore, hydrate
-from agents.engine import TemporalUnreachable, choose_engine, connect_with_retry
+from agents.engine import TemporalUnreachable, choose_engine
 from agents.models import RunState
 from agents.prepare import DangerousStepRefused, prepare
 from agents.temporal_engine import TemporalWorkflowEngine
-from agents.worker import create_worker
 from planner.cli.errors import CliError
 from planner.cli.render import console, err_console, print_json, print_problems, steps_table
+from planner.cli.session import connect_or_fail, ensure_worker
 from planner.plan import PlanLoadError, load_plan
 from planner.settings import Settings, load_settings
 from planner.validation import ValidationFailed
@@ -71,14 +71,7 @@ async def _run(settings: Settings, inp: Any, detach: bool, as_json: bool) -> Run
     eng = choice.engine
     async with AsyncExitStack() as stack:
         if isinstance(eng, TemporalWorkflowEngine):
-            if not await eng.has_pollers():
-                if detach:
-                    raise CliError(f"no worker polls task queue '{settings.task_queue}'",
-                                   "start one with `jarvis up` (or `jarvis worker`)")
-                err_console.print(f"[yellow]note:[/] no worker polls task queue "
-                                  f"'{settings.task_queue}'; running one in this process for "
-                                  "this run (`jarvis up` starts a permanent one)")
-                await stack.enter_async_context(create_worker(eng.client, settings, registry))
+            await ensure_worker(stack, eng.client, settings, registry, detach=detach)
             run_id = await eng.start(inp)
             err_console.print(f"run id: [bold]{run_id}[/]  (jarvis status {run_id})",
                               highlight=False)
@@ -117,11 +110,7 @@ def _print_result(state: RunState, settings: Settings, as_json: bool) -> None:
 
 
 async def _engine(settings: Settings) -> TemporalWorkflowEngine:
-    try:
-        client = await connect_with_retry(settings)
-    except TemporalUnreachable as exc:
-        raise CliError(str(exc)) from exc
-    return TemporalWorkflowEngine(client, settings.task_queue)
+    return TemporalWorkflowEngine(await connect_or_fail(settings), settings.task_queue)
 
 
 def _missing(run_id: str, exc: RPCError) -> CliError:

@@ -1,0 +1,125 @@
+"""The planner's activities: retrieve templates, draft and repair plans with the LLM, prepare a
+plan for execution, remember the outcome. Names are durable contracts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.registry import ToolRegistry
+from agents.goal_models import (
+    DraftRequest,
+    PlanDraft,
+    PrepareResult,
+    RememberRequest,
+    RetrieveResult,
+)
+from agents.prepare import prepare
+from planner.catalog import Example
+from planner.llm import LLMConfig, LLMError
+from planner.memory import TemplateStore, plan_fingerprints
+from planner.plan import Plan
+from planner.planning import draft_plan
+from planner.settings import Settings
+from planner.validation import ValidationFailed
+
+NO_LLM = (
+    "no LLM endpoint is configured and no stored template matches this goal. Configure an "
+    "OpenAI-compatible endpoint: JARVIS_LLM_BASE_URL (e.g. http://localhost:11434/v1 for Ollama) "
+    "and JARVIS_LLM_MODEL, or JARVIS_LLM_API_KEY for OpenAI; `jarvis templates list` shows the "
+    "goals that work offline"
+)
+
+
+def llm_failure(exc: LLMError) -> ApplicationError:
+    """An LLM error as an activity failure with the provider's retry posture."""
+    delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
+    return ApplicationError(str(exc), type=exc.kind, non_retryable=not exc.retryable,
+                            next_retry_delay=delay)
+
+
+class PlannerActivities:
+    """Activities with the worker's settings, tool registry and template store."""
+
+    def __init__(self, settings: Settings, registry: ToolRegistry,
+                 store: Callable[[], TemplateStore]) -> None:
+        self.settings = settings
+        self.registry = registry
+        self._store_factory = store
+        self._store: TemplateStore | None = None
+
+    def store(self) -> TemplateStore:
+        if self._store is None:
+            self._store = self._store_factory()
+        return self._store
+
+    @activity.defn(name="planner.retrieve")
+    async def retrieve(self, goal: str) -> RetrieveResult:
+        return await asyncio.to_thread(self._retrieve, goal)
+
+    def _retrieve(self, goal: str) -> RetrieveResult:
+        store = self.store()
+        reuse = store.find_reusable(goal, self.registry, self.settings.template_reuse_distance)
+        if reuse is not None:
+            return RetrieveResult(
+                reuse=Example(goal=goal, plan=reuse.plan, template_id=reuse.hit.id,
+                              distance=reuse.hit.distance),
+                bindings=dict(reuse.bindings),
+                note=f"reused template {reuse.hit.id} ('{reuse.hit.goal}'); no LLM call")
+        examples = [Example(goal=h.goal, plan=h.plan, template_id=h.id, distance=h.distance)
+                    for h in store.search(goal, k=3) if not h.invalidated]
+        return RetrieveResult(examples=examples)
+
+    @activity.defn(name="planner.draft")
+    async def draft(self, request: DraftRequest) -> PlanDraft:
+        return await self._call_llm(request.model_copy(update={"previous": None}))
+
+    @activity.defn(name="planner.repair")
+    async def repair(self, request: DraftRequest) -> PlanDraft:
+        if request.previous is None:
+            raise ApplicationError("repair needs the previous draft", type="BadRequest",
+                                   non_retryable=True)
+        return await self._call_llm(request)
+
+    async def _call_llm(self, request: DraftRequest) -> PlanDraft:
+        if not self.settings.llm_configured:
+            raise ApplicationError(NO_LLM, type="LLMNotConfigured", non_retryable=True)
+        try:
+            return await draft_plan(LLMConfig.from_settings(self.settings), request.goal,
+                                    self.registry, request.examples, request.previous)
+        except LLMError as exc:
+            raise llm_failure(exc) from None
+
+    @activity.defn(name="planner.prepare")
+    async def prepare_plan(self, plan: Plan) -> PrepareResult:
+        try:
+            execution = prepare(plan, self.registry, self.settings, allow_dangerous=True)
+        except ValidationFailed as exc:
+            return PrepareResult(problems=exc.problems)
+        execution = execution.model_copy(update={"allow_dangerous": False})
+        risks = {s.id: self.registry[s.tool].risk.value for s in plan.steps}
+        return PrepareResult(execution=execution, risks=risks)
+
+    @activity.defn(name="planner.remember")
+    async def remember(self, request: RememberRequest) -> str | None:
+        return await asyncio.to_thread(self._remember, request)
+
+    def _remember(self, request: RememberRequest) -> str | None:
+        store = self.store()
+        if request.template_id:
+            store.record_outcome(request.template_id, request.succeeded, request.duration_s,
+                                 request.tokens)
+            return request.template_id
+        if not request.succeeded:
+            return None  # only plans that ran successfully become templates
+        return store.remember(request.goal, request.plan,
+                              plan_fingerprints(request.plan, self.registry),
+                              request.duration_s, request.tokens)
+
+    def all(self) -> list[Any]:
+        return [self.retrieve, self.draft, self.repair, self.prepare_plan, self.remember]

@@ -1,0 +1,116 @@
+"""Client side of goals: submit, follow, approve / reject, read state. Used by the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from agents.following import follow
+from agents.goal_models import ApprovalPolicy, ApproveInput, GoalInput, GoalState, RejectInput
+from agents.goal_workflow import GOAL_WORKFLOW
+
+GoalProgress = Callable[[GoalState], None]
+
+
+class DecisionRefused(ValueError):
+    """An approve/reject the workflow's validator refused (e.g. the goal is not waiting)."""
+
+
+def new_goal_id(goal: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or "goal"
+    return f"goal-{slug}-{uuid.uuid4().hex[:8]}"
+
+
+class GoalClient:
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    def handle(self, goal_id: str) -> WorkflowHandle[Any, GoalState]:
+        return self.client.get_workflow_handle(goal_id, result_type=GoalState)
+
+    async def submit(self, goal: str, *, policy: ApprovalPolicy = "auto-read-only",
+                     dry_run: bool = False, submitted_by: str = "unknown",
+                     repair_rounds: int = 2, llm_timeout_s: float = 60.0) -> str:
+        goal_id = new_goal_id(goal)
+        inp = GoalInput(goal=goal, policy=policy, dry_run=dry_run, submitted_by=submitted_by,
+                        repair_rounds=repair_rounds, llm_timeout_s=llm_timeout_s)
+        await self.client.start_workflow(GOAL_WORKFLOW, inp, id=goal_id,
+                                         task_queue=self.task_queue, result_type=GoalState,
+                                         memo={"goal": goal[:500]})
+        return goal_id
+
+    async def state(self, goal_id: str) -> GoalState | None:
+        handle = self.handle(goal_id)
+        desc = await handle.describe()
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            state: GoalState | None = await handle.query("state", result_type=GoalState)
+            return state
+        return await self._closed(handle)
+
+    async def _closed(self, handle: WorkflowHandle[Any, GoalState]) -> GoalState | None:
+        try:
+            return await handle.result()
+        except WorkflowFailureError:
+            return None  # cancelled or terminated: no final state
+
+    async def wait(self, goal_id: str, on_progress: GoalProgress | None = None,
+                   *, until_stage: set[str] | None = None, poll_s: float = 0.25) -> GoalState:
+        """Follow a goal to its end (or until it reaches one of ``until_stage``)."""
+        handle = self.handle(goal_id)
+        if until_stage:
+            return await self._wait_stage(handle, until_stage, on_progress, poll_s)
+        final = await follow(handle, self._closed(handle), GoalState, on_progress, poll_s)
+        if final is None:
+            raise RuntimeError(f"goal {goal_id} was cancelled or terminated")
+        return final
+
+    async def _wait_stage(self, handle: WorkflowHandle[Any, GoalState], stages: set[str],
+                          on_progress: GoalProgress | None, poll_s: float) -> GoalState:
+        while True:
+            state = await self.state(handle.id)
+            if state is None:
+                raise RuntimeError(f"goal {handle.id} was cancelled or terminated")
+            if on_progress:
+                on_progress(state)
+            if state.stage in stages or state.finished:
+                return state
+            await asyncio.sleep(poll_s)
+
+    async def approve(self, goal_id: str, by: str, note: str = "") -> GoalState:
+        return await self._decide("approve", goal_id, ApproveInput(by=by, note=note))
+
+    async def reject(self, goal_id: str, by: str, reason: str = "") -> GoalState:
+        return await self._decide("reject", goal_id, RejectInput(by=by, reason=reason))
+
+    async def _decide(self, update: str, goal_id: str, arg: ApproveInput | RejectInput
+                      ) -> GoalState:
+        try:
+            state: GoalState = await self.handle(goal_id).execute_update(
+                update, arg, result_type=GoalState)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            raise DecisionRefused(getattr(cause, "message", None) or str(cause)) from exc
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            final = await self.state(goal_id)
+            stage = final.stage if final else "closed"
+            raise DecisionRefused(f"cannot {update}: the goal is {stage}, not awaiting "
+                                  "approval") from exc
+        return state
+
+    async def cancel(self, goal_id: str) -> None:
+        await self.handle(goal_id).cancel()
