@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError

@@ -21,7 +21,6 @@ from planner.validation import Problem, validate_plan
 from prompts import load_prompt
 
 
-
 def planning_messages(goal: str, registry: ToolRegistry,
                       examples: Sequence[Example]) -> list[Message]:
     system = load_prompt("plan").render(catalog=render_catalog(registry),

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from activities.errors import ToolError, ToolInputError
 from activities.execution import record_usage
-from activities.registry import Risk, RetrySpec, ToolContext, ToolRegistry, tool_from_function
+from activities.registry import RetrySpec, Risk, ToolContext, ToolRegistry, tool_from_function
 from planner.llm import LLMConfig, LLMError, complete_structured, complete_text
 from prompts import load_prompt
 
