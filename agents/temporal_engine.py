@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,4 +127,19 @@ class TemporalWorkflowEngine:
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
             )
         )
-        return len(resp.pollers) > 0
+        return any(_alive(p.identity) for p in resp.pollers)
+
+
+def _alive(identity: str) -> bool:
+    """Temporal lists a poller for minutes after its worker died. A poller whose identity is
+    ``<pid>@<this host>`` (the SDK's default) counts only while that process is alive."""
+    pid, _, host = identity.rpartition("@")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine: trust the server
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

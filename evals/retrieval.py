@@ -11,12 +11,16 @@ and the chance level of hit@1/hit@3 for the same store (a random ranking). Same 
 proxy: two requests with the same tools can still need different arguments, and requests about
 the same thing can use different tools.
 
-**Rebinding.** A synthetic set (:data:`REBIND_CASES`): the shipped seed templates plus a few
-plans stored as past runs, and new goals of three kinds: the same wording with new values
-(should be reused), paraphrases (ideally reused, but patterns are literal, so the LLM plans
-them: "missed"), and goals that look alike but need a different plan (must not be reused). A
-reuse is correct when the template is the one the goal needs and the rebound arguments are the
-expected ones; any other reuse is wrong.
+**Rebinding, synthetic.** A synthetic set (:data:`REBIND_CASES`): the shipped seed templates
+plus a few plans stored as past runs, and new goals of three kinds: the same wording with new
+values (should be reused), paraphrases (ideally reused, but patterns are literal, so the LLM
+plans them: "missed"), and goals that look alike but need a different plan (must not be
+reused). A reuse is correct when the template is the one the goal needs and the rebound
+arguments are the expected ones; any other reuse is wrong.
+
+**Rebinding, real plans.** NESTFUL's 300 gold plans (``nestful/``): every plan's pattern must
+rebind its own goal to the same steps, and is matched against every other sample's goal; a match
+whose steps differ from that sample's gold plan is a wrong reuse.
 
 Run: ``python -m evals.retrieval [--out DIR] [--limit N] [--store-limit N] [--backends a,b]``.
 Writes ``retrieval.json`` and ``retrieval.md`` to ``DIR`` (default ``eval-reports/``).
@@ -49,6 +53,7 @@ from planner.memory.embeddings import (
     OpenAIEmbedder,
 )
 from planner.memory.fingerprints import plan_fingerprints
+from planner.memory.rebind import extract_pattern, rebind
 from planner.memory.seed import seed_templates
 from planner.memory.store import TemplateInput, TemplateStore
 from planner.plan import Plan
@@ -268,6 +273,11 @@ REBIND_CASES: tuple[RebindCase, ...] = (
                None),
     RebindCase("remember that the car needs new tyres; also book a garage", "structure", None),
     RebindCase("what's the weather in Paris and Berlin", "structure", None),
+    RebindCase("what do my notes say about the boiler service? Send the answer to Bob",
+               "structure", None),
+    RebindCase("remember that the car needs new tyres, email Bob about it", "structure", None),
+    RebindCase("remind me to call mom in 30 seconds, and text dad in 60 seconds", "structure",
+               None),
 )
 
 
@@ -282,6 +292,10 @@ class RebindScore:
     missed: int = 0
     correct_reuse_rate: float = 0.0  # of the reusable cases
     wrong_reuse_rate: float = 0.0  # of all cases
+    # few-shot quality: the nearest stored plan is the one the goal needs (reusable cases), and
+    # the same for the paraphrases alone, where it matters most (the LLM plans them from it)
+    example_hit_at_1: float = 0.0
+    paraphrase_example_hit_at_1: float = 0.0
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
     details: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
@@ -302,7 +316,11 @@ def score_rebinding(embedder: Embedder, registry: ToolRegistry,
         for name, plan in PAST_RUNS.items():
             tid = store.remember(plan.goal, plan, plan_fingerprints(plan, registry), 5.0, 800)
             names[tid] = name
+        nearest_ok: dict[str, list[bool]] = defaultdict(list)
         for case in cases:
+            if case.needs:
+                top = store.search(case.goal, k=1)
+                nearest_ok[case.kind].append(bool(top) and names.get(top[0].id) == case.needs)
             reuse = store.find_reusable(case.goal, registry)
             used = names.get(reuse.hit.id) if reuse else None
             kind = score.by_kind.setdefault(case.kind, {"cases": 0, "correct_reuse": 0,
@@ -327,9 +345,65 @@ def score_rebinding(embedder: Embedder, registry: ToolRegistry,
                 "reused": used, "bindings": reuse.bindings if reuse else None,
                 "route": reuse.route if reuse else None,
             })
+    every = [ok for oks in nearest_ok.values() for ok in oks]
+    score.example_hit_at_1 = sum(every) / max(1, len(every))
+    para = nearest_ok.get("paraphrase", [])
+    score.paraphrase_example_hit_at_1 = sum(para) / max(1, len(para))
     score.correct_reuse_rate = score.correct_reuse / max(1, score.reusable)
     score.wrong_reuse_rate = score.wrong_reuse / max(1, score.cases)
     score.seconds = time.perf_counter() - started
+    return score
+
+
+# ------------------------------------------------------------------ rebinding on NESTFUL
+
+
+@dataclass
+class NestfulRebindScore:
+    """Rebinding on real plans (NESTFUL's 300 gold plans, see ``evals/nestful.py``): each plan's
+    pattern must rebind its own goal to the very same plan (identity), and, matched against
+    every *other* sample's goal, must either not match or yield that sample's steps."""
+
+    status: str = "ok"
+    samples: int = 0
+    with_slots: int = 0
+    exact_only: int = 0  # no value found in the goal: reused for the same goal only
+    not_rebindable: int = 0  # a value also sits where rebinding cannot update it
+    identity_ok: int = 0
+    cross_pairs: int = 0
+    cross_reuse: int = 0
+    cross_wrong: int = 0  # reused for another sample's goal, but the steps differ from its plan
+    wrong_examples: list[str] = field(default_factory=list)
+
+
+def score_nestful_rebinding() -> NestfulRebindScore:
+    from evals.nestful import build_suite
+
+    score = NestfulRebindScore()
+    for kind in ("executable", "glaive", "sgd"):
+        try:
+            plans = [p for p in build_suite(kind).plans if p is not None]
+        except (DatasetNotFound, OSError) as exc:
+            return NestfulRebindScore(status=f"unavailable: {exc}")
+        items = [(plan, extract_pattern(plan.goal, plan)) for plan in plans]
+        for i, (plan, pattern) in enumerate(items):
+            score.samples += 1
+            score.with_slots += bool(pattern.slots)
+            score.exact_only += pattern.rebindable and not pattern.slots
+            score.not_rebindable += not pattern.rebindable
+            same = rebind(pattern, plan, plan.goal)
+            score.identity_ok += same is not None and same.plan.steps == plan.steps
+            for j, (other, _) in enumerate(items):
+                if i == j:
+                    continue
+                score.cross_pairs += 1
+                result = rebind(pattern, plan, other.goal)
+                if result is None:
+                    continue
+                score.cross_reuse += 1
+                if result.plan.steps != other.steps:
+                    score.cross_wrong += 1
+                    score.wrong_examples.append(f"{plan.goal!r} reused for {other.goal!r}")
     return score
 
 
@@ -353,6 +427,7 @@ def backend_factories(settings: Settings) -> dict[str, Callable[[], Embedder]]:
 class EvalReport:
     retrieval: list[RetrievalScore]
     rebinding: list[RebindScore]
+    nestful: NestfulRebindScore
     settings: dict[str, Any]
 
 
@@ -368,8 +443,9 @@ def run_eval(limit: int | None = DEFAULT_LIMIT, store_limit: int | None = DEFAUL
             splits[name] = split_records(load_records(name), limit, store_limit)
         except DatasetNotFound as exc:
             splits[name] = str(exc)
-    report = EvalReport([], [], {"limit": limit, "store_limit": store_limit, "seed": SEED,
-                                 "backends": list(backends), "datasets": list(datasets)})
+    settings_used = {"limit": limit, "store_limit": store_limit, "seed": SEED,
+                     "backends": list(backends), "datasets": list(datasets)}
+    report = EvalReport([], [], score_nestful_rebinding(), settings_used)
     for backend in backends:
         try:
             embedder = factories[backend]()
@@ -405,14 +481,32 @@ def to_markdown(report: EvalReport) -> str:
                          f"{s.chance_hit_at_1:.3f} | {s.chance_hit_at_3:.3f} | {s.seconds:.1f} |")
     lines += ["", "## Rebinding (zero-LLM reuse)", "",
               "| backend | cases | reusable | correct reuse | wrong reuse | missed | "
-              "correct rate | wrong rate |", "|---|---|---|---|---|---|---|---|"]
+              "correct rate | wrong rate | nearest = needed | same, paraphrases |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report.rebinding:
         if r.status != "ok":
-            lines.append(f"| {r.backend} | {r.status} | | | | | | |")
+            lines.append(f"| {r.backend} | {r.status} | | | | | | | | |")
         else:
             lines.append(f"| {r.backend} | {r.cases} | {r.reusable} | {r.correct_reuse} | "
                          f"{r.wrong_reuse} | {r.missed} | {r.correct_reuse_rate:.2f} | "
-                         f"{r.wrong_reuse_rate:.2f} |")
+                         f"{r.wrong_reuse_rate:.2f} | {r.example_hit_at_1:.2f} | "
+                         f"{r.paraphrase_example_hit_at_1:.2f} |")
+    lines += ["", "Reuse needs the goal pattern to match (see planner/memory/rebind.py), so "
+              "paraphrases are planned by the LLM; \"nearest = needed\" is how often the "
+              "nearest stored plan, its few-shot example, is the right one."]
+    n = report.nestful
+    lines += ["", "## Rebinding real plans (NESTFUL gold plans, no embeddings involved)", ""]
+    if n.status != "ok":
+        lines.append(n.status)
+    else:
+        lines += [f"- {n.samples} plans: {n.with_slots} with slots, {n.exact_only} exact-goal "
+                  f"only, {n.not_rebindable} not rebindable (a value also sits where it cannot "
+                  "be rebound)",
+                  f"- identity (own goal gives back the same steps): {n.identity_ok}/{n.samples}",
+                  f"- cross-matching ({n.cross_pairs} pairs of different samples): "
+                  f"{n.cross_reuse} reused, {n.cross_wrong} with steps that differ from the "
+                  "other sample's gold plan"]
+        lines += [f"  - wrong: {example}" for example in n.wrong_examples[:10]]
     first = next((r for r in report.rebinding if r.status == "ok"), None)
     if first:
         lines += ["", f"### Cases ({first.backend})", "", "| kind | goal | outcome | reused |",

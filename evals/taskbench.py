@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -349,16 +349,15 @@ class _Converter:
         return out
 
     def value(self, index: int, raw: Any, name: str | None, position: int) -> _Value:
-        if not isinstance(raw, str):
-            return _Value(raw, name, position)
-        parts, variants, placeholders = node_refs(raw)
-        for token in variants:
-            self.note("nonstandard_ref", f"{token} read as <node-{_node_number(token[1:-1])}>",
-                      index)
-        for token in placeholders:
-            self.note("placeholder_arg", f"argument {position} holds the placeholder {token}, "
-                      "not a value or a <node-k> reference", index)
-        return _Value(raw, name, position, parts)
+        for text in _strings_in(raw):  # lists and dicts of strings are read the same way
+            _, variants, placeholders = node_refs(text)
+            for token in variants:
+                self.note("nonstandard_ref", f"{token} read as "
+                          f"<node-{_node_number(token[1:-1])}>", index)
+            for token in placeholders:
+                self.note("placeholder_arg", f"argument {position} holds the placeholder "
+                          f"{token}, not a value or a <node-k> reference", index)
+        return _Value(raw, name, position, node_refs(raw)[0] if isinstance(raw, str) else None)
 
     def kinds(self, value: _Value) -> set[str]:
         ref = value.whole_ref()
@@ -410,11 +409,16 @@ class _Converter:
             self.note("arg_name_ignored", f"argument '{value.name}' is no input of "
                       f"'{node.task}'; its value goes to '{slot}' by type", node.index)
 
-    def render(self, value: _Value, slot_kind: str | None) -> Any:
-        if value.parts is None:
-            return value.raw
-        return "".join(p.replace("${", "$${") if isinstance(p, str)
-                       else self.ref(p, slot_kind) for p in value.parts)
+    def render(self, raw: Any, slot_kind: str | None) -> Any:
+        """``raw`` with ``<node-k>`` as references and ``${`` escaped, in nested values too."""
+        if isinstance(raw, str):
+            return "".join(p.replace("${", "$${") if isinstance(p, str)
+                           else self.ref(p, slot_kind) for p in node_refs(raw)[0])
+        if isinstance(raw, list):
+            return [self.render(v, slot_kind) for v in raw]
+        if isinstance(raw, dict):
+            return {k: self.render(v, slot_kind) for k, v in raw.items()}
+        return raw
 
     def ref(self, ref: NodeRef, slot_kind: str | None) -> str:
         path = slot_kind
@@ -517,15 +521,15 @@ class _Converter:
                           f"{_short({k: raw[k] for k in extra})}", node.index)
             node.values = self.values(node.index, raw)
             kinds = dict(node.spec.inputs()) if node.spec else {}
-            args = {key: self.render(value, kinds.get(key))
+            args = {key: self.render(value.raw, kinds.get(key))
                     for key, value in self.assign(node).items()}
             step: dict[str, Any] = {"id": f"s{node.index}"}
             if "task" in raw:
                 step["tool"] = raw["task"]
             step["args"] = args
             steps.append(step)
-            refs.append({p.node for v in node.values for p in v.parts or []
-                         if isinstance(p, NodeRef)})
+            refs.append({p.node for v in node.values for text in _strings_in(v.raw)
+                         for p in node_refs(text)[0] if isinstance(p, NodeRef)})
         self.check_numbering(refs)
         self.links(steps, refs)
         plan: dict[str, Any] = {"steps": steps}
@@ -533,6 +537,17 @@ class _Converter:
         if isinstance(goal, str) and goal.strip():
             plan = {"goal": goal, **plan}
         return plan
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)
 
 
 def _name(raw: Any) -> str:

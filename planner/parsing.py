@@ -57,7 +57,7 @@ WRAPPER_KEYS = ("plan", "tool_calls", "tool_call", "function_call", "function", 
                 "input", "parameters", "args")
 _MAX_WRAP_DEPTH = 5
 _MAX_BLOCKS = 64
-_PY_LITERALS = {"True": "True", "False": "False", "None": "None"}
+_PY_LITERALS = ("True", "False", "None")
 _SCORE_PLAN, _SCORE_STEP_LIST, _SCORE_PLAN_KEYS, _SCORE_JSON = 4, 3, 2, 1
 _PLAN_KEYS = {"goal", "steps", "plan", "tool", "tool_name", "id", "args", "arguments", "deps",
               "depends_on", "outputs"}

@@ -83,7 +83,8 @@ def validate_plan(
         refs, ref_problems = _collect_refs(step)
         problems += ref_problems
         problems += _check_dependencies(step, refs, known)
-        deps[step.id] = {r.step for r in refs if r.step in known} | (set(step.deps) & known)
+        # self references are reported as not_ancestor above, not again as a cycle
+        deps[step.id] = (({r.step for r in refs} | set(step.deps)) & known) - {step.id}
         tool = tools.get(step.tool)
         if tool is None:
             problems.append(_unknown_tool(step, tools))
@@ -243,6 +244,10 @@ def _check_args(step: Step, tool: ToolLike) -> list[Problem]:
                                    message=f"text with references is a string, but '{key}' "
                                    f"expects {'/'.join(sorted(target))}; reference a value "
                                    "directly or add a calc step"))
+    if tool.args_model.model_config.get("extra") == "forbid":
+        for key in sorted(referenced - set(fields)):
+            out.append(Problem(code="invalid_args", step_id=step.id, location=f"args.{key}",
+                               message=_arg_message({"type": "extra_forbidden"}, key, fields)))
     try:
         tool.args_model.model_validate(literal)
     except ValidationError as exc:

@@ -136,3 +136,26 @@ def test_up_runs_the_example_and_down_stops_everything(tmp_path: Path) -> None:
         down = jarvis("down", env=env)
     assert "stopped worker" in down.stdout and "stopped temporal" in down.stdout
     assert not port_open("127.0.0.1", port)
+
+
+def test_goals_offline_from_the_cli(tmp_path: Path, env: dict[str, str]) -> None:
+    env = {**env, "JARVIS_EMBEDDING_BACKEND": "hashing"}
+    listed = json.loads(jarvis("templates", "list", "--json", env=env).stdout)
+    assert len(listed) >= 4 and all(not t["invalidated"] for t in listed)
+    done = jarvis("run", "remember that the boiler is serviced in May", "--yes", env=env)
+    assert done.returncode == 0, done.stderr
+    assert '"notes_count": 1' in done.stdout and "no LLM call" in done.stderr
+    unplannable = jarvis("plan", "book a table for two", env=env)
+    assert_clean_error(unplannable, 2)
+    assert "no LLM endpoint is configured" in unplannable.stdout
+    waiting = jarvis("run", "remind me to stretch in 1 seconds", env=env)
+    assert waiting.returncode == 3, waiting.stderr
+    goal_id = re.search(r"jarvis approve (\S+)`", waiting.stderr).group(1)  # type: ignore[union-attr]
+    approved = jarvis("approve", goal_id, env=env)
+    assert approved.returncode == 0, approved.stderr
+    assert "approved" in approved.stdout and "succeeded" in approved.stdout
+    shown = json.loads(jarvis("goal", goal_id, "--json", env=env).stdout)
+    assert shown["stage"] == "succeeded"
+    assert [d["action"] for d in shown["decisions"]] == ["approve"]
+    again = jarvis("reject", goal_id, env=env)
+    assert_clean_error(again, 1, "not awaiting approval")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,7 @@ def test_accepted_plans_run_on_the_stubs(reports: dict[tuple[str, str], FileRepo
     """Execute every accepted plan in dependency order: each reference resolves in the stubs'
     actual outputs and every resolved call passes the tool's argument model."""
     for (domain, _), report in reports.items():
-        tools = TaskBenchTools.load(domain)
+        tools = domain_tools(domain)
         for result in report.results:
             if result.verdict != "accepted":
                 continue
@@ -152,8 +153,10 @@ def run_on_stubs(plan: Plan, tools: TaskBenchTools) -> dict[str, Any]:
     return outputs
 
 
-def test_report_script_writes_json_and_markdown(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_script_writes_json_and_markdown(
+        timed_reports: tuple[list[FileReport], float], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("evals.gnn4taskplan.evaluate_all", lambda _: timed_reports[0])
     assert main(["--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     for domain, model in COUNTS:
@@ -212,14 +215,15 @@ async def test_stub_outputs_are_deterministic(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------ conversion
 
-HF = TaskBenchTools.load("huggingface")
-MM = TaskBenchTools.load("multimedia")
+@cache
+def domain_tools(domain: str) -> TaskBenchTools:
+    return TaskBenchTools.load(domain)
 
 
-def convert(nodes: list[Any], links: list[Any] | None = None, tools: TaskBenchTools = MM,
+def convert(nodes: list[Any], links: list[Any] | None = None, domain: str = "multimedia",
             **kwargs: Any) -> ConversionOutcome:
     record = {"id": "t", "user_request": "do it", "task_nodes": nodes, "task_links": links or []}
-    return record_to_plan(record, tools.index, **kwargs)
+    return record_to_plan(record, domain_tools(domain).index, **kwargs)
 
 
 def steps(outcome: ConversionOutcome) -> list[dict[str, Any]]:
@@ -227,10 +231,10 @@ def steps(outcome: ConversionOutcome) -> list[dict[str, Any]]:
     return result
 
 
-def verdict(nodes: list[Any], links: list[Any] | None = None, tools: TaskBenchTools = MM,
+def verdict(nodes: list[Any], links: list[Any] | None = None, domain: str = "multimedia",
             **kwargs: Any) -> tuple[str, list[str]]:
     record = {"id": "t", "user_request": "do it", "task_nodes": nodes, "task_links": links or []}
-    result = evaluate_record(record, tools, **kwargs)
+    result = evaluate_record(record, domain_tools(domain), **kwargs)
     return result.verdict, result.codes
 
 
@@ -255,7 +259,7 @@ def test_node_references_become_typed_step_references() -> None:
 def test_values_go_to_inputs_by_type_like_taskbench() -> None:
     nodes = [{"task": "Visual Question Answering",
               "arguments": ["What is on the table?", "example.jpg"]}]
-    assert steps(convert(nodes, tools=HF))[0]["args"] == {
+    assert steps(convert(nodes, domain="huggingface"))[0]["args"] == {
         "image": "example.jpg", "text": "What is on the table?"}
     assert literal_kinds("https://x.org/a.wav") == {"url", "text", "audio"}
     assert literal_kinds("a photo of a cat.jpg") == {"text"}
@@ -286,6 +290,18 @@ def test_odd_argument_forms() -> None:
     assert verdict(nodes) == ("repair_needed", ["invalid_args"])
 
 
+def test_references_inside_lists_are_converted_too() -> None:
+    nodes = [{"task": "Audio Downloader", "arguments": ["https://a.org/x.wav"]},
+             {"task": "Audio Downloader", "arguments": ["https://a.org/y.wav"]},
+             {"task": "Audio Splicer", "arguments": [{"name": "audio",
+                                                      "value": ["<node-0>", "<node-1> ${z}"]}]}]
+    out = convert(nodes)
+    assert steps(out)[2]["args"] == {"audio": ["${s0.audio}", "${s1.audio} $${z}"]}
+    links = [{"source": "Audio Downloader", "target": "Audio Splicer"}]
+    assert "deps" not in steps(convert(nodes, links))[2], "implied by the references"
+    assert verdict(nodes) == ("repair_needed", ["invalid_args"])  # a list, and audio_2 missing
+
+
 def test_unknown_tools_keep_positional_arguments() -> None:
     nodes = [{"task": "Text Extractor", "arguments": ["page.html"]},
              {"task": "Text Summarizer", "arguments": ["<node-0>"]}]
@@ -303,7 +319,7 @@ def test_placeholders_variants_and_counting_from_one() -> None:
              {"task": "Audio Noise Reduction", "arguments": ["<node-1>"]}]
     out = convert(nodes)
     assert "one_based_refs" in kinds(out)
-    assert verdict(nodes) == ("repair_needed", ["cycle", "not_ancestor"])
+    assert verdict(nodes) == ("repair_needed", ["not_ancestor"])  # a self reference
     nodes = [{"task": "Audio Noise Reduction", "arguments": ["<output of step 1>"]}]
     assert verdict(nodes) == ("repair_needed", ["placeholder_arg"])
 
@@ -353,7 +369,7 @@ def test_records_that_are_no_plan_are_rejected() -> None:
     assert verdict([]) == ("rejected", ["bad_plan_shape"])
     assert verdict(["Text Search"]) == ("rejected", ["bad_plan_shape"])
     assert verdict([{"arguments": ["x"]}]) == ("rejected", ["bad_plan_shape"])
-    result = evaluate_record("not a record", MM)
+    result = evaluate_record("not a record", domain_tools("multimedia"))
     assert result.verdict == "rejected"
 
 

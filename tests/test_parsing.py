@@ -125,8 +125,11 @@ def test_recovered_truncation_keeps_every_value_whole() -> None:
 
 
 def test_hallucinations_dangling_refs_and_cycles_are_the_validators_business() -> None:
-    messages = {name: [str(p) for p in validate_plan(parse(_item(name)).plan, tools())]
-                for name in ("25_", "26_", "27_")}  # type: ignore[arg-type]
+    messages: dict[str, list[str]] = {}
+    for name in ("25_", "26_", "27_"):
+        plan = parse(_item(name)).plan
+        assert plan is not None
+        messages[name] = [str(p) for p in validate_plan(plan, tools())]
     assert any("no tool named 'web_search'" in m for m in messages["25_"])
     assert any("unknown step 'search'" in m for m in messages["26_"])
     assert any("unknown step 'prepare'" in m for m in messages["26_"])

@@ -43,12 +43,12 @@ def _config(ctx: ToolContext) -> LLMConfig:
 
 
 async def llm(task: Task, input: str, ctx: ToolContext, instruction: str = "",
-              schema: dict[str, Any] | None = None,
+              json_schema: dict[str, Any] | None = None,
               labels: list[str] | None = None) -> LLMOutput:
-    """Call the LLM on text: answer / summarize / extract (give a JSON schema) / classify
-    (give labels). `instruction` adds task details (e.g. the question to answer)."""
-    if task == "extract" and not schema:
-        raise ToolInputError("task 'extract' needs a JSON 'schema' for the data to extract")
+    """Call the LLM on text: answer / summarize / extract (give a json_schema) / classify
+(give labels). `instruction` adds task details (e.g. the question to answer)."""
+    if task == "extract" and not json_schema:
+        raise ToolInputError("task 'extract' needs a 'json_schema' for the data to extract")
     if task == "classify" and not labels:
         raise ToolInputError("task 'classify' needs 'labels'")
     config = _config(ctx)
@@ -60,7 +60,7 @@ async def llm(task: Task, input: str, ctx: ToolContext, instruction: str = "",
                            {"role": "user", "content": input}]
     try:
         if task == "extract":
-            result = await complete_structured(config, messages, schema or {}, "extract")
+            result = await complete_structured(config, messages, json_schema or {}, "extract")
             record_usage(result.usage)
             extracted = result.data if result.data is not None else json_repair.loads(result.text)
             return LLMOutput(task=task, text=result.text, data=extracted, model=result.model)

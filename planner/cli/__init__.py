@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
 
 import typer
 
-from planner.cli import catalog, goals, runs, server
+from planner.cli import catalog, goals, runs, server, templates
 from planner.cli.errors import CliError
 from planner.cli.render import err_console
 
@@ -21,6 +22,7 @@ server.register(app)
 runs.register(app)
 catalog.register(app)
 goals.register(app)
+templates.register(app)
 
 
 def main() -> None:
@@ -28,6 +30,9 @@ def main() -> None:
     verbose = "--verbose" in sys.argv or os.environ.get("JARVIS_VERBOSE") == "1"
     if "--verbose" in sys.argv:
         sys.argv.remove("--verbose")
+    # An in-process worker logs each failed activity attempt with a traceback; the CLI shows
+    # the outcome itself (`jarvis worker` turns these logs back on).
+    logging.getLogger("temporalio").setLevel(logging.INFO if verbose else logging.ERROR)
     code = 0
     try:
         app()  # standalone mode: typer prints usage errors and exits with their code

@@ -149,17 +149,26 @@ def reject(goal_id: Annotated[str, typer.Argument(help="Goal id.")],
 def _decide(goal_id: str, action: str, text: str) -> None:
     settings = load_settings()
 
-    async def _go() -> GoalState:
-        goals = GoalClient(await connect_or_fail(settings), settings.task_queue)
-        try:
-            if action == "approve":
-                return await goals.approve(goal_id, by=_user(), note=text)
-            return await goals.reject(goal_id, by=_user(), reason=text)
-        except DecisionRefused as exc:
-            raise CliError(str(exc), f"`jarvis goal {goal_id}` shows its state") from exc
+    async def _go() -> tuple[GoalState, bool]:
+        async with AsyncExitStack() as stack:
+            client = await connect_or_fail(settings)
+            local = await ensure_worker(stack, client, settings, default_registry())
+            goals = GoalClient(client, settings.task_queue)
+            try:
+                if action == "approve":
+                    state = await goals.approve(goal_id, by=_user(), note=text)
+                else:
+                    state = await goals.reject(goal_id, by=_user(), reason=text)
+            except DecisionRefused as exc:
+                raise CliError(str(exc), f"`jarvis goal {goal_id}` shows its state") from exc
+            console.print(f"{action}d {goal_id}")
+            if local:  # this process is the only worker: see the goal through
+                return await _watch(goals, goal_id, as_json=False), True
+            return state, False
 
-    state = asyncio.run(_go())
-    console.print(f"{action}d {goal_id} (stage: {state.stage})")
+    state, followed = asyncio.run(_go())
+    if followed:
+        _print_outcome(state, goal_id, as_json=False)
 
 
 def goal(goal_id: Annotated[str, typer.Argument(help="Goal id.")],

@@ -130,6 +130,7 @@ def worker() -> None:
     """Run a worker in the foreground: the plan workflow and one activity per tool."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("temporalio").setLevel(logging.INFO)
     settings = load_settings()
     registry = default_registry()
 

@@ -23,10 +23,12 @@ async def connect_or_fail(settings: Settings) -> Client:
 
 
 async def ensure_worker(stack: AsyncExitStack, client: Client, settings: Settings,
-                        registry: ToolRegistry, *, detach: bool = False) -> None:
-    """Run a worker in this process for this command when no worker polls the task queue."""
+                        registry: ToolRegistry, *, detach: bool = False) -> bool:
+    """Run a worker in this process for this command when no worker polls the task queue.
+
+    Returns True when it started one."""
     if await TemporalWorkflowEngine(client, settings.task_queue).has_pollers():
-        return
+        return False
     if detach:
         raise CliError(f"no worker polls task queue '{settings.task_queue}'",
                        "start one with `jarvis up` (or `jarvis worker`)")
@@ -34,3 +36,4 @@ async def ensure_worker(stack: AsyncExitStack, client: Client, settings: Setting
                       "running one in this process for this command (`jarvis up` starts a "
                       "permanent one)")
     await stack.enter_async_context(create_worker(client, settings, registry))
+    return True

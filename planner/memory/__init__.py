@@ -16,7 +16,7 @@ from planner.memory.embeddings import (
 )
 from planner.memory.fingerprints import plan_fingerprints, stale_tools, tool_fingerprint
 from planner.memory.rebind import GoalPattern, RebindResult, extract_pattern, rebind
-from planner.memory.seed import seed_templates
+from planner.memory.seed import open_store, seed_templates
 from planner.memory.store import Reuse, TemplateHit, TemplateInput, TemplateStore
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "TemplateStore",
     "extract_pattern",
     "make_embedder",
+    "open_store",
     "plan_fingerprints",
     "rebind",
     "seed_templates",

@@ -22,6 +22,8 @@ backend and dimension), so they never mix.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import importlib.util
 import itertools
 import math
@@ -118,7 +120,12 @@ class HashingEmbedder:
 
     @property
     def name(self) -> str:
-        return f"hashing-v{self.VERSION}"
+        """``hashing-v1``; with non-default weights or n-grams a digest of them is appended
+        (another feature space). The dimension is part of the collection name anyway."""
+        params = (self.word_weight, self.pair_weight, self.char_weight, self.char_ngrams)
+        if params == (1.0, 0.5, 0.7, (3, 4)):
+            return f"hashing-v{self.VERSION}"
+        return f"hashing-v{self.VERSION}-{zlib.crc32(repr(params).encode()):08x}"
 
     @property
     def dim(self) -> int:
@@ -200,6 +207,21 @@ def bundled_minilm_files() -> tuple[Path, Path] | str:
     return model, tokenizer
 
 
+def _model_id(model_path: Path) -> str:
+    """The model package's version when the file is the installed one, else a file digest."""
+    model_dir = _package_dir(MINILM_MODEL_PACKAGE)
+    if model_dir is not None and model_path == model_dir / "model.onnx":
+        try:
+            return "v" + importlib.metadata.version(MINILM_MODEL_PACKAGE.replace("_", "-"))
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    digest = hashlib.sha256()
+    with model_path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
+
+
 class _OnnxMiniLM:
     """all-MiniLM-L6-v2 forward pass: WordPiece (max 256 tokens), mean pooling, L2 norm."""
 
@@ -267,6 +289,7 @@ class BundledMiniLMEmbedder:
                 raise EmbeddingUnavailable(found)
             model_path, tokenizer_path = model_path or found[0], tokenizer_path or found[1]
         self._model = _OnnxMiniLM(Path(model_path), Path(tokenizer_path))
+        self._name = "minilm-int8-" + _model_id(Path(model_path))
 
     @staticmethod
     def available() -> str | None:
@@ -276,7 +299,8 @@ class BundledMiniLMEmbedder:
 
     @property
     def name(self) -> str:
-        return "minilm-int8"
+        """``minilm-int8-v<package version>``: another model file is another vector space."""
+        return self._name
 
     @property
     def dim(self) -> int:

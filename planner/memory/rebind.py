@@ -4,8 +4,11 @@ When a plan is stored, the literal values in its step arguments (and ``when`` co
 also appear verbatim in the goal become **slots**: ``remember that the boiler is serviced in May``
 with ``notes_append(text="the boiler is serviced in May")`` gives the pattern
 ``remember that {0}`` and the site ``steps[0].args.text``. A new goal is matched against the
-whole pattern; on a match the new values are written into a copy of the plan (whole values, and
-inside strings that only contain the value: ``"Reminder: call mom"`` -> ``"Reminder: buy milk"``).
+whole pattern; on a match the new values are written into a copy of the plan: whole values
+(typed: ``30`` -> ``45``), text inside strings (``"Reminder: call mom"`` -> ``"Reminder: buy
+milk"``, never inside ``${...}`` references), also in ``outputs`` and step descriptions, with the
+planner's case change kept (``Paris`` written ``paris`` in a URL). The caller re-validates the
+rebound plan against today's tools (:meth:`TemplateStore.find_reusable` does).
 
 What makes a value a slot:
 
@@ -15,19 +18,23 @@ What makes a value a slot:
   is not a stop word, or one word carrying a digit, a capital (not the goal's first word) or
   inner punctuation (``report.txt``, ``wttr.in``). Single lowercase words inside longer text
   (``weather`` in ``weather.txt``) stay literal: they are more often vocabulary than parameters.
-  Longer spans win over the spans they overlap; a value that occurs several times in the goal
-  must be the same at each place in the new goal.
+  Longer values win: an occurrence inside a longer value's span belongs to that value
+  (``notes.txt`` inside ``backup/notes.txt``). A value that occurs several times in the goal
+  is a slot only when the plan has as many places holding it (else one occurrence may be
+  another parameter the planner rewrote, "$10,000" -> 10000), and then it must be the same at
+  each place in the new goal.
 
 When a pattern does not rebind (precision first, the LLM is the fallback):
 
 - its literal words differ from the goal's (after lowercasing, collapsing whitespace, dropping
   a polite prefix such as "please" / "hey jarvis, can you", trailing punctuation, and treating
-  "the/a/an" before a word as optional);
+  "the/a/an" before a word and the plural of time units ("1 second") as optional);
 - a new value is empty, much longer than the old one (> 3x words + 5, or > 300 characters),
   several words where the old one was one word (a path, a name, a URL part: "reports
   recursively" is not a folder), of another shape (old value a number or arithmetic, new one
-  not), or adds a sequencing clause the old one did not have ("and then", "; ", "also",
-  "and send/email/save/..."): such goals need a different plan, not the same one;
+  not), or adds a sequencing clause the old one did not have ("and then", "; ", "also", a
+  second sentence, "and send/email/save/...", ", send ..."): such goals need a different plan,
+  not the same one;
 - the template is not rebindable: text of a slot's value also occurs elsewhere in the plan
   where it cannot be rewritten (``tags=["boiler"]`` next to the note text), or the pattern has
   fewer than two literal words (``{0}`` alone would match anything). Such a template still
@@ -68,6 +75,7 @@ _PREFIX = re.compile(
     r"(?:(?:please|kindly|can you|could you|would you|will you)\b[\s,]*)*",
     re.IGNORECASE)
 _SUFFIX = re.compile(r"(?:[\s,]*\bplease\b|[\s.!?,;:]+)$", re.IGNORECASE)
+_UNIT = re.compile(r"(?:second|minute|hour|day|week|month|year)s?", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _INT = re.compile(r"[+-]?\d+")
 _ARITHMETIC = re.compile(r"[\d\s.+\-*/%()^,]+")
@@ -78,7 +86,9 @@ _ACTION_VERBS = ("send|email|e-mail|mail|notify|tell|text|message|save|write|pos
                  "rename|convert|check|get|set|make|put|ping|alert|publish|reply")
 _SEQUENCING = re.compile(
     r"(?:^|\s)(?:and then|then|afterwards|after that|also|and also)(?:\s|$)|;|"
-    rf"(?:^|[\s,])and\s+(?:{_ACTION_VERBS})\b", re.IGNORECASE)
+    r"[.!?]\s+\S|"  # a second sentence
+    rf"(?:^|[\s,:])and\s+(?:{_ACTION_VERBS})\b|[,:]\s*(?:{_ACTION_VERBS})\b",
+    re.IGNORECASE)
 
 
 def normalise_goal(goal: str) -> str:
@@ -144,7 +154,7 @@ class GoalPattern:
 
     def regex(self) -> re.Pattern[str]:
         if not self._regex:
-            self._regex.append(_compile(self.parts))
+            self._regex.append(_compile(self.parts, self.slots))
         return self._regex[0]
 
     def match(self, goal: str) -> dict[int, str] | None:
@@ -214,18 +224,24 @@ def _literal_regex(text: str) -> str:
         elif piece.lower() in ARTICLES and i + 1 < len(pieces) and pieces[i + 1].isspace():
             out.append(rf"(?:{re.escape(piece)}\s+)?")  # "the " is optional
             i += 1
+        elif _UNIT.fullmatch(piece):
+            out.append(re.escape(piece.rstrip("sS")) + "s?")  # "in 1 second" / "in 30 seconds"
         else:
             out.append(re.escape(piece))
         i += 1
     return "".join(out)
 
 
-def _compile(parts: tuple[str | int, ...]) -> re.Pattern[str]:
+def _compile(parts: tuple[str | int, ...], slots: tuple[Slot, ...]) -> re.Pattern[str]:
     seen: set[int] = set()
     out = []
     for part in parts:
         if isinstance(part, int):
-            out.append(f"(?P=s{part})" if part in seen else f"(?P<s{part}>.+?)")
+            # a one-word value stays one word (see _guard); saying so in the regex also splits
+            # adjacent slots right: "contact {1} {2}" with {2} a phone number
+            one_word = part < len(slots) and len(slots[part].value.split()) == 1
+            body = r"\S+" if one_word else ".+?"
+            out.append(f"(?P=s{part})" if part in seen else f"(?P<s{part}>{body})")
             seen.add(part)
         else:
             out.append(_literal_regex(part))
@@ -235,8 +251,8 @@ def _compile(parts: tuple[str | int, ...]) -> re.Pattern[str]:
 def _bounded(needle: str, *, number: bool = False) -> re.Pattern[str]:
     """Case-insensitive search for ``needle`` not glued to surrounding word characters."""
     core = r"\s+".join(re.escape(w) for w in needle.split())
-    if number:
-        return re.compile(rf"(?<![\w.]){core}(?![\w]|\.\d)", re.IGNORECASE)
+    if number:  # not part of a longer number: 10 is not in 2.10, 10.5 or $10,000
+        return re.compile(rf"(?<![\w.,]){core}(?![\w]|[.,]\d)", re.IGNORECASE)
     pre = r"(?<!\w)" if re.match(r"\w", needle) else ""
     post = r"(?!\w)" if re.search(r"\w$", needle) else ""
     return re.compile(pre + core + post, re.IGNORECASE)
@@ -345,6 +361,7 @@ def _number_texts(value: float) -> list[str]:
 class _Candidate:
     value: str
     spans: list[tuple[int, int]]
+    goal: str
     sites: list[Site] = field(default_factory=list)
 
     def add(self, site: Site) -> None:
@@ -395,9 +412,11 @@ def _candidates(goal: str, data: dict[str, Any]) -> dict[str, _Candidate]:
     tokens = list(_TOKEN.finditer(goal))
 
     def note(text: str, spans: list[tuple[int, int]], site: Site) -> None:
+        if not spans:
+            return
         key = " ".join(text.lower().split())
         if key not in cands:
-            cands[key] = _Candidate(value=goal[spans[0][0]:spans[0][1]], spans=spans)
+            cands[key] = _Candidate(value=goal[spans[0][0]:spans[0][1]], spans=spans, goal=goal)
         cands[key].add(site)
 
     for path, leaf in _plan_leaves(data, sources=True):
@@ -428,14 +447,20 @@ def _candidates(goal: str, data: dict[str, Any]) -> dict[str, _Candidate]:
 
 
 def _choose(cands: dict[str, _Candidate]) -> list[_Candidate]:
-    """Longest values first; a value overlapping a chosen one is dropped."""
+    """Longest values first; occurrences inside a chosen value's span are not the value's
+    (``notes.txt`` in ``backup/notes.txt``); a value left with no occurrence is dropped."""
     chosen: list[_Candidate] = []
     taken: list[tuple[int, int]] = []
     for cand in sorted(cands.values(), key=lambda c: (-len(c.value), c.spans[0][0])):
-        if any(a < d and c < b for a, b in cand.spans for c, d in taken):
+        free = [(a, b) for a, b in cand.spans if not any(a < d and c < b for c, d in taken)]
+        if not free or len(free) > len({site.path for site in cand.sites}):
+            # more places in the goal than in the plan: some occurrence may be another
+            # parameter the planner wrote differently (10 in "length 10" and "$10 thousand")
             continue
+        cand.spans = free
+        cand.value = cand.goal[free[0][0]:free[0][1]]
         chosen.append(cand)
-        taken.extend(cand.spans)
+        taken.extend(free)
     return sorted(chosen, key=lambda c: c.spans[0][0])
 
 
@@ -538,7 +563,7 @@ def _replace(raw: str, mapping: dict[str, str]) -> str:
     if not mapping:
         return raw
     keys = sorted(mapping, key=len, reverse=True)
-    regexes = [(_bounded(k), mapping[k]) for k in keys]
+    regexes = [(_bounded(k), k, mapping[k]) for k in keys]
     pieces = []
     for is_ref, a, b in _split_raw(raw):
         text = raw[a:b]
@@ -548,22 +573,46 @@ def _replace(raw: str, mapping: dict[str, str]) -> str:
     return "".join(pieces)
 
 
-def _replace_all(text: str, regexes: list[tuple[re.Pattern[str], str]]) -> str:
-    combined = "|".join(f"(?:{r.pattern})" for r, _ in regexes)
-    new_values = [n for _, n in regexes]
+def _replace_all(text: str, regexes: list[tuple[re.Pattern[str], str, str]]) -> str:
+    combined = "|".join(f"(?:{r.pattern})" for r, _, _ in regexes)
 
     def sub(m: re.Match[str]) -> str:
         found = m.group(0)
-        for (rx, _), new in zip(regexes, new_values, strict=True):
+        for rx, old, new in regexes:
             if rx.fullmatch(found):
-                if found.islower() and not found.isupper():
-                    return new.lower()
-                if found.isupper() and len(found) > 1:
-                    return new.upper()
-                return new
+                return same_case(old, found, new)
         return found
 
     return re.sub(combined, sub, text, flags=re.IGNORECASE)
+
+
+def same_case(goal_value: str, plan_value: str, new: str) -> str:
+    """``new`` with the case change the planner applied to the goal's value (``Paris`` written
+    ``paris`` in a URL, ``open`` written ``OPEN``); unchanged when there was none."""
+    if plan_value == goal_value or not plan_value:
+        return new
+    if plan_value == goal_value.lower():
+        return new.lower()
+    if plan_value == goal_value.upper():
+        return new.upper()
+    if plan_value == goal_value[:1].upper() + goal_value[1:]:
+        return new[:1].upper() + new[1:]
+    if plan_value == goal_value[:1].lower() + goal_value[1:]:
+        return new[:1].lower() + new[1:]
+    if plan_value == _title(goal_value):
+        return _title(new)
+    return new
+
+
+_SMALL_WORDS = frozenset(["a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at",
+                          "by", "for", "with", "from", "as"])
+
+
+def _title(text: str) -> str:
+    """Title Case as planners write it: small words stay lower except the first."""
+    words = text.split(" ")
+    return " ".join(w if (i and w.lower() in _SMALL_WORDS) else w[:1].upper() + w[1:]
+                    for i, w in enumerate(words))
 
 
 def _guard(slot: Slot, new: str) -> bool:
@@ -610,11 +659,15 @@ def rebind(pattern: GoalPattern, plan: Plan, goal: str) -> RebindResult | None:
                                           else "str")
             for site in slot.sites:
                 if site.whole:
-                    _set(data, site.path, _typed(new, site.kind))
+                    old = _get(data, site.path)
+                    text = same_case(slot.value, old, new) if isinstance(old, str) else new
+                    _set(data, site.path, _typed(text, site.kind))
                 else:
                     fragments.setdefault(site.path, {})[slot.value] = new
+        whole_paths = {site.path for slot in slots for site in slot.sites if site.whole}
         for path, mapping in fragments.items():
-            _set(data, path, _replace(_get(data, path), mapping))
+            if path not in whole_paths:  # a whole value already replaced it
+                _set(data, path, _replace(_get(data, path), mapping))
     except (KeyError, IndexError, TypeError, ValueError):
         return None  # the stored sites do not fit this plan: never guess
     data["goal"] = goal

@@ -13,12 +13,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.memory.fingerprints import ToolLookup, plan_fingerprints
 from planner.memory.store import TemplateInput, TemplateStore, tools_by_name
 from planner.plan import Plan
 from planner.validation import validate_plan
+
+if TYPE_CHECKING:
+    from planner.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,16 @@ class SeedTemplate:
 class SeedReport:
     seeded: dict[str, str] = field(default_factory=dict)  # file name -> template id
     skipped: dict[str, str] = field(default_factory=dict)  # file name -> why
+
+
+def open_store(settings: Settings, registry: ToolLookup | Mapping[str, Any], *,
+               seed: bool = True) -> TemplateStore:
+    """The template store the settings describe (embedded PersistentClient in the data dir, or
+    the chroma server), with the shipped templates seeded (idempotent)."""
+    store = TemplateStore.from_settings(settings)
+    if seed:
+        seed_templates(store, registry)
+    return store
 
 
 def load_seed_templates() -> list[SeedTemplate]:
@@ -70,4 +83,4 @@ def seed_templates(store: TemplateStore, registry: ToolLookup | Mapping[str, Any
     return report
 
 
-__all__ = ["SeedReport", "SeedTemplate", "load_seed_templates", "seed_templates"]
+__all__ = ["SeedReport", "SeedTemplate", "load_seed_templates", "open_store", "seed_templates"]

@@ -22,18 +22,20 @@ Everything here is synchronous (chromadb's client is); callers run it inside act
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import logging
 import math
 import re
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from planner.memory.embeddings import Embedder, make_embedder
-from planner.memory.fingerprints import ToolLookup, stale_tools
+from planner.memory.fingerprints import ToolLookup, tool_fingerprint
 from planner.memory.rebind import (
     GoalPattern,
     extract_pattern,
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 
 COLLECTION_PREFIX = "jarvis-templates"
 RECORD_VERSION = 1
-PREFIX_CANDIDATES = 64
+PREFIX_CANDIDATES = 256
 Source = Literal["run", "seed", "import"]
 
 
@@ -137,6 +139,18 @@ def _cosine_distance(a: Sequence[float], b: Sequence[float]) -> float:
     return 1.0 - dot / (na * nb) if na and nb else 1.0
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: TemplateStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast(F, wrapper)
+
+
 class TemplateStore:
     """Stored plans over one chroma collection (see the module doc)."""
 
@@ -145,6 +159,8 @@ class TemplateStore:
                  reuse_distance: float = 0.25, migrate: bool = True) -> None:
         self.embedder = embedder
         self.reuse_distance = reuse_distance
+        # read-modify-write of counts: activities may call one store from several threads
+        self._lock = threading.RLock()
         self.client = client or _make_client(path, host, port)
         self.name = collection_name(embedder)
         self.collection: Collection = self.client.get_or_create_collection(
@@ -176,6 +192,7 @@ class TemplateStore:
         return self.remember_many([TemplateInput(goal, plan, fingerprints, duration_s, tokens,
                                                  success, source)])[0]
 
+    @_locked
     def remember_many(self, entries: Sequence[TemplateInput]) -> builtins.list[str]:
         """Bulk :meth:`remember`: one embedding batch and one write for new templates."""
         now = time.time()
@@ -209,6 +226,7 @@ class TemplateStore:
             self.collection.update(ids=updated, metadatas=cast(Any, [metas[t] for t in updated]))
         return ids
 
+    @_locked
     def record_outcome(self, template_id: str, success: bool, duration_s: float | None = None,
                        tokens: int | None = None) -> None:
         """Count one more run of a template (a reuse or a re-run)."""
@@ -218,6 +236,7 @@ class TemplateStore:
         meta = _count(dict(meta), success, duration_s, tokens, {}, time.time())
         self.collection.update(ids=[template_id], metadatas=[cast(Any, meta)])
 
+    @_locked
     def invalidate(self, template_id: str, reason: str) -> None:
         meta = self._metadatas([template_id]).get(template_id)
         if meta is None:
@@ -225,6 +244,7 @@ class TemplateStore:
         meta = dict(meta, invalidated=True, invalid_reason=reason, updated_at=time.time())
         self.collection.update(ids=[template_id], metadatas=[cast(Any, meta)])
 
+    @_locked
     def delete(self, template_id: str) -> bool:
         if template_id not in self._metadatas([template_id]):
             return False
@@ -275,37 +295,45 @@ class TemplateStore:
         """
         limit = self.reuse_distance if max_distance is None else max_distance
         vector = self.embedder.embed([goal])[0]
-        candidates: dict[str, tuple[TemplateHit, Literal["nearest", "prefix"]]] = {}
-        for hit in self._search(vector, k, include_invalid=False):
-            if hit.distance is not None and hit.distance <= limit:
-                candidates[hit.id] = (hit, "nearest")
-        for hit in self._by_head(goal_head(goal), vector):
-            candidates.setdefault(hit.id, (hit, "prefix"))
+        rows: dict[str, tuple[_Row, Literal["nearest", "prefix"]]] = {}
+        for row in self._nearest_rows(vector, k, include_invalid=False):
+            if row.distance is not None and row.distance <= limit:
+                rows[row.id] = (row, "nearest")
+        for row in self._head_rows(goal_head(goal), vector):
+            rows.setdefault(row.id, (row, "prefix"))
         tools = tools_by_name(registry)
-        ordered = sorted(candidates.values(), key=lambda c: (c[0].distance or 0.0, c[0].id))
-        metas = self._metadatas([hit.id for hit, _ in ordered])
-        for hit, route in ordered:
-            stale = stale_tools(hit.fingerprints, tools)
+        current = _CurrentFingerprints(tools)
+        for row, route in sorted(rows.values(), key=lambda r: (r[0].distance or 0.0, r[0].id)):
+            stale = current.stale(json.loads(str(row.meta.get("fingerprints") or "{}")))
             if stale:
-                self.invalidate(hit.id, f"tool schema changed or tool removed: "
-                                        f"{', '.join(stale)}")
-                log.info("template %s invalidated: tools %s changed", hit.id, stale)
+                self.invalidate(row.id, "tool schema changed or tool removed: "
+                                        + ", ".join(stale))
+                log.info("template %s invalidated: tools %s changed", row.id, stale)
                 continue
-            pattern = _pattern(metas.get(hit.id))
-            result = rebind(pattern, hit.plan, goal) if pattern else None
+            pattern = _pattern(row.meta)
+            if pattern is None or pattern.match(goal) is None:
+                continue  # cheap test first: most candidates stop here
+            hits = _hits([row.id], [row.meta], [row.document], [row.distance])
+            result = rebind(pattern, hits[0].plan, goal) if hits else None
             if result is None:
                 continue
             problems = validate_plan(result.plan, tools)
             if problems:
-                log.info("template %s rebinds to an invalid plan: %s", hit.id,
+                log.info("template %s rebinds to an invalid plan: %s", row.id,
                          "; ".join(map(str, problems)))
                 continue
-            return Reuse(hit=hit, plan=result.plan, bindings=result.bindings, route=route)
+            return Reuse(hit=hits[0], plan=result.plan, bindings=result.bindings, route=route)
         return None
 
     # ---------------------------------------------------------------------------- internals
 
     def _search(self, vector: Sequence[float], k: int, include_invalid: bool) -> _Hits:
+        rows = self._nearest_rows(vector, k, include_invalid)
+        return _hits([r.id for r in rows], [r.meta for r in rows], [r.document for r in rows],
+                     [r.distance for r in rows])
+
+    def _nearest_rows(self, vector: Sequence[float], k: int,
+                      include_invalid: bool) -> builtins.list[_Row]:
         total = self.count()
         if total == 0 or k <= 0:
             return []
@@ -315,18 +343,21 @@ class TemplateStore:
             include=["metadatas", "documents", "distances"])
         metas, docs, dists = got["metadatas"], got["documents"], got["distances"]
         assert metas is not None and docs is not None and dists is not None
-        return _hits(got["ids"][0], metas[0], docs[0], dists[0])
+        return [_Row(tid, metas[0][i] or {}, docs[0][i] or "", float(dists[0][i]))
+                for i, tid in enumerate(got["ids"][0])]
 
-    def _by_head(self, head: str, vector: Sequence[float]) -> _Hits:
+    def _head_rows(self, head: str, vector: Sequence[float]) -> builtins.list[_Row]:
+        """Valid templates whose pattern starts with the same first word (exact lookup)."""
         if not head:
             return []
         got = self.collection.get(where={"$and": [{"head": head}, {"invalidated": False}]},
                                   limit=PREFIX_CANDIDATES,
                                   include=["metadatas", "documents", "embeddings"])
-        embeddings = got["embeddings"]
-        distances = ([_cosine_distance(vector, list(e)) for e in embeddings]
+        metas, docs, embeddings = got["metadatas"] or [], got["documents"] or [], got["embeddings"]
+        return [_Row(tid, metas[i] or {}, docs[i] or "",
+                     _cosine_distance(vector, list(embeddings[i]))
                      if embeddings is not None else None)
-        return _hits(got["ids"], got["metadatas"], got["documents"], distances)
+                for i, tid in enumerate(got["ids"])]
 
     def _metadatas(self, ids: builtins.list[str]) -> dict[str, Mapping[str, Any]]:
         if not ids:
@@ -356,6 +387,32 @@ class TemplateStore:
                                     metadatas=cast(Any, batch_metas))
             log.info("copied %d templates from %s into %s", len(got["ids"]), name, self.name)
             return  # one source is enough: every collection holds the same templates
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: str
+    meta: Mapping[str, Any]
+    document: str
+    distance: float | None
+
+
+class _CurrentFingerprints:
+    """Today's fingerprints, computed once per tool per lookup (schemas are not free)."""
+
+    def __init__(self, tools: Mapping[str, Any]) -> None:
+        self.tools = tools
+        self.known: dict[str, str | None] = {}
+
+    def stale(self, stored: Mapping[str, str]) -> builtins.list[str]:
+        out = []
+        for name, fingerprint in stored.items():
+            if name not in self.known:
+                tool = self.tools.get(name)
+                self.known[name] = tool_fingerprint(tool) if tool is not None else None
+            if self.known[name] != fingerprint:
+                out.append(name)
+        return sorted(out)
 
 
 def _pattern(meta: Mapping[str, Any] | None) -> GoalPattern | None:
@@ -435,8 +492,13 @@ def _count(meta: dict[str, Any], success: bool | None, duration_s: float | None,
     return meta
 
 
+def _distance(distances: Sequence[float | None] | None, i: int) -> float | None:
+    value = distances[i] if distances is not None else None
+    return float(value) if value is not None else None
+
+
 def _hits(ids: Sequence[str], metas: Sequence[Mapping[str, Any] | None] | None,
-          docs: Sequence[str | None] | None, distances: Sequence[float] | None,
+          docs: Sequence[str | None] | None, distances: Sequence[float | None] | None,
           ) -> list[TemplateHit]:
     out = []
     for i, tid in enumerate(ids):
@@ -451,7 +513,7 @@ def _hits(ids: Sequence[str], metas: Sequence[Mapping[str, Any] | None] | None,
             id=tid,
             goal=str(meta.get("goal") or (docs[i] if docs else "") or ""),
             plan=plan,
-            distance=float(distances[i]) if distances is not None else None,
+            distance=_distance(distances, i),
             fingerprints=json.loads(str(meta.get("fingerprints") or "{}")),
             successes=int(meta.get("successes", 0)),
             failures=int(meta.get("failures", 0)),
