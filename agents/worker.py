@@ -17,17 +17,10 @@ from activities.registry import ToolRegistry
 from agents.goal_workflow import GoalWorkflow
 from agents.prepare import tool_runtime
 from agents.workflows import ExecutePlanWorkflow
-from planner.memory import TemplateStore, seed_templates
+from planner.memory.seed import open_store
 from planner.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def open_template_store(settings: Settings, registry: ToolRegistry) -> TemplateStore:
-    """The template store, with the shipped templates seeded (idempotent)."""
-    store = TemplateStore.from_settings(settings)
-    seed_templates(store, registry)
-    return store
 
 
 def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
@@ -35,7 +28,7 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
                   max_cached_workflows: int = 1000) -> Worker:
     runtime = tool_runtime(settings, registry)
     planner = PlannerActivities(settings, registry,
-                                lambda: open_template_store(settings, registry))
+                                lambda: open_store(settings, registry))
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

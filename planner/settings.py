@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     # Template memory (chromadb): embedded PersistentClient in the data dir unless a host is set.
     chroma_host: str | None = None
     chroma_port: int = 8000
-    embedding_backend: Literal["auto", "hashing", "chroma-default", "openai"] = "auto"
+    # auto: bundled MiniLM (optional extra `minilm`), else chroma's cached model, else hashing
+    embedding_backend: Literal["auto", "hashing", "minilm", "chroma-default", "openai"] = "auto"
     embedding_model: str = "text-embedding-3-small"
     template_reuse_distance: float = Field(0.25, ge=0, le=2)
 

@@ -12,6 +12,7 @@ from planner.cli.errors import CliError
 from planner.cli.goal_view import plan_tree
 from planner.cli.render import console, print_json
 from planner.memory import TemplateStore
+from planner.memory.seed import open_store
 from planner.settings import load_settings
 
 app = typer.Typer(help="Plan templates: stored successful plans, reused for similar goals.",
@@ -19,9 +20,7 @@ app = typer.Typer(help="Plan templates: stored successful plans, reused for simi
 
 
 def _store() -> TemplateStore:
-    from agents.worker import open_template_store  # local: keeps `jarvis --help` fast
-
-    return open_template_store(load_settings(), default_registry())
+    return open_store(load_settings(), default_registry())
 
 
 @app.command("list")
