@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -10,9 +11,50 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
-DEFAULT_PRAGMAS: tuple[str, ...] = ()
+
+@dataclass(frozen=True)
+class ServerTuning:
+    """Flags for ``temporal server start-dev``: dynamic config values and SQLite pragmas.
+
+    Measured in docs/performance.md (``python -m evals.bench --baseline``)."""
+
+    dynamic_config: Mapping[str, object] = field(default_factory=dict)
+    pragmas: tuple[str, ...] = ()
+
+    def flags(self) -> list[str]:
+        out: list[str] = []
+        for key, value in self.dynamic_config.items():
+            out += ["--dynamic-config-value", f"{key}={json.dumps(value)}"]
+        for pragma in self.pragmas:
+            out += ["--sqlite-pragma", pragma]
+        return out
+
+
+# The history service reads its task queues (transfer: "dispatch this workflow/activity task",
+# timer: timers and retry backoffs, visibility: list/describe indexes) at most 20 times a second
+# per shard by default, so each hop of a plan waited up to 50 ms for the next read. The dev
+# server has one shard, so these rates are the whole server's.
+QUEUE_READ_RPS = 1000
+TUNED_DYNAMIC_CONFIG: Mapping[str, object] = MappingProxyType({
+    "history.transferProcessorMaxPollRPS": QUEUE_READ_RPS,
+    "history.timerProcessorMaxPollRPS": QUEUE_READ_RPS,
+    "history.visibilityProcessorMaxPollRPS": QUEUE_READ_RPS,
+    "system.enableActivityEagerExecution": True,  # eager activity dispatch: keep it on
+    "system.enableEagerWorkflowStart": True,
+})
+# Write-ahead log instead of the rollback journal (~2.7x throughput under concurrency), and
+# fsync only at checkpoints: a killed server loses nothing (tests/test_bench.py proves it);
+# only an OS crash or power cut can lose the last commits, never corrupt the file.
+TUNED_PRAGMAS: tuple[str, ...] = ("journal_mode=wal", "synchronous=normal")
+
+TUNED = ServerTuning(TUNED_DYNAMIC_CONFIG, TUNED_PRAGMAS)
+STOCK = ServerTuning()  # the dev server's own defaults (the benchmarks' baseline)
+DEFAULT_TUNING = TUNED
 
 
 class DevServerError(RuntimeError):
@@ -53,23 +95,23 @@ def split_address(address: str) -> tuple[str, int]:
 
 
 def dev_server_command(db_file: Path, port: int, ui_port: int | None,
-                       extra: tuple[str, ...] = ()) -> list[str]:
+                       extra: tuple[str, ...] = (), *,
+                       tuning: ServerTuning = DEFAULT_TUNING) -> list[str]:
     cmd = [temporal_binary(), "server", "start-dev", "--db-filename", str(db_file),
            "--ip", "127.0.0.1", "--port", str(port), "--log-level", "warn"]
     cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
-    for pragma in DEFAULT_PRAGMAS:
-        cmd += ["--sqlite-pragma", pragma]
-    return cmd + list(extra)
+    return cmd + tuning.flags() + list(extra)
 
 
 def start_dev_server(db_file: Path, port: int, ui_port: int | None = None, *,
                      log_file: Path | None = None, detach: bool = False,
-                     ready_timeout_s: float = 60.0) -> subprocess.Popen[bytes]:
+                     ready_timeout_s: float = 60.0,
+                     tuning: ServerTuning = DEFAULT_TUNING) -> subprocess.Popen[bytes]:
     """Start ``temporal server start-dev`` and wait until its gRPC port answers."""
     db_file.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
-        dev_server_command(db_file, port, ui_port),
+        dev_server_command(db_file, port, ui_port, tuning=tuning),
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=detach,
     )
