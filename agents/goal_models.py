@@ -14,14 +14,19 @@ from planner.validation import Problem
 
 Stage = Literal[
     "retrieving", "planning", "repairing", "awaiting_approval", "executing", "remembering",
-    "succeeded", "failed", "rejected", "invalid", "planned", "cancelled",
+    "succeeded", "failed", "rejected", "invalid", "planned", "cancelled", "expired",
 ]
+Risk = Literal["read-only", "side-effecting", "dangerous"]
 ApprovalPolicy = Literal["auto-read-only", "always-ask", "approve-all"]
 
 
 class GoalInput(BaseModel):
     goal: str = Field(min_length=1, max_length=4000)
     policy: ApprovalPolicy = "auto-read-only"
+    # risk levels that run without asking under "auto-read-only" (settings: JARVIS_AUTO_APPROVE);
+    # dangerous steps always ask, whatever this says
+    auto_approve: list[Risk] = Field(default_factory=lambda: list[Risk](["read-only"]))
+    approval_timeout_s: float | None = Field(86_400.0, gt=0)
     dry_run: bool = False  # stop after planning (`jarvis plan`)
     submitted_by: str = "unknown"
     repair_rounds: int = 2
@@ -29,7 +34,7 @@ class GoalInput(BaseModel):
 
 
 class Decision(BaseModel):
-    action: Literal["approve", "reject"]
+    action: Literal["approve", "reject", "edit"]
     by: str
     at: str  # ISO time from workflow.now()
     reason: str = ""
@@ -43,6 +48,14 @@ class ApproveInput(BaseModel):
 class RejectInput(BaseModel):
     by: str = "unknown"
     reason: str = Field("", max_length=2000)
+
+
+class EditInput(BaseModel):
+    """A changed plan; re-validated against the tools before it replaces the current one."""
+
+    plan: Plan
+    by: str = "unknown"
+    note: str = ""
 
 
 class RetrieveResult(BaseModel):
@@ -100,7 +113,13 @@ class GoalState(BaseModel):
     message: str = ""
     prompts: list[str] = Field(default_factory=list)
 
+    approval_deadline: str | None = None  # ISO time the approval expires
+
     @property
     def finished(self) -> bool:
         return self.stage in ("succeeded", "failed", "rejected", "invalid", "planned",
-                              "cancelled")
+                              "cancelled", "expired")
+
+    @property
+    def pending_approval(self) -> bool:
+        return self.stage == "awaiting_approval"

@@ -7,6 +7,7 @@ at every stage; approval and rejection are Temporal Updates with validators.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ApproveInput,
         Decision,
         DraftRequest,
+        EditInput,
         GoalInput,
         GoalState,
         PlanDraft,
@@ -41,6 +43,8 @@ class GoalWorkflow:
     def __init__(self) -> None:
         self._state: GoalState | None = None
         self._runner: PlanRunner | None = None
+        self._prepared: PrepareResult | None = None
+        self._editing = False
 
     @workflow.query(name="state")
     def state(self) -> GoalState | None:
@@ -59,13 +63,14 @@ class GoalWorkflow:
             return self._state
         if plan is None or inp.dry_run:
             return self._state
-        prepared = await self._prepare(plan)
-        if prepared is None:
+        self._prepared = await self._prepare(plan)
+        if self._prepared is None:
             return self._state
         if not await self._review(inp):
             return self._state
-        await self._execute(prepared)
-        await self._remember(plan)
+        await self._execute(self._prepared)
+        await self._remember(self._prepared.execution.plan if self._prepared.execution
+                             else plan)
         return self._state
 
     # -- planning ------------------------------------------------------------------------
@@ -129,27 +134,50 @@ class GoalWorkflow:
     # -- review --------------------------------------------------------------------------
     async def _review(self, inp: GoalInput) -> bool:
         st = self._require()
-        read_only = all(r == "read-only" for r in st.risks.values())
-        dangerous = any(r == "dangerous" for r in st.risks.values())
-        if (inp.policy == "auto-read-only" and read_only) or (
-                inp.policy == "approve-all" and not dangerous):
-            st.decisions.append(Decision(action="approve", by=f"policy:{inp.policy}",
-                                         at=workflow.now().isoformat()))
-            return True
+        risks = set(st.risks.values())
+        if "dangerous" not in risks:
+            if inp.policy == "approve-all":
+                self._decide("approve", inp.submitted_by, "pre-approved (--yes)")
+                return True
+            if inp.policy == "auto-read-only" and risks <= set(inp.auto_approve):
+                self._decide("approve", f"policy:{inp.policy}",
+                             f"every step is {'/'.join(sorted(risks)) or 'empty'}")
+                return True
         st.stage = "awaiting_approval"
-        await workflow.wait_condition(lambda: bool(st.decisions))
-        if st.decisions[-1].action == "reject":
+        timeout = timedelta(seconds=inp.approval_timeout_s) if inp.approval_timeout_s else None
+        if timeout:
+            st.approval_deadline = (workflow.now() + timeout).isoformat()
+        try:
+            await workflow.wait_condition(self._decided, timeout=timeout)
+        except TimeoutError:
+            st.stage = "expired"
+            st.message = (f"no decision within {inp.approval_timeout_s:.0f}s; nothing was run "
+                          "(submit the goal again to plan anew)")
+            return False
+        last = self._last_decision()
+        if last is not None and last.action == "reject":
             st.stage = "rejected"
-            st.message = f"rejected by {st.decisions[-1].by}: {st.decisions[-1].reason}"
+            st.message = f"rejected by {last.by}: {last.reason}"
             return False
         return True
 
+    def _decided(self) -> bool:
+        return self._last_decision() is not None and not self._editing
+
+    def _last_decision(self) -> Decision | None:
+        decisions = [d for d in self._require().decisions if d.action != "edit"]
+        return decisions[-1] if decisions else None
+
+    def _decide(self, action: Literal["approve", "reject", "edit"], by: str,
+                reason: str = "") -> None:
+        self._require().decisions.append(Decision(action=action,
+                                                  by=by, at=workflow.now().isoformat(),
+                                                  reason=reason))
+
     @workflow.update(name="approve")
     def approve(self, decision: ApproveInput) -> GoalState:
-        st = self._require()
-        st.decisions.append(Decision(action="approve", by=decision.by,
-                                     at=workflow.now().isoformat(), reason=decision.note))
-        return st
+        self._decide("approve", decision.by, decision.note)
+        return self._require()
 
     @approve.validator
     def _validate_approve(self, decision: ApproveInput) -> None:
@@ -157,27 +185,54 @@ class GoalWorkflow:
 
     @workflow.update(name="reject")
     def reject(self, decision: RejectInput) -> GoalState:
-        st = self._require()
-        st.decisions.append(Decision(action="reject", by=decision.by,
-                                     at=workflow.now().isoformat(), reason=decision.reason))
-        return st
+        self._decide("reject", decision.by, decision.reason)
+        return self._require()
 
     @reject.validator
     def _validate_reject(self, decision: RejectInput) -> None:
         self._must_await("reject")
 
+    @workflow.update(name="edit")
+    async def edit(self, change: EditInput) -> GoalState:
+        """Replace the plan with an edited one, if it validates; the goal keeps waiting."""
+        st = self._require()
+        self._editing = True
+        try:
+            prepared: PrepareResult = await workflow.execute_activity(
+                PREPARE, change.plan, result_type=PrepareResult,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=_MEMORY_RETRY)
+        finally:
+            self._editing = False
+        if prepared.problems or prepared.execution is None:
+            raise ApplicationError(
+                f"edit refused: the edited plan has {len(prepared.problems)} problem(s); the "
+                "goal still waits for a decision on the current plan",
+                [p.model_dump() for p in prepared.problems], type="InvalidEdit",
+                non_retryable=True)
+        self._prepared = prepared
+        st.plan, st.risks, st.problems = change.plan, prepared.risks, []
+        self._decide("edit", change.by, change.note)
+        return st
+
+    @edit.validator
+    def _validate_edit(self, change: EditInput) -> None:
+        self._must_await("edit")
+
     def _must_await(self, action: str) -> None:
         st = self._state
-        if st is None or st.stage != "awaiting_approval" or st.decisions:
+        if st is None or st.stage != "awaiting_approval" or self._last_decision() is not None:
             stage = st.stage if st else "starting"
             raise ValueError(f"cannot {action}: the goal is {stage}, not awaiting approval")
+        if self._editing:
+            raise ValueError(f"cannot {action}: an edit is being validated; try again")
 
     # -- execution and memory ------------------------------------------------------------
     async def _execute(self, prepared: PrepareResult) -> None:
         st = self._require()
         assert prepared.execution is not None
-        human = any(d.action == "approve" and not d.by.startswith("policy:")
-                    for d in st.decisions)
+        last = self._last_decision()
+        human = last is not None and last.action == "approve" and not last.by.startswith(
+            "policy:") and last.reason != "pre-approved (--yes)"
         execution = prepared.execution.model_copy(update={"allow_dangerous": human})
         st.stage = "executing"
         self._runner = PlanRunner(execution)

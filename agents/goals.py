@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import (
@@ -15,17 +16,43 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from agents.following import follow
-from agents.goal_models import ApprovalPolicy, ApproveInput, GoalInput, GoalState, RejectInput
+from agents.goal_models import (
+    ApprovalPolicy,
+    ApproveInput,
+    EditInput,
+    GoalInput,
+    GoalState,
+    RejectInput,
+)
 from agents.goal_workflow import GOAL_WORKFLOW
+from planner.plan import Plan
+from planner.validation import Problem
 
 GoalProgress = Callable[[GoalState], None]
 
 
 class DecisionRefused(ValueError):
-    """An approve/reject the workflow's validator refused (e.g. the goal is not waiting)."""
+    """An approve/reject/edit the workflow refused (e.g. the goal is not waiting)."""
+
+
+class EditRefused(DecisionRefused):
+    """An edited plan that does not validate; the goal keeps waiting."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass
+class GoalSummary:
+    id: str
+    goal: str
+    stage: str
+    started: str
 
 
 def new_goal_id(goal: str) -> str:
@@ -43,10 +70,14 @@ class GoalClient:
 
     async def submit(self, goal: str, *, policy: ApprovalPolicy = "auto-read-only",
                      dry_run: bool = False, submitted_by: str = "unknown",
-                     repair_rounds: int = 2, llm_timeout_s: float = 60.0) -> str:
+                     repair_rounds: int = 2, llm_timeout_s: float = 60.0,
+                     auto_approve: Sequence[str] = ("read-only",),
+                     approval_timeout_s: float | None = 86_400.0) -> str:
         goal_id = new_goal_id(goal)
         inp = GoalInput(goal=goal, policy=policy, dry_run=dry_run, submitted_by=submitted_by,
-                        repair_rounds=repair_rounds, llm_timeout_s=llm_timeout_s)
+                        repair_rounds=repair_rounds, llm_timeout_s=llm_timeout_s,
+                        auto_approve=list(auto_approve),
+                        approval_timeout_s=approval_timeout_s)
         await self.client.start_workflow(GOAL_WORKFLOW, inp, id=goal_id,
                                          task_queue=self.task_queue, result_type=GoalState,
                                          memo={"goal": goal[:500]})
@@ -95,13 +126,49 @@ class GoalClient:
     async def reject(self, goal_id: str, by: str, reason: str = "") -> GoalState:
         return await self._decide("reject", goal_id, RejectInput(by=by, reason=reason))
 
-    async def _decide(self, update: str, goal_id: str, arg: ApproveInput | RejectInput
-                      ) -> GoalState:
+    async def edit(self, goal_id: str, plan: Plan, by: str, note: str = "") -> GoalState:
+        """Replace the waiting goal's plan; raises EditRefused with the problems if invalid."""
+        return await self._decide("edit", goal_id, EditInput(plan=plan, by=by, note=note))
+
+    async def list_goals(self, limit: int = 20, *, pending: bool = False) -> list[GoalSummary]:
+        """Recent goals, newest first; ``pending``: only those waiting for a decision."""
+        query = f"WorkflowType = '{GOAL_WORKFLOW}'"
+        if pending:
+            query += " AND ExecutionStatus = 'Running'"
+        out = []
+        async for wf in self.client.list_workflows(query, limit=limit):
+            memo = await wf.memo() if wf.raw_info.memo.fields else {}
+            stage = "closed"
+            if wf.status == WorkflowExecutionStatus.RUNNING:
+                state = await self._query(wf.id)
+                stage = state.stage if state else "starting"
+            elif wf.status is not None:
+                stage = wf.status.name.lower()
+            if pending and stage != "awaiting_approval":
+                continue
+            out.append(GoalSummary(id=wf.id, goal=str(memo.get("goal", "")), stage=stage,
+                                   started=wf.start_time.isoformat(timespec="seconds")))
+        return out
+
+    async def _query(self, goal_id: str) -> GoalState | None:
+        try:
+            state: GoalState | None = await self.handle(goal_id).query(
+                "state", result_type=GoalState)
+        except RPCError:
+            return None
+        return state
+
+    async def _decide(self, update: str, goal_id: str,
+                      arg: ApproveInput | RejectInput | EditInput) -> GoalState:
         try:
             state: GoalState = await self.handle(goal_id).execute_update(
                 update, arg, result_type=GoalState)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "InvalidEdit":
+                details = cause.details[0] if cause.details else []
+                raise EditRefused(cause.message,
+                                  [Problem.model_validate(p) for p in details]) from exc
             raise DecisionRefused(getattr(cause, "message", None) or str(cause)) from exc
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:

@@ -37,6 +37,9 @@ class StepPolicy(BaseModel):
     risk: str = "read-only"
     timeout_s: float = 60.0
     retry: RetryPolicySpec = Field(default_factory=RetryPolicySpec)
+    # run as a local activity (same activity name, timeout and retry policy); False for inputs
+    # recorded before this field existed, so their histories replay unchanged
+    local: bool = False
 
 
 class ExecutePlanInput(BaseModel):

@@ -1,8 +1,9 @@
 """Runs a plan inside workflow code: shared by the plan workflow and the goal workflow.
 
-Deterministic: no I/O, clock or randomness. Every ready step starts at once as an activity (or a
-timer for ``wait``); references resolve from finished outputs; per-step status, attempts and
-timings live in ``state``.
+Deterministic: no I/O, clock or randomness. Every ready step starts at once as an activity (a
+local activity for short read-only tools, see ``StepPolicy.local``; a timer for ``wait``);
+references resolve from finished outputs; per-step status, attempts and timings live in
+``state``.
 """
 
 from __future__ import annotations
@@ -153,20 +154,27 @@ class PlanRunner:
         st.status = StepStatus.SUCCEEDED
 
     async def _activity(self, step: Step, policy: StepPolicy, call: ToolCall) -> ToolCallResult:
+        """One tool call: a local activity when the policy says so (short, read-only,
+        idempotent tools: no task-queue round trip), else a regular one. Same activity name,
+        per-attempt timeout and retry policy either way."""
         retry = policy.retry.merged(step.retry)
-        result: ToolCallResult = await workflow.execute_activity(
-            policy.activity,
-            call,
-            start_to_close_timeout=timedelta(seconds=step.timeout_s or policy.timeout_s),
-            retry_policy=RetryPolicy(
-                maximum_attempts=retry.max_attempts,
-                initial_interval=timedelta(seconds=retry.initial_interval_s),
-                backoff_coefficient=retry.backoff,
-                maximum_interval=timedelta(seconds=retry.max_interval_s),
-                non_retryable_error_types=NON_RETRYABLE_TYPES,
-            ),
-            result_type=ToolCallResult,
+        timeout = timedelta(seconds=step.timeout_s or policy.timeout_s)
+        retry_policy = RetryPolicy(
+            maximum_attempts=retry.max_attempts,
+            initial_interval=timedelta(seconds=retry.initial_interval_s),
+            backoff_coefficient=retry.backoff,
+            maximum_interval=timedelta(seconds=retry.max_interval_s),
+            non_retryable_error_types=NON_RETRYABLE_TYPES,
         )
+        result: ToolCallResult
+        if policy.local:
+            result = await workflow.execute_local_activity(
+                policy.activity, call, start_to_close_timeout=timeout,
+                retry_policy=retry_policy, result_type=ToolCallResult)
+        else:
+            result = await workflow.execute_activity(
+                policy.activity, call, start_to_close_timeout=timeout,
+                retry_policy=retry_policy, result_type=ToolCallResult)
         return result
 
     def _fail(self, st: StepState, kind: str, message: str, attempts: int) -> None:

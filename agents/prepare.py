@@ -18,7 +18,10 @@ class DangerousStepRefused(ValueError):
     """The plan has dangerous steps and no approval exists yet."""
 
 
-def step_policies(plan: Plan, registry: ToolRegistry) -> dict[str, StepPolicy]:
+def step_policies(plan: Plan, registry: ToolRegistry, *,
+                  local_activities: bool = True) -> dict[str, StepPolicy]:
+    """Each step's policy from its tool; ``local_activities=False`` runs every tool call as a
+    regular activity (the benchmarks' baseline)."""
     policies = {}
     for step in plan.steps:
         tool = registry[step.tool]
@@ -28,12 +31,13 @@ def step_policies(plan: Plan, registry: ToolRegistry) -> dict[str, StepPolicy]:
             risk=tool.risk.value,
             timeout_s=tool.timeout_s,
             retry=RetryPolicySpec(**tool.retry.model_dump()),
+            local=local_activities and tool.runs_local,
         )
     return policies
 
 
 def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
-            *, allow_dangerous: bool = False) -> ExecutePlanInput:
+            *, allow_dangerous: bool = False, local_activities: bool = True) -> ExecutePlanInput:
     """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps."""
     problems = validate_plan(plan, {t.name: t for t in registry})
     if problems:
@@ -44,7 +48,8 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
             f"steps {', '.join(dangerous)} use dangerous tools and need an approval, which this "
             "version cannot give yet; remove those steps or run them by hand"
         )
-    return ExecutePlanInput(plan=plan, policies=step_policies(plan, registry),
+    policies = step_policies(plan, registry, local_activities=local_activities)
+    return ExecutePlanInput(plan=plan, policies=policies,
                             payload_inline_limit=settings.payload_inline_limit,
                             allow_dangerous=allow_dangerous)
 

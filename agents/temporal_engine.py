@@ -48,15 +48,20 @@ def new_run_id(goal: str) -> str:
 class TemporalWorkflowEngine:
     name = "temporal"
 
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, *, eager_start: bool = True) -> None:
         self.client = client
         self.task_queue = task_queue
+        # Eager workflow start: when a worker in this process polls the task queue with this
+        # same client, the server hands the first workflow task back in the start response
+        # (no matching round trip). Without such a worker the SDK does not ask for it.
+        self.eager_start = eager_start
 
     async def start(self, inp: ExecutePlanInput, run_id: str | None = None) -> str:
         run_id = run_id or new_run_id(inp.plan.goal)
         await self.client.start_workflow(
             EXECUTE_PLAN_WORKFLOW, inp, id=run_id, task_queue=self.task_queue,
             result_type=RunState, memo={"goal": inp.plan.goal[:500]},
+            request_eager_start=self.eager_start,
         )
         return run_id
 

@@ -9,7 +9,8 @@ import signal
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.execution import tool_activities
 from activities.planning import PlannerActivities
@@ -25,7 +26,11 @@ log = logging.getLogger(__name__)
 
 def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
                   task_queue: str | None = None,
-                  max_cached_workflows: int = 1000) -> Worker:
+                  max_cached_workflows: int = 1000,
+                  sandboxed: bool = True) -> Worker:
+    """A worker for the plan and goal workflows and every tool (as regular and local
+    activities: one registration serves both). ``sandboxed=False`` runs the workflows without
+    the SDK's import sandbox (measured in docs/performance.md)."""
     runtime = tool_runtime(settings, registry)
     planner = PlannerActivities(settings, registry,
                                 lambda: open_store(settings, registry))
@@ -35,6 +40,7 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         workflows=[ExecutePlanWorkflow, GoalWorkflow],
         activities=[*tool_activities(runtime), *planner.all()],
         max_cached_workflows=max_cached_workflows,
+        workflow_runner=SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner(),
         # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
         graceful_shutdown_timeout=timedelta(seconds=30),
     )

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "hashing", "minilm", "chroma-default", "openai"] = "auto"
     embedding_model: str = "text-embedding-3-small"
     template_reuse_distance: float = Field(0.25, ge=0, le=2)
+    # Review gate: risk levels that run without asking (dangerous always asks), and how long a
+    # goal waits for a decision before it expires.
+    auto_approve: list[Literal["read-only", "side-effecting"]] = ["read-only"]
+    approval_timeout_s: float = Field(86_400.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

@@ -86,13 +86,14 @@ class Span:
 
 
 def run_span(state: RunState, now: float | None = None) -> Span:
-    """From the first step start to the last recorded time (``now`` for running steps)."""
+    """From the first step start to the last recorded time (``now`` while the run runs)."""
     starts = [s.started_at for s in state.steps if s.started_at is not None]
     if not starts:
         return Span(origin=0.0, makespan=0.0, started=False)
     origin = min(starts)
     times = starts + [s.finished_at for s in state.steps if s.finished_at is not None]
-    if now is not None and any(_running(s) for s in state.steps):
+    if now is not None and (state.status == "running"
+                            or any(s.status is StepStatus.RUNNING for s in state.steps)):
         times.append(now)
     return Span(origin=origin, makespan=max(0.0, max(times) - origin), started=True)
 
@@ -267,23 +268,24 @@ def _row(st: StepState, label: str, index: int, span: Span, y: int,
     elif x1 - 6 - note_w >= chart_x:
         out.append(f'<text class="bar-note" x="{x1 - 6:.1f}" y="{base}" text-anchor="end" '
                    f'fill="#1b2631">{_text(note)}</text>')
-    else:
-        out.append(f'<text class="bar-note" x="{x1 + 6:.1f}" y="{base}" fill="#ffffff">'
+    else:  # inside the bar
+        ink = "#1b2631" if bar.open_end else "#ffffff"
+        out.append(f'<text class="bar-note" x="{x1 + 6:.1f}" y="{base}" fill="{ink}">'
                    f"{_text(note)}</text>")
     out.append("</g>")
     return out
 
 
 def _bar_note(st: StepState, bar: Bar) -> str:
-    parts = [duration(bar.end - bar.start)]
-    if st.attempts > 1:
-        parts.append(f"{st.attempts} attempts")
+    took = duration(bar.end - bar.start)
     if st.status is StepStatus.RUNNING:
-        parts.append("running")
-    elif st.status is not StepStatus.SUCCEEDED:
-        parts.append(st.status.value)
-    if bar.open_end and st.status is not StepStatus.RUNNING:
-        parts.append("end not recorded")
+        parts = [f"running, {took} so far"]
+    elif bar.open_end:  # the engine recorded no end: the bar's length is not a duration
+        parts = [st.status.value, "end not recorded"]
+    else:
+        parts = [took] if st.status is StepStatus.SUCCEEDED else [took, st.status.value]
+    if st.attempts > 1:
+        parts.insert(1, f"{st.attempts} attempts")
     if st.error:
         parts.append(_clip(st.error.type, 24))
     return " · ".join(parts)

@@ -15,9 +15,11 @@ from rich.live import Live
 from activities import default_registry
 from agents.goal_models import GoalState
 from agents.goals import DecisionRefused, GoalClient
+from planner.api import JarvisClient
 from planner.cli.errors import CliError
-from planner.cli.goal_view import cost_line, goal_view, plan_tree
+from planner.cli.goal_view import cost_line, goal_view
 from planner.cli.render import console, err_console, print_json
+from planner.cli.review import review_interactively
 from planner.cli.session import connect_or_fail, ensure_worker
 from planner.settings import Settings, load_settings
 
@@ -31,10 +33,10 @@ def _user() -> str:
         return "cli"
 
 
-async def _session(settings: Settings, stack: AsyncExitStack) -> GoalClient:
+async def _session(settings: Settings, stack: AsyncExitStack) -> JarvisClient:
     client = await connect_or_fail(settings)
     await ensure_worker(stack, client, settings, default_registry())
-    return GoalClient(client, settings.task_queue)
+    return JarvisClient(GoalClient(client, settings.task_queue), settings)
 
 
 def plan(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")],
@@ -45,12 +47,10 @@ def plan(goal: Annotated[str, typer.Argument(help="The goal, in plain language."
 
     async def _go() -> tuple[str, GoalState]:
         async with AsyncExitStack() as stack:
-            goals = await _session(settings, stack)
-            goal_id = await goals.submit(goal, dry_run=True, submitted_by=_user(),
-                                         repair_rounds=settings.llm_repair_rounds,
-                                         llm_timeout_s=settings.llm_timeout_s)
+            jarvis = await _session(settings, stack)
+            goal_id = await jarvis.submit(goal, dry_run=True, by=_user())
             with console.status("planning …"):
-                return goal_id, await goals.wait(goal_id)
+                return goal_id, await jarvis.result(goal_id)
 
     goal_id, state = asyncio.run(_go())
     if as_json:
@@ -76,26 +76,14 @@ def run(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")
 async def _run(settings: Settings, goal: str, yes: bool, as_json: bool
                ) -> tuple[GoalState, str]:
     async with AsyncExitStack() as stack:
-        goals = await _session(settings, stack)
-        goal_id = await goals.submit(goal, policy="approve-all" if yes else "auto-read-only",
-                                     submitted_by=_user(),
-                                     repair_rounds=settings.llm_repair_rounds,
-                                     llm_timeout_s=settings.llm_timeout_s)
+        jarvis = await _session(settings, stack)
+        goal_id = await jarvis.submit(goal, yes=yes, by=_user())
         err_console.print(f"goal id: [bold]{goal_id}[/]", highlight=False)
         while True:
-            state = await _watch(goals, goal_id, as_json)
-            if state.stage not in WAITING:
+            state = await _watch(jarvis.goals, goal_id, as_json)
+            if state.stage not in WAITING or not sys.stdin.isatty():
                 return state, goal_id
-            if not _review_inline(state):
-                return state, goal_id
-            try:
-                if typer.confirm("Approve this plan?", default=False):
-                    await goals.approve(goal_id, by=_user())
-                else:
-                    reason = typer.prompt("Reason for rejecting", default="not wanted")
-                    await goals.reject(goal_id, by=_user(), reason=reason)
-            except DecisionRefused as exc:
-                raise CliError(str(exc)) from exc
+            await review_interactively(jarvis, goal_id, state)
 
 
 async def _watch(goals: GoalClient, goal_id: str, as_json: bool) -> GoalState:
@@ -104,13 +92,6 @@ async def _watch(goals: GoalClient, goal_id: str, as_json: bool) -> GoalState:
     with Live(console=err_console, refresh_per_second=8) as live:
         return await goals.wait(goal_id, lambda s: live.update(goal_view(s, goal_id)),
                                 until_stage=WAITING)
-
-
-def _review_inline(state: GoalState) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    console.print(plan_tree(state.plan, state.risks) if state.plan else "no plan")
-    return True
 
 
 def _print_outcome(state: GoalState, goal_id: str, as_json: bool) -> None:
@@ -189,9 +170,36 @@ def goal(goal_id: Annotated[str, typer.Argument(help="Goal id.")],
         console.print(goal_view(state, goal_id))
 
 
+def review(goal_id: Annotated[str, typer.Argument(help="Goal id (`jarvis list --pending`).")]
+           ) -> None:
+    """Review a waiting goal: see its plan, then approve, edit (in $EDITOR) or reject."""
+    settings = load_settings()
+
+    async def _go() -> tuple[GoalState, bool]:
+        async with AsyncExitStack() as stack:
+            client = await connect_or_fail(settings)
+            local = await ensure_worker(stack, client, settings, default_registry())
+            jarvis = JarvisClient(GoalClient(client, settings.task_queue), settings)
+            state = await jarvis.state(goal_id)
+            if state.stage not in WAITING:
+                raise CliError(f"goal {goal_id} is {state.stage}, not awaiting approval",
+                               "`jarvis list --pending` shows the goals that wait")
+            await review_interactively(jarvis, goal_id, state)
+            if local:
+                return await _watch(jarvis.goals, goal_id, as_json=False), True
+            return await jarvis.state(goal_id), False
+
+    state, followed = asyncio.run(_go())
+    if followed:
+        _print_outcome(state, goal_id, as_json=False)
+    else:
+        console.print(f"{goal_id}: {state.stage}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(plan)
     app.command()(run)
+    app.command()(review)
     app.command()(approve)
     app.command()(reject)
     app.command()(goal)

@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 from activities import default_registry
 from activities.payloads import FilePayloadStore, hydrate
 from agents.engine import TemporalUnreachable, choose_engine
+from agents.goals import GoalClient, GoalSummary
 from agents.models import RunState
 from agents.prepare import DangerousStepRefused, prepare
 from agents.temporal_engine import TemporalWorkflowEngine
@@ -140,9 +141,15 @@ def status(run_id: Annotated[str, typer.Argument(help="Run id (from run-plan or 
             err_console.print(f"[red]{state.failure_report()}[/]", highlight=False)
 
 
-def list_runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
-    """List recent plan runs."""
+def list_runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+              goals: Annotated[bool, typer.Option("--goals", help="List goals.")] = False,
+              pending: Annotated[bool, typer.Option(
+                  "--pending", help="Only goals waiting for approval.")] = False) -> None:
+    """List recent plan runs (or goals, or the goals waiting for approval)."""
     settings = load_settings()
+    if goals or pending:
+        _list_goals(settings, limit, pending)
+        return
 
     async def _go() -> Any:
         return await (await _engine(settings)).list_runs(limit)
@@ -156,6 +163,24 @@ def list_runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -
     for r in runs:
         table.add_row(r.id, r.status, r.started, r.goal)
     console.print(table)
+
+
+def _list_goals(settings: Settings, limit: int, pending: bool) -> None:
+    async def _go() -> list[GoalSummary]:
+        client = GoalClient(await connect_or_fail(settings), settings.task_queue)
+        return await client.list_goals(limit, pending=pending)
+
+    found = asyncio.run(_go())
+    title = "goals waiting for approval" if pending else "recent goals"
+    table = Table(title=f"{len(found)} {title}", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    for col in ("stage", "started", "goal"):
+        table.add_column(col)
+    for g in found:
+        table.add_row(g.id, g.stage, g.started, g.goal)
+    console.print(table)
+    if pending and found:
+        console.print("[dim]`jarvis review ID` to decide[/]")
 
 
 def cancel(run_id: Annotated[str, typer.Argument(help="Run id.")]) -> None:

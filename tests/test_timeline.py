@@ -1,0 +1,384 @@
+"""Timeline (Gantt) pictures: the pure SVG renderer on hand-built states, and `jarvis timeline`
+on real runs and goals (real dev server, the command as a subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from activities import default_registry
+from activities.registry import ToolRegistry
+from agents.goal_models import Decision, GoalState
+from agents.goals import GoalClient
+from agents.models import RunState, StepError, StepState
+from agents.prepare import prepare
+from agents.scheduler import StepStatus
+from agents.temporal_engine import TemporalWorkflowEngine
+from agents.worker import create_worker
+from planner.cli.timeline import default_path, no_run_reason
+from planner.plan import Plan
+from planner.settings import Settings
+from planner.timeline import (
+    STATUS_COLOURS,
+    duration,
+    png_available,
+    render_png,
+    render_svg,
+    tick_label,
+    ticks,
+)
+from tests.conftest import ARTIFACTS
+from tests.plans import add_test_tools, fan_plan, overlap
+
+ROOT = Path(__file__).resolve().parent.parent
+SVG_NS = "{http://www.w3.org/2000/svg}"
+T0 = 1_700_000_000.0
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def step(step_id: str, status: StepStatus, start: float | None = None,
+         end: float | None = None, *, tool: str = "calc", attempts: int = 1,
+         error: str | None = None) -> StepState:
+    return StepState(
+        id=step_id, tool=tool, status=status, attempts=attempts if start is not None else 0,
+        started_at=None if start is None else T0 + start,
+        finished_at=None if end is None else T0 + end,
+        error=StepError(step_id=step_id, tool=tool, type="ToolError", message=error)
+        if error else None)
+
+
+def parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG_NS}svg"
+    return root
+
+
+def steps_of(root: ET.Element) -> dict[str, ET.Element]:
+    return {g.attrib["data-step"]: g for g in root.iter(f"{SVG_NS}g")
+            if g.attrib.get("class") == "step"}
+
+
+def bar(group: ET.Element) -> ET.Element | None:
+    return next((r for r in group.iter(f"{SVG_NS}rect") if r.attrib.get("class") == "bar"), None)
+
+
+def span_of(group: ET.Element) -> tuple[float, float]:
+    rect = bar(group)
+    assert rect is not None, f"step {group.attrib['data-step']} has no bar"
+    return float(rect.attrib["data-start"]), float(rect.attrib["data-end"])
+
+
+def texts(element: ET.Element, cls: str | None = None) -> list[str]:
+    return ["".join(t.itertext()) for t in element.iter(f"{SVG_NS}text")
+            if cls is None or t.attrib.get("class") == cls]
+
+
+def fan_state() -> RunState:
+    return RunState(goal="fan out, fan in", status="succeeded", steps=[
+        step("who", StepStatus.SUCCEEDED, 0.0, 0.1, tool="profile"),
+        step("a", StepStatus.SUCCEEDED, 0.1, 0.4, tool="slow_span"),
+        step("b", StepStatus.SUCCEEDED, 0.1, 0.7, tool="slow_span", attempts=3),
+        step("c", StepStatus.SUCCEEDED, 0.12, 0.42, tool="slow_span"),
+        step("sum", StepStatus.SUCCEEDED, 0.7, 0.8),
+    ])
+
+
+# --- the renderer --------------------------------------------------------------------------------
+
+
+def test_rows_in_plan_order_with_bars_ordered_and_proportional() -> None:
+    root = parse(render_svg(fan_state()))
+    groups = steps_of(root)
+    assert list(groups) == ["who", "a", "b", "c", "sum"]
+    rects = {k: bar(g) for k, g in groups.items()}
+    x = {k: float(r.attrib["x"]) for k, r in rects.items() if r is not None}
+    w = {k: float(r.attrib["width"]) for k, r in rects.items() if r is not None}
+    assert x["who"] < x["a"] == x["b"] < x["c"] < x["sum"]
+    assert x["a"] == pytest.approx(x["who"] + w["who"], abs=0.2)  # a starts as who ends
+    assert w["b"] / w["a"] == pytest.approx(0.6 / 0.3, rel=0.01)
+    assert w["sum"] / w["who"] == pytest.approx(1.0, rel=0.01)
+    assert span_of(groups["b"]) == (0.1, 0.7)
+    assert root.attrib["data-makespan"] == "0.800"
+    title = "".join(root.find(f"{SVG_NS}title").itertext())  # type: ignore[union-attr]
+    assert title == "fan out, fan in · succeeded · makespan 800 ms"
+    assert groups["b"].attrib["data-attempts"] == "3"
+    assert "600 ms · 3 attempts" in texts(groups["b"], "bar-note")
+    assert texts(groups["a"], "bar-note") == ["300 ms"]  # one attempt: not mentioned
+
+
+def test_untrusted_text_is_escaped_and_the_svg_is_self_contained() -> None:
+    evil = '<script>alert("x")</script>'
+    state = RunState(goal=f"goal {evil} & </svg>\x00\x1b", status="failed", steps=[
+        step(evil, StepStatus.FAILED, 0, 1, tool='t"ool<&>', error=f"boom {evil} ]]>"),
+        step("next", StepStatus.BLOCKED, tool=evil),
+    ], error=StepError(step_id=evil, tool="t", type="ToolError", message=evil))
+    svg = render_svg(state, title=f"title {evil}", subtitle=evil)
+    root = parse(svg)
+    assert all(not el.tag.endswith("script") for el in root.iter())
+    assert "<script" not in svg and svg.count("</svg>") == 1
+    for banned in ("href", "url(", "@import", "@font-face", "onload", "onclick", "<style"):
+        assert banned not in svg
+    assert list(steps_of(root)) == [evil, "next"]  # ids survive as attribute values
+    everything = "\n".join(texts(root)) + "".join(root.find(f"{SVG_NS}title").itertext())  # type: ignore[union-attr]
+    assert f"title {evil}" in everything and f"{evil} · t\"ool<&>" in everything
+    assert f"next · {evil}" in everything
+
+
+def test_each_status_has_its_colour_and_a_legend_entry() -> None:
+    state = RunState(goal="all of them", status="running", steps=[
+        step("ok", StepStatus.SUCCEEDED, 0, 1),
+        step("bad", StepStatus.FAILED, 0.5, 1.5, error="nope"),
+        step("busy", StepStatus.RUNNING, 1, None),
+        step("skip", StepStatus.SKIPPED),
+        step("block", StepStatus.BLOCKED),
+        step("stop", StepStatus.CANCELLED),
+        step("wait", StepStatus.PENDING),
+    ])
+    root = parse(render_svg(state))
+    assert len(set(STATUS_COLOURS.values())) == len(STATUS_COLOURS)
+    for sid, group in steps_of(root).items():
+        status = StepStatus(group.attrib["data-status"])
+        rect = bar(group)
+        if rect is not None:
+            assert rect.attrib["fill"] == STATUS_COLOURS[status], sid
+        else:
+            note = next(t for t in group.iter(f"{SVG_NS}text")
+                        if t.attrib.get("class") == "not-started")
+            assert note.attrib["fill"] == STATUS_COLOURS[status], sid
+            assert note.text == f"{status.value} (not started)"
+    legend = {g.attrib["data-status"]: g for g in root.iter(f"{SVG_NS}g")
+              if g.attrib.get("class") == "legend-item"}
+    assert list(legend) == ["succeeded", "failed", "running", "skipped", "blocked", "cancelled",
+                            "pending"]
+    for status, item in legend.items():
+        assert item.find(f"{SVG_NS}rect").attrib["fill"] == STATUS_COLOURS[StepStatus(status)]  # type: ignore[union-attr]
+
+
+def test_steps_that_never_started_are_empty_rows() -> None:
+    state = RunState(goal="stopped", status="failed", steps=[
+        step("bad", StepStatus.FAILED, 0, 0.2, error="division by zero"),
+        step("after", StepStatus.BLOCKED),
+        step("other", StepStatus.CANCELLED),
+    ], error=StepError(step_id="bad", tool="calc", type="ToolError", message="division by zero"))
+    root = parse(render_svg(state))
+    groups = steps_of(root)
+    assert bar(groups["after"]) is None and bar(groups["other"]) is None
+    assert texts(groups["after"], "label") == ["after · calc"]
+    assert "200 ms · failed · ToolError" in texts(groups["bad"], "bar-note")
+    footer = texts(root, "error")
+    assert footer and "step 'bad'" in footer[0] and "not run because of it: after" in footer[0]
+
+
+def test_running_run_is_partial_and_deterministic() -> None:
+    state = RunState(goal="in flight", status="running", steps=[
+        step("done", StepStatus.SUCCEEDED, 0, 2),
+        step("busy", StepStatus.RUNNING, 2, None, tool="slow_span"),
+        step("next", StepStatus.PENDING),
+    ])
+    plain = render_svg(state)
+    assert plain == render_svg(state), "same state, same picture"
+    assert span_of(steps_of(parse(plain))["busy"]) == (2.0, 2.0)  # ends at the last known time
+    later = render_svg(state, now=T0 + 5)
+    assert later == render_svg(state, now=T0 + 5)
+    root = parse(later)
+    busy = steps_of(root)["busy"]
+    assert span_of(busy) == (2.0, 5.0)
+    assert bar(busy).attrib.get("stroke-dasharray")  # type: ignore[union-attr]
+    assert texts(busy, "bar-note") == ["running, 3.00 s so far"]
+    assert "partial: the run is still running" in texts(root, "subtitle")[0]
+    assert root.attrib["data-makespan"] == "5.000"
+
+
+def test_failed_step_without_recorded_end_is_drawn_open() -> None:
+    # Both engines record no finished_at for a failed step: the bar must not claim a duration.
+    state = RunState(goal="g", status="failed", steps=[
+        step("slow", StepStatus.SUCCEEDED, 0, 1.5),
+        step("bad", StepStatus.FAILED, 0.5, None, attempts=2, error="x"),
+    ])
+    group = steps_of(parse(render_svg(state)))["bad"]
+    assert span_of(group) == (0.5, 1.5)
+    assert texts(group, "bar-note") == ["failed · 2 attempts · end not recorded · ToolError"]
+
+
+def test_nothing_started_and_no_steps() -> None:
+    state = RunState(goal="cancelled early", status="cancelled",
+                     steps=[step("a", StepStatus.CANCELLED)])
+    root = parse(render_svg(state))
+    assert "no step started" in "".join(root.find(f"{SVG_NS}title").itertext())  # type: ignore[union-attr]
+    assert bar(steps_of(root)["a"]) is None
+    parse(render_svg(RunState(goal="empty", status="succeeded", steps=[])))
+
+
+def test_ticks_and_durations() -> None:
+    assert ticks(0.8) == (0.1, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    step_s, values = ticks(0.81)
+    assert step_s == 0.2 and values[-1] == 1.0
+    assert ticks(0.0) == (0.001, [0.0, 0.001])
+    step_s, values = ticks(12.3)
+    assert step_s == 2.0 and values[-1] == 14.0
+    step_s, values = ticks(600)
+    assert step_s == 120.0 and [tick_label(v, step_s) for v in values[:3]] == ["0", "2 min",
+                                                                                 "4 min"]
+    assert tick_label(0.2, 0.2) == "200 ms" and tick_label(14, 2) == "14 s"
+    for makespan in (0.003, 0.25, 1, 7.5, 59, 61, 3599, 4000, 90000, 10**6):
+        step_s, values = ticks(makespan)
+        assert 2 <= len(values) <= 9 and values[-1] >= makespan
+        assert values == sorted(values)
+    assert [duration(s) for s in (0.25, 1.5, 185, 7800)] == ["250 ms", "1.50 s", "3 min 5 s",
+                                                              "2 h 10 min"]
+
+
+def test_png(tmp_path: Path) -> None:
+    if not png_available():
+        pytest.skip("resvg-py is not installed (PNG output is optional)")
+    data = render_png(render_svg(fan_state()))
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+
+
+def test_goals_without_a_run_say_why() -> None:
+    gid = "goal-x-1"
+    rejected = GoalState(goal="g", stage="rejected", decisions=[
+        Decision(action="reject", by="bob", at="2024-01-01T00:00:00", reason="no tea today")])
+    err = no_run_reason(gid, rejected)
+    assert "rejected by bob: no tea today" in err.message and "no timeline" in err.message
+    assert err.hint and f"jarvis goal {gid}" in err.hint
+    assert "invalid" in no_run_reason(gid, GoalState(goal="g", stage="invalid")).message
+    assert "dry run" in no_run_reason(gid, GoalState(goal="g", stage="planned")).message
+    waiting = no_run_reason(gid, GoalState(goal="g", stage="awaiting_approval"))
+    assert "waits for approval" in waiting.message and "jarvis approve" in (waiting.hint or "")
+    failed = no_run_reason(gid, GoalState(goal="g", stage="failed", message="no LLM endpoint"))
+    assert "failed before any step ran: no LLM endpoint" in failed.message
+    assert "still planning" in no_run_reason(gid, GoalState(goal="g", stage="planning")).message
+
+
+def test_default_path_is_a_safe_file_name(settings: Settings) -> None:
+    assert default_path(settings, "plan-a-1") == settings.data_dir / "timelines" / "plan-a-1.svg"
+    path = default_path(settings, "../../etc/passwd")
+    assert path.parent == settings.data_dir / "timelines" and "/" not in path.name
+
+
+# --- `jarvis timeline` on real runs --------------------------------------------------------------
+
+# Until planner/cli/__init__.py registers the command, register it in the subprocess.
+_CLI = """
+from planner.cli import app, main, timeline
+if not any(c.callback is timeline.timeline for c in app.registered_commands):
+    timeline.register(app)
+main()
+"""
+
+
+def jarvis_timeline(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir),
+           "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
+           "JARVIS_TASK_QUEUE": settings.task_queue, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-c", _CLI, "timeline", *args], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+async def timeline_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command in a thread, so an in-process worker keeps serving meanwhile."""
+    return await asyncio.to_thread(jarvis_timeline, settings, *args)
+
+
+@pytest.fixture
+def registry() -> ToolRegistry:
+    return add_test_tools(default_registry())
+
+
+async def test_cli_timeline_of_a_fan_out_run(client: Client, settings: Settings,
+                                             registry: ToolRegistry, tmp_path: Path) -> None:
+    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    async with create_worker(client, settings, registry):
+        run_id = await engine.start(prepare(fan_plan(), registry, settings))
+        state = await engine.wait(run_id)
+        assert state.status == "succeeded", state.failure_report()
+    proc = await timeline_cli(settings, run_id)
+    assert proc.returncode == 0, proc.stderr
+    path = Path(proc.stdout.strip())
+    assert path == settings.data_dir / "timelines" / f"{run_id}.svg" and path.is_file()
+    svg = path.read_text()
+    root = parse(svg)
+    groups = steps_of(root)
+    assert list(groups) == ["who", "a", "b", "c", "sum", "note", "back"]
+    assert all(g.attrib["data-status"] == "succeeded" for g in groups.values())
+    spans = [span_of(groups[s]) for s in ("a", "b", "c")]
+    assert overlap(spans), f"parallel steps must overlap in the picture: {spans}"
+    assert all(span_of(groups["who"])[1] <= start for start, _ in spans)
+    assert span_of(groups["sum"])[0] >= max(end for _, end in spans[:2])
+    assert run_id in texts(root, "subtitle")[0]
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copyfile(path, ARTIFACTS / "timeline-example.svg")
+
+    out = tmp_path / "pics" / "fan.svg"
+    proc = await timeline_cli(settings, run_id, "--out", str(out), "--png")
+    if png_available():
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split() == [str(out), str(out.with_suffix(".png"))]
+        assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+        shutil.copyfile(out.with_suffix(".png"), ARTIFACTS / "timeline-example.png")
+    else:
+        assert proc.returncode == 1 and "resvg-py" in proc.stderr, proc.stderr
+    assert out.read_text() == svg, "the same finished run draws the same picture"
+
+
+async def test_cli_timeline_of_a_running_run_is_partial(client: Client, settings: Settings,
+                                                        registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "slow", "steps": [
+        {"id": "quick", "tool": "calc", "args": {"expression": "1 + 1"}},
+        {"id": "slow", "tool": "slow_span", "args": {"label": "x", "seconds": 4},
+         "deps": ["quick"]},
+        {"id": "after", "tool": "calc", "args": {"expression": "2"}, "deps": ["slow"]},
+    ]})
+    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    async with create_worker(client, settings, registry):
+        run_id = await engine.start(prepare(plan, registry, settings))
+        for _ in range(100):
+            seen = await engine.state(run_id)
+            if seen and seen.step("slow").status is StepStatus.RUNNING:
+                break
+            await asyncio.sleep(0.05)
+        proc = await timeline_cli(settings, run_id)
+        assert proc.returncode == 0, proc.stderr
+        assert "partial" in proc.stderr
+        groups = steps_of(parse(Path(proc.stdout.strip()).read_text()))
+        assert [g.attrib["data-status"] for g in groups.values()] == ["succeeded", "running",
+                                                                     "pending"]
+        assert span_of(groups["slow"])[1] > span_of(groups["slow"])[0]
+        assert bar(groups["after"]) is None
+        await engine.wait(run_id)
+
+
+async def test_cli_timeline_of_goals_and_unknown_ids(client: Client, settings: Settings) -> None:
+    offline = settings.model_copy(update={"embedding_backend": "hashing"})
+    goals = GoalClient(client, offline.task_queue)
+    async with create_worker(client, offline, default_registry()):
+        ran = await goals.submit("remember that the car needs new tyres in March")
+        assert (await goals.wait(ran)).stage == "succeeded"
+        failed = await goals.submit("book me a table for two at an Italian restaurant")
+        assert (await goals.wait(failed)).stage == "failed"
+    proc = await timeline_cli(settings, ran)
+    assert proc.returncode == 0, proc.stderr
+    root = parse(Path(proc.stdout.strip()).read_text())
+    assert steps_of(root) and all(g.attrib["data-status"] == "succeeded"
+                                  for g in steps_of(root).values())
+    assert f"{ran} (succeeded)" in texts(root, "subtitle")[0]
+
+    proc = await timeline_cli(settings, failed)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "failed before any step ran" in proc.stderr and "no LLM endpoint" in proc.stderr
+    assert f"jarvis goal {failed}" in proc.stderr
+
+    proc = await timeline_cli(settings, "plan-no-such-run")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "no plan run or goal with id 'plan-no-such-run'" in proc.stderr
+    assert "jarvis list" in proc.stderr
