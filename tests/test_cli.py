@@ -159,3 +159,20 @@ def test_goals_offline_from_the_cli(tmp_path: Path, env: dict[str, str]) -> None
     assert [d["action"] for d in shown["decisions"]] == ["approve"]
     again = jarvis("reject", goal_id, env=env)
     assert_clean_error(again, 1, "not awaiting approval")
+
+
+def test_chat_in_the_terminal(env: dict[str, str]) -> None:
+    env = {**env, "JARVIS_EMBEDDING_BACKEND": "hashing"}
+    script = ("remember that the dentist is on Friday\n"
+              "a\n"  # side-effecting: the chat asks before running it
+              "remind me to stretch in 1 seconds\n"
+              "a\n"
+              "/goals\n"
+              "/quit\n")
+    proc = subprocess.run([sys.executable, "-m", "planner.cli", "chat"], input=script,
+                          env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("jarvis> done") == 2, proc.stdout
+    assert "awaiting_approval" in proc.stdout and "step ping: succeeded" in proc.stdout
+    assert "remember that the dentist is on Friday" in proc.stdout  # listed by /goals

@@ -9,7 +9,7 @@ import traceback
 
 import typer
 
-from planner.cli import catalog, goals, runs, server, templates
+from planner.cli import catalog, chat, goals, runs, server, templates
 from planner.cli.errors import CliError
 from planner.cli.render import err_console
 
@@ -23,6 +23,7 @@ runs.register(app)
 catalog.register(app)
 goals.register(app)
 templates.register(app)
+chat.register(app)
 
 
 def main() -> None:
