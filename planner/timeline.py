@@ -133,7 +133,9 @@ def tick_label(value: float, step: float) -> str:
 
 def duration(seconds: float) -> str:
     """A short human duration: 250 ms, 1.25 s, 3 min 5 s, 2 h 10 min."""
-    if seconds < 1:
+    if 0 < seconds < 0.0005:
+        return "<1 ms"
+    if seconds < 0.9995:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.2f} s"

@@ -82,6 +82,12 @@ def texts(element: ET.Element, cls: str | None = None) -> list[str]:
             if cls is None or t.attrib.get("class") == cls]
 
 
+def title_of(root: ET.Element) -> str:
+    title = root.find(f"{SVG_NS}title")
+    assert title is not None
+    return "".join(title.itertext())
+
+
 def fan_state() -> RunState:
     return RunState(goal="fan out, fan in", status="succeeded", steps=[
         step("who", StepStatus.SUCCEEDED, 0.0, 0.1, tool="profile"),
@@ -108,8 +114,7 @@ def test_rows_in_plan_order_with_bars_ordered_and_proportional() -> None:
     assert w["sum"] / w["who"] == pytest.approx(1.0, rel=0.01)
     assert span_of(groups["b"]) == (0.1, 0.7)
     assert root.attrib["data-makespan"] == "0.800"
-    title = "".join(root.find(f"{SVG_NS}title").itertext())  # type: ignore[union-attr]
-    assert title == "fan out, fan in · succeeded · makespan 800 ms"
+    assert title_of(root) == "fan out, fan in · succeeded · makespan 800 ms"
     assert groups["b"].attrib["data-attempts"] == "3"
     assert "600 ms · 3 attempts" in texts(groups["b"], "bar-note")
     assert texts(groups["a"], "bar-note") == ["300 ms"]  # one attempt: not mentioned
@@ -128,7 +133,7 @@ def test_untrusted_text_is_escaped_and_the_svg_is_self_contained() -> None:
     for banned in ("href", "url(", "@import", "@font-face", "onload", "onclick", "<style"):
         assert banned not in svg
     assert list(steps_of(root)) == [evil, "next"]  # ids survive as attribute values
-    everything = "\n".join(texts(root)) + "".join(root.find(f"{SVG_NS}title").itertext())  # type: ignore[union-attr]
+    everything = "\n".join([*texts(root), title_of(root)])
     assert f"title {evil}" in everything and f"{evil} · t\"ool<&>" in everything
     assert f"next · {evil}" in everything
 
@@ -159,8 +164,9 @@ def test_each_status_has_its_colour_and_a_legend_entry() -> None:
               if g.attrib.get("class") == "legend-item"}
     assert list(legend) == ["succeeded", "failed", "running", "skipped", "blocked", "cancelled",
                             "pending"]
-    for status, item in legend.items():
-        assert item.find(f"{SVG_NS}rect").attrib["fill"] == STATUS_COLOURS[StepStatus(status)]  # type: ignore[union-attr]
+    for name, item in legend.items():
+        swatch = item.find(f"{SVG_NS}rect")
+        assert swatch is not None and swatch.attrib["fill"] == STATUS_COLOURS[StepStatus(name)]
 
 
 def test_steps_that_never_started_are_empty_rows() -> None:
@@ -213,7 +219,7 @@ def test_nothing_started_and_no_steps() -> None:
     state = RunState(goal="cancelled early", status="cancelled",
                      steps=[step("a", StepStatus.CANCELLED)])
     root = parse(render_svg(state))
-    assert "no step started" in "".join(root.find(f"{SVG_NS}title").itertext())  # type: ignore[union-attr]
+    assert "no step started" in title_of(root)
     assert bar(steps_of(root)["a"]) is None
     parse(render_svg(RunState(goal="empty", status="succeeded", steps=[])))
 
@@ -233,8 +239,8 @@ def test_ticks_and_durations() -> None:
         step_s, values = ticks(makespan)
         assert 2 <= len(values) <= 9 and values[-1] >= makespan
         assert values == sorted(values)
-    assert [duration(s) for s in (0.25, 1.5, 185, 7800)] == ["250 ms", "1.50 s", "3 min 5 s",
-                                                              "2 h 10 min"]
+    assert [duration(s) for s in (0, 0.0002, 0.25, 0.9996, 1.5, 185, 7800)] == [
+        "0 ms", "<1 ms", "250 ms", "1.00 s", "1.50 s", "3 min 5 s", "2 h 10 min"]
 
 
 def test_png(tmp_path: Path) -> None:
@@ -252,6 +258,7 @@ def test_goals_without_a_run_say_why() -> None:
     assert "rejected by bob: no tea today" in err.message and "no timeline" in err.message
     assert err.hint and f"jarvis goal {gid}" in err.hint
     assert "invalid" in no_run_reason(gid, GoalState(goal="g", stage="invalid")).message
+    assert "expired" in no_run_reason(gid, GoalState(goal="g", stage="expired")).message
     assert "dry run" in no_run_reason(gid, GoalState(goal="g", stage="planned")).message
     waiting = no_run_reason(gid, GoalState(goal="g", stage="awaiting_approval"))
     assert "waits for approval" in waiting.message and "jarvis approve" in (waiting.hint or "")
@@ -268,20 +275,11 @@ def test_default_path_is_a_safe_file_name(settings: Settings) -> None:
 
 # --- `jarvis timeline` on real runs --------------------------------------------------------------
 
-# Until planner/cli/__init__.py registers the command, register it in the subprocess.
-_CLI = """
-from planner.cli import app, main, timeline
-if not any(c.callback is timeline.timeline for c in app.registered_commands):
-    timeline.register(app)
-main()
-"""
-
-
 def jarvis_timeline(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir),
            "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
            "JARVIS_TASK_QUEUE": settings.task_queue, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-c", _CLI, "timeline", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "planner.cli", "timeline", *args], env=env,
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
@@ -326,6 +324,9 @@ async def test_cli_timeline_of_a_fan_out_run(client: Client, settings: Settings,
         assert proc.stdout.split() == [str(out), str(out.with_suffix(".png"))]
         assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
         shutil.copyfile(out.with_suffix(".png"), ARTIFACTS / "timeline-example.png")
+        named = tmp_path / "named.png"  # a .png --out: the PNG there, the SVG beside it
+        proc = await timeline_cli(settings, run_id, "--out", str(named))
+        assert proc.stdout.split() == [str(named.with_suffix(".svg")), str(named)], proc.stderr
     else:
         assert proc.returncode == 1 and "resvg-py" in proc.stderr, proc.stderr
     assert out.read_text() == svg, "the same finished run draws the same picture"
@@ -362,7 +363,8 @@ async def test_cli_timeline_of_goals_and_unknown_ids(client: Client, settings: S
     offline = settings.model_copy(update={"embedding_backend": "hashing"})
     goals = GoalClient(client, offline.task_queue)
     async with create_worker(client, offline, default_registry()):
-        ran = await goals.submit("remember that the car needs new tyres in March")
+        ran = await goals.submit("remember that the car needs new tyres in March",
+                                 policy="approve-all")
         assert (await goals.wait(ran)).stage == "succeeded"
         failed = await goals.submit("book me a table for two at an Italian restaurant")
         assert (await goals.wait(failed)).stage == "failed"

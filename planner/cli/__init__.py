@@ -9,7 +9,7 @@ import traceback
 
 import typer
 
-from planner.cli import catalog, chat, goals, runs, server, templates
+from planner.cli import catalog, chat, goals, runs, server, templates, timeline
 from planner.cli.errors import CliError
 from planner.cli.render import err_console
 
@@ -24,6 +24,7 @@ catalog.register(app)
 goals.register(app)
 templates.register(app)
 chat.register(app)
+timeline.register(app)
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def no_run_reason(goal_id: str, goal: GoalState) -> CliError:
     """Why a goal without a run has no timeline, with what to do about it."""
     show = f"`jarvis goal {goal_id}` shows its stage and messages"
     if goal.stage == "rejected":
-        last = goal.decisions[-1] if goal.decisions else None
+        last = next((d for d in reversed(goal.decisions) if d.action == "reject"), None)
         who = f" by {last.by}" if last else ""
         why = f": {last.reason}" if last and last.reason else ""
         return CliError(f"goal {goal_id} was rejected{who}{why}; none of its steps ran, so it has "
@@ -52,6 +52,9 @@ def no_run_reason(goal_id: str, goal: GoalState) -> CliError:
     if goal.stage == "planned":
         return CliError(f"goal {goal_id} was only planned (`jarvis plan`, a dry run): nothing "
                         "ran, so it has no timeline", "`jarvis run` plans and executes a goal")
+    if goal.stage == "expired":
+        return CliError(f"goal {goal_id} expired waiting for approval: nothing ran, so it has "
+                        "no timeline", show)
     if goal.stage == "awaiting_approval":
         return CliError(f"goal {goal_id} waits for approval: nothing has run yet",
                         f"`jarvis approve {goal_id}` runs it")
