@@ -24,6 +24,7 @@ from prompts import load_prompt
 def planning_messages(goal: str, registry: ToolRegistry,
                       examples: Sequence[Example]) -> list[Message]:
     system = load_prompt("plan").render(catalog=render_catalog(registry),
+                                        has_notify="notify" in registry,
                                         has_examples=bool(examples),
                                         examples=render_examples(examples))
     user = load_prompt("plan_user").render(goal=goal)

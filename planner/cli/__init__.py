@@ -9,7 +9,7 @@ import traceback
 
 import typer
 
-from planner.cli import catalog, chat, goals, runs, server, templates, timeline
+from planner.cli import catalog, chat, evals, goals, runs, server, templates, timeline
 from planner.cli.errors import CliError
 from planner.cli.render import err_console
 
@@ -25,6 +25,7 @@ goals.register(app)
 templates.register(app)
 chat.register(app)
 timeline.register(app)
+evals.register(app)
 
 
 def main() -> None:
