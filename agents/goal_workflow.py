@@ -35,6 +35,7 @@ GOAL_WORKFLOW = "jarvis.Goal"  # durable contracts: never rename
 RETRIEVE, DRAFT, REPAIR = "planner.retrieve", "planner.draft", "planner.repair"
 PREPARE, REMEMBER = "planner.prepare", "planner.remember"
 
+PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 
 
@@ -137,7 +138,7 @@ class GoalWorkflow:
         risks = set(st.risks.values())
         if "dangerous" not in risks:
             if inp.policy == "approve-all":
-                self._decide("approve", inp.submitted_by, "pre-approved (--yes)")
+                self._decide("approve", inp.submitted_by, PRE_APPROVED)
                 return True
             if inp.policy == "auto-read-only" and risks <= set(inp.auto_approve):
                 self._decide("approve", f"policy:{inp.policy}",
@@ -232,7 +233,7 @@ class GoalWorkflow:
         assert prepared.execution is not None
         last = self._last_decision()
         human = last is not None and last.action == "approve" and not last.by.startswith(
-            "policy:") and last.reason != "pre-approved (--yes)"
+            "policy:") and last.reason != PRE_APPROVED
         execution = prepared.execution.model_copy(update={"allow_dangerous": human})
         st.stage = "executing"
         self._runner = PlanRunner(execution)

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -138,25 +139,27 @@ class GoalClient:
         out = []
         async for wf in self.client.list_workflows(query, limit=limit):
             memo = await wf.memo() if wf.raw_info.memo.fields else {}
-            stage = "closed"
-            if wf.status == WorkflowExecutionStatus.RUNNING:
-                state = await self._query(wf.id)
-                stage = state.stage if state else "starting"
-            elif wf.status is not None:
-                stage = wf.status.name.lower()
+            stage = await self._stage(wf.id, wf.status)
             if pending and stage != "awaiting_approval":
                 continue
             out.append(GoalSummary(id=wf.id, goal=str(memo.get("goal", "")), stage=stage,
                                    started=wf.start_time.isoformat(timespec="seconds")))
         return out
 
-    async def _query(self, goal_id: str) -> GoalState | None:
-        try:
-            state: GoalState | None = await self.handle(goal_id).query(
-                "state", result_type=GoalState)
-        except RPCError:
-            return None
-        return state
+    async def _stage(self, goal_id: str, status: WorkflowExecutionStatus | None) -> str:
+        """The goal's stage: queried while running (briefly: no worker must not block a list),
+        from the result once completed (rejected, failed and expired goals complete too)."""
+        if status == WorkflowExecutionStatus.RUNNING:
+            try:
+                state: GoalState | None = await self.handle(goal_id).query(
+                    "state", result_type=GoalState, rpc_timeout=timedelta(seconds=2))
+            except RPCError:
+                return "running (no worker answers)"
+            return state.stage if state else "starting"
+        if status == WorkflowExecutionStatus.COMPLETED:
+            final = await self._closed(self.handle(goal_id))
+            return final.stage if final else "completed"
+        return status.name.lower() if status is not None else "unknown"
 
     async def _decide(self, update: str, goal_id: str,
                       arg: ApproveInput | RejectInput | EditInput) -> GoalState:

@@ -9,7 +9,17 @@ import traceback
 
 import typer
 
-from planner.cli import catalog, chat, evals, goals, runs, server, templates, timeline
+from planner.cli import (
+    catalog,
+    chat,
+    evals,
+    goals,
+    runs,
+    serve,
+    server,
+    templates,
+    timeline,
+)
 from planner.cli.errors import CliError
 from planner.cli.render import err_console
 
@@ -26,6 +36,7 @@ templates.register(app)
 chat.register(app)
 timeline.register(app)
 evals.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,288 @@
+"""The chat page end to end in real headless Chromium (Debian's package, driven by Playwright),
+against a real uvicorn, the real Temporal dev server and an in-process worker. Screenshots of the
+key screens go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Dialog,
+    Locator,
+    Page,
+    async_playwright,
+    expect,
+)
+from temporalio.client import Client
+
+from agents.temporal_engine import connect
+from tests.test_web import REMIND, Web, offline_settings, private_dev_server, web_stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+XSS = "<img src=x onerror=alert(1)>"
+EXPECTED_422 = "status of 422"  # the refused edit's response, logged by the browser
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is missing: run `sudo bash scripts/install-browser.sh` (Debian's "
+           "chromium package; Playwright's own browser download is not used)")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                            args=ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser_temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dev server of this module's own (see tests/test_web.py)."""
+    yield from private_dev_server(tmp_path_factory)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def browser_client(browser_temporal: str) -> Client:
+    return await connect(browser_temporal)
+
+
+@pytest.fixture
+async def web(browser_client: Client, browser_temporal: str, task_queue: str, tmp_path: Path
+              ) -> AsyncIterator[Web]:
+    offline = offline_settings(tmp_path / "data", browser_temporal, task_queue)
+    async with web_stack(browser_client, offline) as stack:
+        yield stack
+
+
+@dataclass
+class Session:
+    page: Page
+    web: Web
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    async def shot(self, name: str) -> None:
+        """The whole conversation: the viewport grows by what the thread would scroll."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page = self.page
+        size = page.viewport_size or {"width": 1280, "height": 860}
+        extra = await page.evaluate(
+            "() => { const t = document.getElementById('thread');"
+            " return Math.max(0, t.scrollHeight - t.clientHeight); }")
+        if extra:
+            await page.set_viewport_size({"width": size["width"],
+                                          "height": min(size["height"] + int(extra), 4000)})
+        try:
+            await page.screenshot(path=str(SHOTS / f"{name}.png"))
+        finally:
+            if extra:
+                await page.set_viewport_size(size)
+
+    async def submit(self, goal: str, *, pre_approve: bool = False) -> None:
+        if pre_approve:
+            await self.page.check("#pre-approve")
+        await self.page.fill("#goal-input", goal)
+        await self.page.press("#goal-input", "Enter")
+        await expect(self.page.locator("#thread-id")).to_have_text(re.compile(r"^goal-"))
+        if pre_approve:
+            await self.page.uncheck("#pre-approve")
+
+    async def goal_id(self) -> str:
+        return (await self.page.locator("#thread-id").text_content()) or ""
+
+    def step(self, step_id: str) -> Locator:
+        return self.page.locator(f'.plan-card .step[data-step-id="{step_id}"]')
+
+    async def state(self) -> dict[str, Any]:
+        resp = await self.web.http.get(f"/api/goals/{await self.goal_id()}")
+        data: dict[str, Any] = resp.json()
+        return data
+
+
+@pytest.fixture
+async def ui(browser: Browser, web: Web) -> AsyncIterator[Session]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    session = Session(page, web)
+
+    async def on_dialog(dialog: Dialog) -> None:  # an alert() would mean injected script ran
+        session.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and EXPECTED_422 not in message.text:
+            session.errors.append(message.text)
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda exc: session.errors.append(str(exc)))
+    page.on("console", on_console)
+    await page.goto(web.url)
+    await expect(page.locator("#welcome")).to_be_visible()
+    try:
+        yield session
+    finally:
+        await context.close()
+    assert session.errors == [], session.errors
+    assert session.dialogs == [], session.dialogs
+
+
+async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Session) -> None:
+    page = ui.page
+    await ui.shot("01-welcome")
+    await ui.submit(REMIND)
+    card = page.locator(".plan-card")
+    await expect(card.locator("#approve")).to_be_visible()
+    await expect(card.locator(".badge")).to_have_text("awaiting approval")
+    await expect(ui.step("pause").locator(".tool")).to_have_text("wait")
+    await expect(ui.step("ping").locator(".tool")).to_have_text("notify")
+    await expect(ui.step("ping").locator(".risk")).to_have_text("side-effecting")
+    await expect(ui.step("ping").locator(".deps")).to_contain_text("pause")
+    await expect(card.locator(".cost")).to_contain_text("2 steps")
+    await expect(card.locator(".outputs .ref")).to_have_text("${ping.outbox}")
+    await expect(page.locator(".msg-user .bubble")).to_have_text(REMIND)
+    link = page.locator("#temporal-link")
+    goal_id = await ui.goal_id()
+    await expect(link).to_have_attribute(
+        "href", f"http://localhost:{ui.web.settings.temporal_ui_port}/namespaces/default/"
+                f"workflows/{goal_id}")
+    await expect(page.locator(f'.goal-item[data-goal-id="{goal_id}"]')).to_be_visible()
+    await ui.shot("02-plan-proposed")
+
+    await card.locator("#edit").click()
+    message = page.locator("#arg-ping-message")
+    await expect(message).to_have_value("Reminder: stretch")
+    await message.fill("Reminder: drink water")
+    await page.fill("#edit-note", "hydrate instead")
+    await ui.shot("03-editing-an-argument")
+    await page.click("#save-edit")
+    await expect(ui.step("ping").locator(".args")).to_contain_text("Reminder: drink water")
+    await expect(page.locator(".decision-edit")).to_contain_text("hydrate instead")
+
+    await card.locator("#approve").click()
+    await expect(ui.step("pause")).to_have_attribute("data-status", "running")
+    await ui.shot("04-running")
+    await expect(ui.step("ping")).to_have_attribute("data-status", "succeeded")
+    await expect(ui.step("pause")).to_have_attribute("data-status", "succeeded")
+    result = page.locator(".msg-result .result-json")
+    await expect(result).to_contain_text("outbox.jsonl")
+    outputs = json.loads((await result.text_content()) or "{}")
+    assert outputs["outbox"].endswith("outbox.jsonl")
+    await expect(card.locator(".badge")).to_have_text("succeeded")
+    await expect(page.locator(".decision-approve")).to_contain_text("Approved by web")
+    await expect(page.locator(f'.goal-item[data-goal-id="{goal_id}"] .badge')).to_have_text(
+        "succeeded", timeout=15_000)
+    await page.locator(".timeline-card summary").click()
+    await expect(page.locator("img.timeline")).to_be_visible()
+    assert await page.locator("img.timeline").evaluate("img => img.naturalWidth > 0")
+    await ui.shot("05-result")
+
+    outbox = (ui.web.settings.data_dir / "outbox.jsonl").read_text()
+    assert "Reminder: drink water" in outbox and "Reminder: stretch" not in outbox
+    state = await ui.state()
+    assert [(d["action"], d["by"]) for d in state["decisions"]] == [("edit", "web"),
+                                                                    ("approve", "web")]
+
+    # reopening the goal from the sidebar shows the same finished thread
+    await page.click("#new-goal")
+    await expect(page.locator("#welcome")).to_be_visible()
+    await page.click(f'.goal-item[data-goal-id="{goal_id}"]')
+    await expect(page.locator(".msg-result .result-json")).to_contain_text("outbox.jsonl")
+    await expect(ui.step("ping")).to_have_attribute("data-status", "succeeded")
+
+
+async def test_reject_path(ui: Session) -> None:
+    page = ui.page
+    await ui.submit(REMIND)
+    await page.locator(".plan-card #reject").click()
+    await page.fill("#reject-reason", "not today, thanks")
+    await ui.shot("06-rejecting")
+    await page.click("#confirm-reject")
+    await expect(page.locator(".msg-rejected")).to_contain_text("not today, thanks")
+    await expect(page.locator(".msg-rejected")).to_contain_text("Nothing was run")
+    await expect(page.locator(".plan-card .badge")).to_have_text("rejected")
+    await expect(page.locator(".plan-card #approve")).to_have_count(0)
+    await expect(ui.step("ping")).to_have_attribute("data-status", "pending")
+    await ui.shot("07-rejected")
+    state = await ui.state()
+    assert state["stage"] == "rejected" and state["run"] is None
+    assert not (ui.web.settings.data_dir / "outbox.jsonl").exists()
+
+
+async def test_refused_edit_shows_problems_and_the_goal_stays_approvable(ui: Session) -> None:
+    page = ui.page
+    await ui.submit(REMIND)
+    await expect(page.locator(".plan-card #approve")).to_be_visible()
+    await page.click("#edit")
+    await page.click("#tab-json")
+    editor = page.locator("#plan-json")
+    plan = json.loads(await editor.input_value())
+    plan["steps"][1]["tool"] = "send_carrier_pigeon"
+    await editor.fill(json.dumps(plan, indent=2))
+    await page.click("#save-edit")
+    problems = page.locator("#edit-problems")
+    await expect(problems).to_contain_text("unknown_tool")
+    await expect(problems).to_contain_text("send_carrier_pigeon")
+    await expect(problems).to_contain_text("still waits for a decision")
+    await expect(page.locator(".plan-card .badge")).to_have_text("awaiting approval")
+    await ui.shot("08-edit-refused")
+    assert (await ui.state())["stage"] == "awaiting_approval"
+
+    await editor.fill("{ not json")
+    await page.click("#save-edit")
+    await expect(problems).to_contain_text("not valid JSON")
+
+    await page.click("#cancel-edit")
+    await expect(problems).to_have_count(0)
+    await expect(ui.step("ping").locator(".tool")).to_have_text("notify")
+    await page.click("#approve")
+    await expect(page.locator(".msg-result .result-json")).to_contain_text("outbox.jsonl")
+    state = await ui.state()
+    assert state["stage"] == "succeeded"
+    assert [d["action"] for d in state["decisions"]] == ["approve"]
+
+
+async def test_goals_plans_and_tool_output_render_as_text(ui: Session) -> None:
+    page = ui.page
+    goal = f"remember that {XSS} is harmless"
+    await ui.submit(goal, pre_approve=True)
+    await expect(page.locator(".msg-result")).to_be_visible()
+    await expect(page.locator(".msg-user .bubble")).to_have_text(goal)
+    await expect(page.locator("#thread-title")).to_have_text(goal)
+    await expect(ui.step("note").locator(".args dd")).to_contain_text(XSS)
+    await ui.shot("09-script-in-a-goal-and-plan-stays-text")
+
+    await ui.submit("what do my notes say about onerror")
+    result = page.locator(".msg-result .result-json")
+    await expect(result).to_contain_text(XSS)
+    assert json.loads((await result.text_content()) or "{}")["notes"][0]["text"] == (
+        f"{XSS} is harmless")
+    await page.click("#refresh")
+    await expect(page.locator(".goal-item-text", has_text=XSS)).to_have_count(1)
+    await ui.shot("10-script-in-tool-output-stays-text")
+
+    # a goal no template serves, with no LLM endpoint configured: it ends with a message
+    await ui.submit(XSS)
+    await expect(page.locator(".msg-error")).to_contain_text("LLM")
+    await expect(page.locator(".msg-user .bubble")).to_have_text(XSS)
+    await expect(page.locator(".plan-card")).to_have_count(0)
+    await ui.shot("11-no-plan-without-an-llm")
+    # nothing from the data became an element, whatever the CSP would have blocked
+    assert await page.locator('img[src="x"], img[onerror]').count() == 0
+    assert await page.evaluate("document.querySelectorAll('[onerror]').length") == 0
