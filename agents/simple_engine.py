@@ -146,6 +146,8 @@ class _SimpleRun:
     def _fail(self, st: StepState, kind: str, message: str, attempts: int) -> None:
         st.status = StepStatus.FAILED
         st.attempts = attempts or st.attempts
+        if st.started_at is not None:
+            st.finished_at = time.time()  # so timelines and durations include failed steps
         st.error = StepError(step_id=st.id, tool=st.tool, type=kind, message=message,
                              attempts=attempts)
         self.on_progress(self.state)
