@@ -92,7 +92,7 @@ def parse_template(text: str) -> list[str | Ref]:
             buf.append("${")
             i += 3
         elif text.startswith("${", i):
-            end = _closing_brace(text, i + 2)
+            end = closing_brace(text, i + 2)
             if end < 0:
                 raise RefSyntaxError(f"unclosed '${{' at position {i} in {text!r}")
             if buf:
@@ -108,7 +108,9 @@ def parse_template(text: str) -> list[str | Ref]:
     return parts
 
 
-def _closing_brace(text: str, start: int) -> int:
+def closing_brace(text: str, start: int) -> int:
+    """Index of the ``}`` closing a ``${`` whose body starts at ``start`` (quotes and escapes
+    inside the body are skipped), or -1."""
     quote: str | None = None
     escaped = False
     for j in range(start, len(text)):

@@ -61,6 +61,7 @@ from pydantic import ValidationError
 
 from planner.memory.embeddings import STOP_WORDS
 from planner.plan import Plan
+from planner.refs import closing_brace
 
 PathItem = str | int
 SiteKind = Literal["str", "int", "float"]
@@ -269,7 +270,7 @@ def _split_raw(text: str) -> list[tuple[bool, int, int]]:
         if text.startswith("$${", i):
             i += 3
         elif text.startswith("${", i):
-            end = _closing(text, i + 2)
+            end = closing_brace(text, i + 2)
             if end < 0:
                 break
             if i > start:
@@ -281,25 +282,6 @@ def _split_raw(text: str) -> list[tuple[bool, int, int]]:
     if start < len(text):
         segs.append((False, start, len(text)))
     return segs
-
-
-def _closing(text: str, start: int) -> int:
-    quote: str | None = None
-    escaped = False
-    for j in range(start, len(text)):
-        ch = text[j]
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "}":
-            return j
-    return -1
 
 
 def _literal_text(text: str) -> list[str]:
