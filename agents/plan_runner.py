@@ -121,22 +121,9 @@ class PlanRunner:
                 self._outputs[step.id] = result.output
                 st.output = result.output
                 st.status = StepStatus.SUCCEEDED
-        except ActivityError as exc:
-            cause = exc.cause
-            attempts = 1
-            kind = "ActivityError"
-            message = str(exc)
-            if isinstance(cause, ApplicationError):
-                kind = cause.type or "ApplicationError"
-                message = cause.message
-                if cause.details and isinstance(cause.details[0], dict):
-                    attempts = int(cause.details[0].get("attempt", 1))
-            elif isinstance(cause, TimeoutError):
-                kind = "Timeout"
-                message = f"{cause.type.name.lower() if cause.type else 'attempt'} timeout"
-            if exc.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
-                attempts = policy.retry.merged(step.retry).max_attempts
-            self._fail(st, kind, message, attempts)
+        except (ActivityError, ApplicationError) as exc:
+            max_attempts = policy.retry.merged(step.retry).max_attempts
+            self._fail(st, *_failure(exc, max_attempts, policy.local))
         finally:
             self._wake = True
 
@@ -183,3 +170,25 @@ class PlanRunner:
         st.error = StepError(step_id=st.id, tool=st.tool, type=kind, message=message,
                              attempts=attempts)
         self._wake = True
+
+
+def _failure(exc: ActivityError | ApplicationError, max_attempts: int,
+             local: bool) -> tuple[str, str, int]:
+    """(kind, message, attempts) of a failed tool call. A regular activity fails with an
+    ActivityError around the tool's error; a local activity raises the tool's ApplicationError
+    itself (the SDK does not wrap it), and an ActivityError only for timeouts."""
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    kind, message, attempts = "ActivityError", str(exc), 1
+    if isinstance(cause, ApplicationError):
+        kind = cause.type or "ApplicationError"
+        message = cause.message
+        if cause.details and isinstance(cause.details[0], dict):
+            attempts = int(cause.details[0].get("attempt", 1))
+    elif isinstance(cause, TimeoutError):
+        kind = "Timeout"
+        message = f"{cause.type.name.lower() if cause.type else 'attempt'} timeout"
+        if local:  # a local activity times out only once its retries are spent
+            attempts = max_attempts
+    if isinstance(exc, ActivityError) and exc.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+        attempts = max_attempts
+    return kind, message, attempts

@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
+from temporalio import workflow
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.execution import tool_activities
@@ -24,13 +27,39 @@ from planner.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class CheckedUnsandboxedRunner(UnsandboxedWorkflowRunner):
+    """Runs workflows without the SDK's sandbox (no per-run module re-import and no restricted
+    proxies on every activation: ~20% per step, ~1.5x throughput, docs/performance.md), but
+    still validates each workflow definition in the sandbox when the worker starts.
+
+    Determinism does not rest on the sandbox: the workflow code does no I/O and reads no clock
+    or randomness (only ``workflow.now()``), its imports are passed through the sandbox anyway,
+    and tests replay recorded histories with the sandboxed ``Replayer``."""
+
+    def __init__(self) -> None:
+        self._check = SandboxedWorkflowRunner()
+
+    def prepare_workflow(self, defn: workflow._Definition) -> None:
+        self._check.prepare_workflow(defn)
+
+    def set_worker_level_failure_exception_types(
+            self, types: Sequence[type[BaseException]]) -> None:
+        self._check.set_worker_level_failure_exception_types(types)
+
+
+def workflow_runner(sandboxed: bool) -> WorkflowRunner:
+    return SandboxedWorkflowRunner() if sandboxed else CheckedUnsandboxedRunner()
+
+
 def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
                   task_queue: str | None = None,
                   max_cached_workflows: int = 1000,
-                  sandboxed: bool = True) -> Worker:
+                  sandboxed: bool = False,
+                  options: Mapping[str, Any] | None = None) -> Worker:
     """A worker for the plan and goal workflows and every tool (as regular and local
-    activities: one registration serves both). ``sandboxed=False`` runs the workflows without
-    the SDK's import sandbox (measured in docs/performance.md)."""
+    activities: one registration serves both). ``sandboxed=True`` runs the workflows in the
+    SDK's sandbox (slower; see :class:`CheckedUnsandboxedRunner`); ``options`` are more
+    ``Worker`` arguments (pollers, slots: the benchmarks try them)."""
     runtime = tool_runtime(settings, registry)
     planner = PlannerActivities(settings, registry,
                                 lambda: open_store(settings, registry))
@@ -40,9 +69,10 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         workflows=[ExecutePlanWorkflow, GoalWorkflow],
         activities=[*tool_activities(runtime), *planner.all()],
         max_cached_workflows=max_cached_workflows,
-        workflow_runner=SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner(),
+        workflow_runner=workflow_runner(sandboxed),
         # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
         graceful_shutdown_timeout=timedelta(seconds=30),
+        **(options or {}),
     )
 
 

@@ -10,6 +10,7 @@ import traceback
 import typer
 
 from planner.cli import (
+    bench,
     catalog,
     chat,
     evals,
@@ -37,6 +38,7 @@ chat.register(app)
 timeline.register(app)
 evals.register(app)
 serve.register(app)
+bench.register(app)
 
 
 def main() -> None:

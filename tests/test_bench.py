@@ -1,0 +1,124 @@
+"""The performance levers and their benchmarks.
+
+The benchmarks are scripts (``python -m evals.bench``), not timed tests: here they run at smoke
+size and only the reports' sanity is checked (the machine is shared, so no timing thresholds).
+The dev server's SQLite settings are proven to lose nothing when the server is SIGKILLed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowFailureError
+
+from activities import default_registry
+from activities.registry import RetrySpec, tool_from_function
+from agents.devserver import DEFAULT_TUNING, STOCK, dev_server_command
+from agents.models import RunState
+from agents.prepare import prepare, tool_runtime
+from agents.simple_engine import SimpleWorkflowEngine
+from agents.temporal_engine import TemporalWorkflowEngine
+from agents.worker import create_worker
+from evals.bench import BENCHMARKS, SIZES, Options, kill_check, run
+from planner.plan import Plan
+from planner.settings import Settings
+
+
+async def test_smoke_benchmarks_write_sane_reports(tmp_path: Path) -> None:
+    report = await run(Options(size="smoke", out=tmp_path, baseline=True))
+    report.write(tmp_path)
+    for name in BENCHMARKS:
+        data = json.loads((tmp_path / f"bench-{name}.json").read_text())
+        assert set(data["results"]) == {"baseline", "tuned"}, name
+        assert data["command"].startswith("python -m evals.bench --size smoke")
+        table = (tmp_path / f"bench-{name}.md").read_text()
+        assert "| metric | baseline | tuned | target |" in table
+    assert "Machine: " in (tmp_path / "bench.md").read_text()
+    size = SIZES["smoke"]
+    for config in ("baseline", "tuned"):
+        overhead = report.results["overhead"][config]
+        for key in ("temporal_default", "temporal_regular", "simple", "bare"):
+            assert 0 < overhead[f"{key}_ms_per_step"] < math.inf, (config, key)
+        fan = report.results["parallelism"][config]
+        ratios = [v for k, v in fan.items() if k.startswith("ratio_")]
+        assert ratios and all(1.0 <= r < math.inf for r in ratios), (config, fan)
+        throughput = report.results["throughput"][config]
+        for kind in ("default", "regular"):
+            assert throughput[f"{kind}_completed"] == size.goals, (config, throughput)
+            assert throughput[f"{kind}_lost"] == 0
+            assert 0 < throughput[f"{kind}_steps_per_s"] < math.inf
+        planning = report.results["planning"][config]
+        assert planning["llm_calls"] == 1 and planning["llm_tokens"] > 0, planning
+        assert planning["template_llm_calls"] == 0 and planning["template_tokens"] == 0
+        assert 0 < planning["template_ms"] < math.inf
+    assert report.results["overhead"]["tuned"]["local_steps"] == size.seq_steps
+    assert report.results["overhead"]["baseline"]["local_steps"] == 0
+
+
+async def test_sigkilled_server_keeps_every_acknowledged_run(tmp_path: Path) -> None:
+    """The adopted SQLite pragmas (WAL, synchronous=normal): runs acknowledged as started or
+    completed right before a SIGKILL are all there after a restart on the same file."""
+    metrics = await kill_check(tmp_path, DEFAULT_TUNING, rounds=2, burst=5)
+    assert metrics["started_acknowledged"] == 10 and metrics["completed_acknowledged"] == 2
+    assert metrics["lost"] == 0, metrics
+
+
+def test_server_flags_are_the_default_for_every_start() -> None:
+    cmd = dev_server_command(Path("t.sqlite"), 7233, None)
+    assert cmd[cmd.index("--sqlite-pragma") + 1] == "journal_mode=wal"
+    assert "synchronous=normal" in cmd
+    assert "history.transferProcessorMaxPollRPS=100" in cmd
+    stock = dev_server_command(Path("t.sqlite"), 7233, None, tuning=STOCK)
+    assert "--sqlite-pragma" not in stock and "--dynamic-config-value" not in stock
+
+
+def test_local_activities_only_for_short_read_only_idempotent_tools(settings: Settings) -> None:
+    registry = default_registry()
+    local = {t.name for t in registry if t.runs_local}
+    assert local == {"calc", "list_files", "notes_search", "read_file"}
+    plan = Plan.model_validate({"goal": "mix", "steps": [
+        {"id": "c", "tool": "calc", "args": {"expression": "1"}},
+        {"id": "w", "tool": "write_file", "args": {"path": "x", "text": "${c.value}"}},
+        {"id": "t", "tool": "wait", "args": {"seconds": 1}}]})
+    policies = prepare(plan, registry, settings).policies
+    assert {k: p.local for k, p in policies.items()} == {"c": True, "w": False, "t": False}
+    assert policies["c"].activity == "tool.calc", "activity names are durable contracts"
+    regular = prepare(plan, registry, settings, local_activities=False).policies
+    assert not any(p.local for p in regular.values())
+    opted_out = tool_from_function(lambda: 1, name="quick", local_ok=False)
+    opted_in = tool_from_function(lambda: 1, name="side", risk=opted_out.risk, local_ok=True,
+                                  timeout_s=120)
+    assert not opted_out.runs_local and opted_in.runs_local
+
+
+async def dawdle(seconds: float) -> float:
+    """Sleep (longer than the step's timeout in the test below)."""
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+async def test_local_activity_keeps_timeout_and_retry_semantics(
+        client: Client, settings: Settings) -> None:
+    registry = default_registry()
+    registry.register(tool_from_function(dawdle, timeout_s=5, retry=RetrySpec(
+        max_attempts=2, initial_interval_s=0.1, backoff=1.0, max_interval_s=0.1)))
+    plan = Plan.model_validate({"goal": "too slow", "steps": [
+        {"id": "ok", "tool": "calc", "args": {"expression": "2 * 3"}},
+        {"id": "slow", "tool": "dawdle", "args": {"seconds": 3}, "timeout_s": 0.3,
+         "deps": ["ok"]}]})
+    inp = prepare(plan, registry, settings)
+    assert inp.policies["slow"].local and inp.policies["ok"].local
+    async with create_worker(client, settings, registry):
+        try:
+            temporal = await TemporalWorkflowEngine(client, settings.task_queue).execute(inp)
+        except WorkflowFailureError as exc:
+            temporal = RunState.model_validate(exc.cause.details[0])  # type: ignore[union-attr]
+    simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute(inp)
+    for state in (temporal, simple):
+        assert state.step("ok").output["value"] == 6, state.engine
+        error = state.step("slow").error
+        assert error is not None and error.type == "Timeout", (state.engine, error)
+        assert state.step("slow").attempts == 2, state.engine
