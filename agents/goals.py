@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +28,7 @@ from agents.goal_models import (
     RejectInput,
 )
 from agents.goal_workflow import GOAL_WORKFLOW
+from agents.temporal_engine import new_run_id
 from planner.plan import Plan
 from planner.validation import Problem
 
@@ -56,11 +55,6 @@ class GoalSummary:
     started: str
 
 
-def new_goal_id(goal: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or "goal"
-    return f"goal-{slug}-{uuid.uuid4().hex[:8]}"
-
-
 class GoalClient:
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
@@ -74,7 +68,7 @@ class GoalClient:
                      repair_rounds: int = 2, llm_timeout_s: float = 60.0,
                      auto_approve: Sequence[str] = ("read-only",),
                      approval_timeout_s: float | None = 86_400.0) -> str:
-        goal_id = new_goal_id(goal)
+        goal_id = new_run_id(goal, prefix="goal")
         inp = GoalInput(goal=goal, policy=policy, dry_run=dry_run, submitted_by=submitted_by,
                         repair_rounds=repair_rounds, llm_timeout_s=llm_timeout_s,
                         auto_approve=list(auto_approve),

@@ -40,9 +40,10 @@ class RunSummary:
     started: str
 
 
-def new_run_id(goal: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or "plan"
-    return f"plan-{slug}-{uuid.uuid4().hex[:8]}"
+def new_run_id(goal: str, prefix: str = "plan") -> str:
+    """A readable, unique workflow id: ``<prefix>-<slug of the goal>-<8 hex>``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or prefix
+    return f"{prefix}-{slug}-{uuid.uuid4().hex[:8]}"
 
 
 class TemporalWorkflowEngine:
