@@ -14,7 +14,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    RetryState,
+    TemporalError,
+    TimeoutError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.execution import NON_RETRYABLE_TYPES
@@ -52,7 +58,7 @@ class PlanRunner:
         tasks: dict[str, asyncio.Task[None]] = {}
         try:
             while True:
-                tasks = {k: t for k, t in tasks.items() if not t.done()}
+                tasks = _running(tasks)
                 decision = decide(order, deps, self.state.statuses(),
                                   stop_on_failure=plan.on_failure == "stop")
                 self.state.apply(decision)
@@ -124,6 +130,10 @@ class PlanRunner:
         except (ActivityError, ApplicationError) as exc:
             max_attempts = policy.retry.merged(step.retry).max_attempts
             self._fail(st, *_failure(exc, max_attempts, policy.local))
+        except TemporalError:
+            raise  # the SDK's own (e.g. nondeterminism): fail the workflow task, visibly
+        except Exception as exc:  # e.g. a retry policy the SDK refuses: fail the step, not hang
+            self._fail(st, type(exc).__name__, str(exc), st.attempts)
         finally:
             self._wake = True
 
@@ -146,9 +156,13 @@ class PlanRunner:
         per-attempt timeout and retry policy either way."""
         retry = policy.retry.merged(step.retry)
         timeout = timedelta(seconds=step.timeout_s or policy.timeout_s)
+        # A step may raise the initial interval above the tool's maximum (or lower the maximum
+        # below it); Temporal refuses such a policy, so every wait is capped at the maximum,
+        # as the simple engine's exponential wait does.
+        initial_s = min(retry.initial_interval_s, retry.max_interval_s)
         retry_policy = RetryPolicy(
             maximum_attempts=retry.max_attempts,
-            initial_interval=timedelta(seconds=retry.initial_interval_s),
+            initial_interval=timedelta(seconds=initial_s),
             backoff_coefficient=retry.backoff,
             maximum_interval=timedelta(seconds=retry.max_interval_s),
             non_retryable_error_types=NON_RETRYABLE_TYPES,
@@ -170,6 +184,16 @@ class PlanRunner:
         st.error = StepError(step_id=st.id, tool=st.tool, type=kind, message=message,
                              attempts=attempts)
         self._wake = True
+
+
+def _running(tasks: dict[str, asyncio.Task[None]]) -> dict[str, asyncio.Task[None]]:
+    """The step tasks still running. A step task that died of an unexpected exception (a bug:
+    tool failures are caught in ``_run_step``) re-raises it here, failing the workflow task so
+    Temporal retries it visibly, instead of leaving the step "running" forever."""
+    for task in tasks.values():
+        if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+            raise exc
+    return {k: t for k, t in tasks.items() if not t.done()}
 
 
 def _failure(exc: ActivityError | ApplicationError, max_attempts: int,

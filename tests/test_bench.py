@@ -12,6 +12,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from activities import default_registry
@@ -25,6 +26,7 @@ from agents.worker import create_worker
 from evals.bench import BENCHMARKS, SIZES, Options, kill_check, run
 from planner.plan import Plan
 from planner.settings import Settings
+from tests.plans import FLAKY_CALLS, add_test_tools, flaky
 
 
 async def test_smoke_benchmarks_write_sane_reports(tmp_path: Path) -> None:
@@ -122,3 +124,26 @@ async def test_local_activity_keeps_timeout_and_retry_semantics(
         error = state.step("slow").error
         assert error is not None and error.type == "Timeout", (state.engine, error)
         assert state.step("slow").attempts == 2, state.engine
+
+
+@pytest.mark.parametrize("local", [True, False], ids=["local", "regular"])
+async def test_initial_retry_interval_above_the_maximum_is_capped(
+        client: Client, settings: Settings, local: bool) -> None:
+    """Temporal refuses a retry policy whose initial interval exceeds its maximum; a step that
+    asks for one (the tool's maximum is 0.2 s here) waits the maximum, as the simple engine
+    does, instead of failing every workflow task (the run used to never end)."""
+    FLAKY_CALLS.clear()
+    registry = add_test_tools(default_registry())
+    registry.register(tool_from_function(flaky, name="flaky_read", timeout_s=10, retry=RetrySpec(
+        max_attempts=3, initial_interval_s=0.1, backoff=1.0, max_interval_s=0.2)))
+    tool = "flaky_read" if local else "flaky"
+    plan = Plan.model_validate({"goal": "capped retry", "steps": [
+        {"id": "f", "tool": tool, "args": {"key": f"cap-{local}", "failures": 1},
+         "retry": {"initial_interval_s": 5}}]})
+    inp = prepare(plan, registry, settings)
+    assert inp.policies["f"].local is local
+    async with create_worker(client, settings, registry):
+        state = await asyncio.wait_for(
+            TemporalWorkflowEngine(client, settings.task_queue).execute(inp), 30)
+    assert state.status == "succeeded", state.failure_report()
+    assert state.step("f").attempts == 2
