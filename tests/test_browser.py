@@ -143,10 +143,14 @@ async def ui(browser: Browser, web: Web) -> AsyncIterator[Session]:
     assert session.dialogs == [], session.dialogs
 
 
+# a 3 s timer, so the running state is on screen long enough to be seen on a loaded machine
+SLOW_REMIND = "remind me to stretch in 3 seconds"
+
+
 async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Session) -> None:
     page = ui.page
     await ui.shot("01-welcome")
-    await ui.submit(REMIND)
+    await ui.submit(SLOW_REMIND)
     card = page.locator(".plan-card")
     await expect(card.locator("#approve")).to_be_visible()
     await expect(card.locator(".badge")).to_have_text("awaiting approval")
@@ -156,7 +160,7 @@ async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Sessi
     await expect(ui.step("ping").locator(".deps")).to_contain_text("pause")
     await expect(card.locator(".cost")).to_contain_text("2 steps")
     await expect(card.locator(".outputs .ref")).to_have_text("${ping.outbox}")
-    await expect(page.locator(".msg-user .bubble")).to_have_text(REMIND)
+    await expect(page.locator(".msg-user .bubble")).to_have_text(SLOW_REMIND)
     link = page.locator("#temporal-link")
     goal_id = await ui.goal_id()
     await expect(link).to_have_attribute(
@@ -178,7 +182,7 @@ async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Sessi
     await card.locator("#approve").click()
     await expect(ui.step("pause")).to_have_attribute("data-status", "running")
     await ui.shot("04-running")
-    await expect(ui.step("ping")).to_have_attribute("data-status", "succeeded")
+    await expect(ui.step("ping")).to_have_attribute("data-status", "succeeded", timeout=20_000)
     await expect(ui.step("pause")).to_have_attribute("data-status", "succeeded")
     result = page.locator(".msg-result .result-json")
     await expect(result).to_contain_text("outbox.jsonl")
