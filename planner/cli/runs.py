@@ -118,10 +118,8 @@ def _missing(run_id: str, exc: RPCError) -> CliError:
     return CliError(f"run '{run_id}': {exc.message}", "`jarvis list` shows recent runs")
 
 
-def status(run_id: Annotated[str, typer.Argument(help="Run id (from run-plan or list).")],
-           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show a run's per-step status, attempts and timings."""
-    settings = load_settings()
+def _run_state(settings: Settings, run_id: str) -> RunState | None:
+    """A run's state from the server, or a one-line error naming the run."""
 
     async def _go() -> RunState | None:
         eng = await _engine(settings)
@@ -130,7 +128,14 @@ def status(run_id: Annotated[str, typer.Argument(help="Run id (from run-plan or 
         except RPCError as exc:
             raise _missing(run_id, exc) from exc
 
-    state = asyncio.run(_go())
+    return asyncio.run(_go())
+
+
+def status(run_id: Annotated[str, typer.Argument(help="Run id (from run-plan or list).")],
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show a run's per-step status, attempts and timings."""
+    settings = load_settings()
+    state = _run_state(settings, run_id)
     if state is None:
         console.print(f"run {run_id} was cancelled before it reported a state")
     elif as_json:
@@ -201,15 +206,7 @@ def cancel(run_id: Annotated[str, typer.Argument(help="Run id.")]) -> None:
 def result(run_id: Annotated[str, typer.Argument(help="Run id.")]) -> None:
     """Print a finished run's result (large outputs are read back from the payload store)."""
     settings = load_settings()
-
-    async def _go() -> RunState | None:
-        eng = await _engine(settings)
-        try:
-            return await eng.state(run_id)
-        except RPCError as exc:
-            raise _missing(run_id, exc) from exc
-
-    state = asyncio.run(_go())
+    state = _run_state(settings, run_id)
     if state is None:
         raise CliError(f"run {run_id} was cancelled; it has no result")
     if state.status == "running":
