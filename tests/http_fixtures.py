@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+FIXED_DATE = "Thu, 01 Jan 2026 00:00:00 GMT"
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,11 @@ class LocalHTTPServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                # a fixed Date header: the same route answers the same bytes every time, so
+                # content-addressed outputs can be compared across requests
+                return FIXED_DATE
 
         return _Handler
 

@@ -1,0 +1,32 @@
+"""Recorded histories of real runs replay against today's workflow code (sandboxed Replayer).
+
+The files in tests/histories were recorded before the layers refactor (issue 8), so a moved
+module, a renamed class or a changed import that alters what the workflows do shows up here as
+a nondeterminism error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from agents.goal_workflow import GoalWorkflow
+from agents.workflows import ExecutePlanWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_are_present() -> None:
+    assert len(HISTORIES) >= 11, "tests/histories lost its recorded runs"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[ExecutePlanWorkflow, GoalWorkflow],
+                        data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
