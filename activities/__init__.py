@@ -1,10 +1,14 @@
-"""Everything with side effects: the tool registry, built-in tools, and their activities."""
+"""Everything with side effects: built-in tools, the LangChain adapter, the LLM client, template
+memory, the payload store, and the activities that run tools and plan goals.
+
+Tool authors import the specification types from here (they live in :mod:`planner.tools`)."""
 
 from __future__ import annotations
 
 from activities.errors import ToolError, ToolInputError, ToolRefused
-from activities.registry import (
-    RetrySpec,
+from activities.registry import default_registry, load_plugins
+from planner.retry import RetrySpec
+from planner.tools import (
     Risk,
     Tool,
     ToolContext,
@@ -12,18 +16,6 @@ from activities.registry import (
     tool,
     tool_from_function,
 )
-
-
-def default_registry(*, plugins: bool = True) -> ToolRegistry:
-    """The built-in tools plus every plugin registered under the ``jarvis.tools`` entry point."""
-    from activities import builtins
-
-    registry = ToolRegistry()
-    builtins.register(registry)
-    if plugins:
-        registry.load_entry_points()
-    return registry
-
 
 __all__ = [
     "RetrySpec",
@@ -35,6 +27,7 @@ __all__ = [
     "ToolRefused",
     "ToolRegistry",
     "default_registry",
+    "load_plugins",
     "tool",
     "tool_from_function",
 ]

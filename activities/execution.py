@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,15 +15,16 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import ToolError
-from activities.payloads import PayloadStore, compact, hydrate
-from activities.registry import Tool, ToolContext, ToolRegistry
-from agents.models import ToolCall, ToolCallResult
-from planner.llm.usage import Usage
+from activities.payloads import FilePayloadStore, PayloadStore, compact, hydrate
+from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
+from planner.contracts.run import ToolCall, ToolCallResult
+from planner.contracts.usage import Usage
 from planner.refs import resolve
+from planner.settings import Settings
+from planner.tools import Tool, ToolContext, ToolRegistry
 
-# Error types that no retry can fix; the workflow also lists them in every retry policy.
-NON_RETRYABLE_TYPES = ["InvalidArguments", "ToolInputError", "ToolRefused", "NotFoundError",
-                       "UnknownTool"]
+# Error types that no retry can fix (a durable list: the contracts define it).
+NON_RETRYABLE_TYPES = list(NON_RETRYABLE_TOOL_ERRORS)
 
 
 _usage: ContextVar[Usage | None] = ContextVar("jarvis_tool_usage", default=None)
@@ -106,3 +108,15 @@ def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
 def tool_activities(runtime: ToolRuntime) -> list[Callable[..., Any]]:
     """One Temporal activity per tool, named ``tool.<name>`` (a durable contract)."""
     return [_activity_for(t, runtime) for t in runtime.registry if t.kind == "activity"]
+
+
+def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:
+    workspace = Path(settings.workspace_dir)
+    workspace.mkdir(parents=True, exist_ok=True)
+    from activities.llm.client import LLMConfig  # lazy: loads the openai SDK
+
+    extras = {"llm": LLMConfig.from_settings(settings)} if settings.llm_configured else {}
+    context = ToolContext(workspace=workspace, data_dir=settings.data_dir,
+                          webhook_url=settings.webhook_url, extras=extras)
+    return ToolRuntime(registry=registry, context=context,
+                       store=FilePayloadStore(settings.payload_dir))

@@ -22,7 +22,8 @@ from pydantic.v1 import BaseModel as BaseModelV1
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from activities.errors import ToolError, ToolInputError
-from activities.registry import RetrySpec, Risk, Tool, ToolRegistry
+from planner.retry import RetrySpec
+from planner.tools import Risk, Tool, ToolRegistry
 
 _SINGLE_INPUT = {"type": "object", "properties": {"tool_input": {"type": "string"}},
                  "required": ["tool_input"]}

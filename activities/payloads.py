@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-HANDLE_KEY = "$jarvis_payload"
+from planner.contracts.handles import HANDLE_KEY, is_handle
 
 
 class PayloadStore(Protocol):
@@ -49,10 +49,6 @@ class FilePayloadStore:
             ) from exc
 
 
-def is_handle(value: Any) -> bool:
-    return isinstance(value, dict) and HANDLE_KEY in value
-
-
 def compact(value: Any, store: PayloadStore, limit: int) -> Any:
     """``value`` when its JSON is at most ``limit`` bytes, else a handle to the stored JSON."""
     data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
@@ -74,3 +70,6 @@ def hydrate(value: Any, store: PayloadStore) -> Any:
     if isinstance(value, list):
         return [hydrate(v, store) for v in value]
     return value
+
+
+__all__ = ["HANDLE_KEY", "FilePayloadStore", "PayloadStore", "compact", "hydrate", "is_handle"]

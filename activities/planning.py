@@ -11,21 +11,21 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.registry import ToolRegistry
-from agents.goal_models import (
+from activities.llm import LLMConfig, LLMError
+from activities.llm.drafting import draft_plan
+from activities.memory import TemplateStore, plan_fingerprints
+from planner.contracts.goal import (
     DraftRequest,
+    Example,
     PlanDraft,
     PrepareResult,
     RememberRequest,
     RetrieveResult,
 )
-from agents.prepare import prepare
-from planner.catalog import Example
-from planner.llm import LLMConfig, LLMError
-from planner.memory import TemplateStore, plan_fingerprints
 from planner.plan import Plan
-from planner.planning import draft_plan
+from planner.preparation import prepare
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 from planner.validation import ValidationFailed
 
 NO_LLM = (

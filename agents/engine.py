@@ -11,12 +11,12 @@ from typing import Protocol
 from temporalio.client import Client
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from activities.registry import ToolRegistry
-from agents.models import ExecutePlanInput, RunState
-from agents.prepare import tool_runtime
+from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine, connect
+from planner.contracts.run import ExecutePlanInput, RunState
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 
 ProgressCallback = Callable[[RunState], None]
 

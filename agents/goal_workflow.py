@@ -14,7 +14,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from agents.goal_models import (
+    from activities.llm.errors import NON_RETRYABLE_KINDS
+    from agents.plan_runner import PlanRunner
+    from planner.contracts.goal import (
         ApproveInput,
         Decision,
         DraftRequest,
@@ -27,8 +29,6 @@ with workflow.unsafe.imports_passed_through():
         RememberRequest,
         RetrieveResult,
     )
-    from agents.plan_runner import PlanRunner
-    from planner.llm.errors import NON_RETRYABLE_KINDS
     from planner.plan import Plan
 
 GOAL_WORKFLOW = "jarvis.Goal"  # durable contracts: never rename

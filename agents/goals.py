@@ -19,7 +19,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from agents.following import follow
-from agents.goal_models import (
+from agents.goal_workflow import GOAL_WORKFLOW
+from agents.temporal_engine import new_run_id
+from planner.contracts.goal import (
     ApprovalPolicy,
     ApproveInput,
     EditInput,
@@ -27,8 +29,6 @@ from agents.goal_models import (
     GoalState,
     RejectInput,
 )
-from agents.goal_workflow import GOAL_WORKFLOW
-from agents.temporal_engine import new_run_id
 from planner.plan import Plan
 from planner.validation import Problem
 

@@ -24,7 +24,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.execution import NON_RETRYABLE_TYPES
-    from agents.models import (
+    from planner.contracts.run import (
         ExecutePlanInput,
         RunState,
         StepError,
@@ -33,9 +33,9 @@ with workflow.unsafe.imports_passed_through():
         ToolCall,
         ToolCallResult,
     )
-    from agents.scheduler import StepStatus, decide
-    from agents.steps import StepInputError, condition_holds, final_outputs, prepare_call
     from planner.plan import Step
+    from planner.scheduler import StepStatus, decide
+    from planner.step_io import StepInputError, condition_holds, final_outputs, prepare_call
 
 
 class PlanRunner:

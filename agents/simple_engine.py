@@ -19,10 +19,17 @@ from tenacity import (
 )
 
 from activities.execution import StepFailure, ToolRuntime, execute_call
-from agents.models import ExecutePlanInput, RunState, StepError, StepPolicy, StepState, ToolCall
-from agents.scheduler import StepStatus, decide
-from agents.steps import StepInputError, condition_holds, final_outputs, prepare_call
+from planner.contracts.run import (
+    ExecutePlanInput,
+    RunState,
+    StepError,
+    StepPolicy,
+    StepState,
+    ToolCall,
+)
 from planner.plan import Step
+from planner.scheduler import StepStatus, decide
+from planner.step_io import StepInputError, condition_holds, final_outputs, prepare_call
 
 ProgressCallback = Callable[[RunState], None]
 

@@ -21,8 +21,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
 from agents.following import follow
-from agents.models import ExecutePlanInput, RunState
-from agents.workflows import EXECUTE_PLAN_WORKFLOW
+from agents.plan_workflow import EXECUTE_PLAN_WORKFLOW
+from planner.contracts.run import ExecutePlanInput, RunState
 
 ProgressCallback = Callable[[RunState], None]
 

@@ -15,14 +15,13 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from activities.execution import tool_activities
+from activities.execution import tool_activities, tool_runtime
+from activities.memory.seed import open_store
 from activities.planning import PlannerActivities
-from activities.registry import ToolRegistry
 from agents.goal_workflow import GoalWorkflow
-from agents.prepare import tool_runtime
-from agents.workflows import ExecutePlanWorkflow
-from planner.memory.seed import open_store
+from agents.plan_workflow import ExecutePlanWorkflow
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
 

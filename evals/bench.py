@@ -54,8 +54,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities import default_registry
-from activities.execution import execute_call
-from activities.registry import ToolRegistry, tool_from_function
+from activities.execution import execute_call, tool_runtime
 from agents.devserver import (
     DEFAULT_TUNING,
     STOCK,
@@ -66,13 +65,14 @@ from agents.devserver import (
     temporal_binary,
 )
 from agents.goals import GoalClient
-from agents.models import ExecutePlanInput, RunState, ToolCall
-from agents.prepare import prepare, tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine, connect
 from agents.worker import create_worker
+from planner.contracts.run import ExecutePlanInput, RunState, ToolCall
 from planner.plan import Plan
+from planner.preparation import prepare
 from planner.settings import Settings
+from planner.tools import ToolRegistry, tool_from_function
 
 if TYPE_CHECKING:
     from tests.scripted_llm import ScriptedLLM
@@ -260,7 +260,7 @@ def _scripted_llm() -> ScriptedLLM | None:
         scripted = importlib.import_module("tests.scripted_llm")
     except ImportError:
         return None
-    from planner.llm import forget_working_modes
+    from activities.llm import forget_working_modes
 
     forget_working_modes()
     server: ScriptedLLM = scripted.ScriptedLLM().start()
@@ -774,4 +774,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     code = main()
     sys.stdout.flush()
-    os._exit(code)  # skip interpreter teardown: sdk-python #300 (see planner/cli/__init__.py)
+    os._exit(code)  # skip interpreter teardown: sdk-python #300 (see jarvis_planner/cli/__init__.py)

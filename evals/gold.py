@@ -1,7 +1,7 @@
 """Gold records of the public benchmarks as JARVIS plans, with a report of what did not convert.
 
 One layer over the dataset adapters: each benchmark's tool specs become a stub
-:class:`~activities.registry.ToolRegistry` and each gold record a :class:`GoldRecord` holding our
+:class:`~planner.tools.ToolRegistry` and each gold record a :class:`GoldRecord` holding our
 :class:`~planner.plan.Plan`, validated against those stubs, plus :class:`Note` s saying what was
 approximated or amended. A record that does not convert, or converts to a plan the validator
 rejects, says exactly why (``reason`` and ``error`` / ``problems``).
@@ -46,14 +46,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from activities.registry import RetrySpec, Tool, ToolRegistry
 from evals import nestful
 from evals.datasets import dataset_file
 from evals.reports import DEFAULT_OUT, md_table, pct, text_table, write_report
 from planner.parsing import parse_plan_output
 from planner.plan import Plan
 from planner.refs import is_whole_ref
+from planner.retry import RetrySpec
 from planner.schema_paths import PathProblem, json_types, schema_at
+from planner.tools import Tool, ToolRegistry
 from planner.validation import Problem, validate_plan
 
 NESTFUL_KINDS = ("executable", "glaive", "sgd")

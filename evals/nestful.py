@@ -3,7 +3,7 @@
 NESTFUL (IBM, Basu et al. 2024) holds nested API-call sequences: each sample is a query and a list
 of calls whose arguments reference earlier outputs as ``$var1.field$``. Here every sample becomes a
 :class:`~planner.plan.Plan` (``$var1.a.b[0]$`` -> ``${var1.a.b[0]}``, the final ``var_result`` call
--> ``plan.outputs``) and every spec becomes a stub :class:`~activities.registry.Tool`: its
+-> ``plan.outputs``) and every spec becomes a stub :class:`~planner.tools.Tool`: its
 arguments typed from the spec's parameters, its output a deterministic value shaped like the spec's
 output fields (it depends on the tool name, the field path and the call's arguments, so a test can
 check what each consumer received).
@@ -55,11 +55,12 @@ from pydantic import (
 )
 
 from activities import builtins
-from activities.registry import RetrySpec, Tool, ToolRegistry
 from evals.datasets import dataset_file
 from planner.plan import Plan, Step
 from planner.refs import STEP_ID_PATTERN, PathItem, Ref, format_path, iter_refs
+from planner.retry import RetrySpec
 from planner.schema_paths import json_types
+from planner.tools import Tool, ToolRegistry
 from planner.validation import validate_plan
 
 DatasetKind = Literal["executable", "glaive", "sgd"]

@@ -1,11 +1,11 @@
 """Plan-quality eval: the LLM planner on a benchmark's requests, scored like TaskBench.
 
-For each request of a dataset (its test split where it has one), :func:`planner.planning.draft_plan`
-drafts a plan against the dataset's stub tools, with up to ``JARVIS_LLM_REPAIR_ROUNDS`` repair
-rounds while the validator finds problems (as the goal workflow does). Each final plan is scored
-against the gold plan (:mod:`evals.scoring`): validity, node F1 (tool names), edge F1
-(tool-to-tool dependencies), argument accuracy where gold has arguments, plus LLM calls and tokens
-per valid plan and repair rounds.
+For each request of a dataset (its test split where it has one),
+:func:`activities.llm.drafting.draft_plan` drafts a plan against the dataset's stub tools, with
+up to ``JARVIS_LLM_REPAIR_ROUNDS`` repair rounds while the validator finds problems (as the goal
+workflow does). Each final plan is scored against the gold plan (:mod:`evals.scoring`): validity,
+node F1 (tool names), edge F1 (tool-to-tool dependencies), argument accuracy where gold has
+arguments, plus LLM calls and tokens per valid plan and repair rounds.
 
 The endpoint comes from the ``JARVIS_LLM_*`` settings. When none is configured, or the first
 request cannot reach it (connection refused, bad key, unknown model), nothing is drafted: the
@@ -38,14 +38,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.goal_models import PlanDraft
+from activities.llm import LLMConfig, LLMError, Usage
+from activities.llm.drafting import draft_plan
 from evals.gold import GoldRecord, GoldSet, load_gold
 from evals.reports import DEFAULT_OUT, fmt, md_table, pct, ratio, text_table, write_report
 from evals.scoring import Aggregate, Counting, PlanGraph, RecordScore, aggregate, score_plan
-from planner.llm import LLMConfig, LLMError, Usage
+from planner.contracts.goal import PlanDraft
 from planner.parsing import parse_plan_output
 from planner.plan import Plan
-from planner.planning import draft_plan
 from planner.settings import Settings, load_settings
 from planner.validation import Problem
 

@@ -42,9 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from activities import default_registry
-from activities.registry import ToolRegistry
-from evals.datasets import DatasetNotFound, dataset_file
-from planner.memory.embeddings import (
+from activities.memory.embeddings import (
     BundledMiniLMEmbedder,
     ChromaDefaultEmbedder,
     Embedder,
@@ -52,12 +50,14 @@ from planner.memory.embeddings import (
     HashingEmbedder,
     OpenAIEmbedder,
 )
-from planner.memory.fingerprints import plan_fingerprints
-from planner.memory.rebind import extract_pattern, rebind
-from planner.memory.seed import seed_templates
-from planner.memory.store import TemplateInput, TemplateStore
+from activities.memory.seed import seed_templates
+from activities.memory.store import TemplateInput, TemplateStore
+from evals.datasets import DatasetNotFound, dataset_file
+from planner.fingerprints import plan_fingerprints
 from planner.plan import Plan
+from planner.rebinding import extract_pattern, rebind
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 
 DATASETS = ("ultratool", "tmdb")
 BACKENDS = ("hashing", "minilm", "chroma-default", "openai")
@@ -491,7 +491,7 @@ def to_markdown(report: EvalReport) -> str:
                          f"{r.wrong_reuse} | {r.missed} | {r.correct_reuse_rate:.2f} | "
                          f"{r.wrong_reuse_rate:.2f} | {r.example_hit_at_1:.2f} | "
                          f"{r.paraphrase_example_hit_at_1:.2f} |")
-    lines += ["", "Reuse needs the goal pattern to match (see planner/memory/rebind.py), so "
+    lines += ["", "Reuse needs the goal pattern to match (see planner/rebinding.py), so "
               "paraphrases are planned by the LLM; \"nearest = needed\" is how often the "
               "nearest stored plan, its few-shot example, is the right one."]
     n = report.nestful

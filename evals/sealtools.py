@@ -36,10 +36,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from activities.registry import ToolRegistry
 from evals import nestful
 from evals.datasets import dataset_file
 from evals.gold import GoldRecord, GoldSet, Note, widen_for_references
+from planner.tools import ToolRegistry
 
 SPLITS = ("in_domain", "out_domain")
 FOLDER = ("seal-tools", "Seal-Tools_Dataset")

@@ -48,11 +48,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from activities.registry import RetrySpec, Tool, ToolRegistry
 from evals.datasets import dataset_file
 from planner.parsing import parse_plan_output
 from planner.plan import Plan
 from planner.refs import RefSyntaxError, iter_refs
+from planner.retry import RetrySpec
+from planner.tools import Tool, ToolRegistry
 from planner.validation import Problem, validate_plan
 
 Domain = Literal["huggingface", "multimedia", "dailylifeapis"]

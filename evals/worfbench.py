@@ -37,10 +37,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from activities.registry import RetrySpec, Tool, ToolRegistry
 from evals.datasets import dataset_file
 from evals.gold import GoldRecord, GoldSet, Note, validate_records
 from planner.plan import Plan, Step
+from planner.retry import RetrySpec
+from planner.tools import Tool, ToolRegistry
 
 TASKS = ("alfworld", "intercodesql", "lumos", "os", "seal_tools", "toolalpaca", "toolbench",
          "webshop", "wikihow")

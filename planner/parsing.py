@@ -43,7 +43,8 @@ from typing import Any, Literal
 import json_repair
 from pydantic import BaseModel, Field, ValidationError
 
-from planner.plan import Plan, RetryOverride, Step
+from planner.plan import Plan, Step
+from planner.retry import RetryOverride
 from planner.validation import Problem
 
 # Step keys models use instead of ours (only renamed when ours is absent).

@@ -9,19 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner.refs import STEP_ID_PATTERN, Ref, iter_refs
+from planner.retry import RetryOverride
 
 SCHEMA_VERSION = 1
-
-
-class RetryOverride(BaseModel):
-    """Per-step retry settings; unset fields keep the tool's defaults."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_attempts: int | None = Field(None, ge=1, le=100)
-    initial_interval_s: float | None = Field(None, gt=0, le=3600)
-    backoff: float | None = Field(None, ge=1, le=10)
-    max_interval_s: float | None = Field(None, gt=0, le=86400)
 
 
 class Step(BaseModel):

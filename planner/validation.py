@@ -12,10 +12,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from agents.scheduler import find_cycle
 from planner.expr import ExpressionError
 from planner.plan import Plan, Step
 from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_refs, parse_template
+from planner.scheduler import find_cycle
 from planner.schema_paths import PathProblem, json_types, schema_at
 
 ProblemCode = Literal[

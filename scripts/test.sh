@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-browser.sh  # Debian's chromium for the browser tests (Playwright drives it)
-echo "== ruff"; .venv/bin/ruff check planner agents activities evals tests
+echo "== ruff"; .venv/bin/ruff check planner agents activities jarvis_planner evals tests
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -13,12 +13,12 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from activities import default_registry
-from activities.registry import ToolRegistry
+from activities.execution import tool_runtime
 from agents.devserver import free_port, start_dev_server, stop_process
-from agents.prepare import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine, connect
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 from tests.scripted_llm import forbid_real_llm, no_real_llm, scripted_llm, scripted_llm_factory
 
 __all__ = ["no_real_llm", "scripted_llm", "scripted_llm_factory"]  # shared fixtures

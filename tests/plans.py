@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from activities.errors import ToolError
-from activities.registry import RetrySpec, Risk, ToolRegistry, tool_from_function
 from planner.plan import Plan
+from planner.retry import RetrySpec
+from planner.tools import Risk, ToolRegistry, tool_from_function
 
 
 class Span(BaseModel):

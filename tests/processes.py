@@ -22,7 +22,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
 def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as fh:
-        return subprocess.Popen([sys.executable, "-m", "planner.cli", "worker"],
+        return subprocess.Popen([sys.executable, "-m", "jarvis_planner.cli", "worker"],
                                 env=worker_env(settings), stdout=fh, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from planner.llm import LLMConfig, forget_working_modes
+from activities.llm import LLMConfig, forget_working_modes
 
 Matcher = Callable[[dict[str, Any]], bool]
 # Refuses connections: an accidental real-provider call fails fast and loudly.

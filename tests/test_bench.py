@@ -16,16 +16,18 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from activities import default_registry
-from activities.registry import RetrySpec, tool_from_function
+from activities.execution import tool_runtime
 from agents.devserver import DEFAULT_TUNING, STOCK, dev_server_command
-from agents.models import RunState
-from agents.prepare import prepare, tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
 from evals.bench import BENCHMARKS, SIZES, Options, kill_check, run
+from planner.contracts.run import RunState
 from planner.plan import Plan
+from planner.preparation import prepare
+from planner.retry import RetrySpec
 from planner.settings import Settings
+from planner.tools import tool_from_function
 from tests.plans import FLAKY_CALLS, add_test_tools, flaky
 
 

@@ -20,7 +20,8 @@ HELLO = ROOT / "examples" / "hello.json"
 
 def jarvis(*args: str, env: dict[str, str],
            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], env={**os.environ, **env},
+    return subprocess.run([sys.executable, "-m", "jarvis_planner.cli", *args],
+                          env={**os.environ, **env},
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
@@ -169,7 +170,7 @@ def test_chat_in_the_terminal(env: dict[str, str]) -> None:
               "a\n"
               "/goals\n"
               "/quit\n")
-    proc = subprocess.run([sys.executable, "-m", "planner.cli", "chat"], input=script,
+    proc = subprocess.run([sys.executable, "-m", "jarvis_planner.cli", "chat"], input=script,
                           env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr

@@ -14,10 +14,10 @@ from temporalio.client import Client
 
 from activities import default_registry
 from agents.devserver import free_port, start_dev_server, stop_process
-from agents.prepare import prepare
-from agents.scheduler import StepStatus
 from agents.temporal_engine import TemporalWorkflowEngine, connect
 from planner.plan import Plan
+from planner.preparation import prepare
+from planner.scheduler import StepStatus
 from planner.settings import Settings
 from tests.processes import start_worker_process, wait_for_pollers, wait_until
 

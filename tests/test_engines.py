@@ -10,17 +10,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities import default_registry
+from activities.execution import tool_runtime
 from activities.payloads import FilePayloadStore, hydrate, is_handle
-from activities.registry import ToolRegistry
-from agents.models import ExecutePlanInput, RunState
-from agents.prepare import DangerousStepRefused, prepare, tool_runtime
-from agents.scheduler import StepStatus
+from agents.plan_workflow import ExecutePlanWorkflow
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
-from agents.workflows import ExecutePlanWorkflow
+from planner.contracts.run import ExecutePlanInput, RunState
 from planner.plan import Plan
+from planner.preparation import DangerousStepRefused, prepare
+from planner.scheduler import StepStatus
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 from tests.plans import FLAKY_CALLS, add_test_tools, fan_plan, overlap
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agents.prepare import prepare, tool_runtime
+from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from evals.datasets import dataset_file
 from evals.gold import (
@@ -25,7 +25,8 @@ from evals.gold import (
 from evals.nestful import Call, Sample
 from evals.sealtools import SealConversionError, SealRecord, catalog, load_tools, to_sample
 from evals.worfbench import TASKS, WorfParseError, parse_graph, task_text
-from planner.cli.evals import app as eval_app
+from jarvis_planner.cli.evals import app as eval_app
+from planner.preparation import prepare
 from planner.settings import Settings
 
 # Counts from the dataset READMEs.

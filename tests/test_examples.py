@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from activities.registry import ToolRegistry
-from agents.prepare import prepare, tool_runtime
+from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
 from planner.plan import load_plan
+from planner.preparation import prepare
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 from planner.validation import validate_plan
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.json"))

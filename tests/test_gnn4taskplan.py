@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from activities.registry import ToolContext
 from evals.datasets import dataset_file
 from evals.gnn4taskplan import FileReport, evaluate_all, main, render_table
 from evals.taskbench import (
@@ -28,6 +27,7 @@ from evals.taskbench import (
 )
 from planner.plan import Plan
 from planner.refs import resolve
+from planner.tools import ToolContext
 
 # The GNN4TaskPlan README: "Counts: HF CodeLlama 497, HF Mistral 489, MM CodeLlama 498,
 # MM Mistral 487" and "56 (HF Mistral) and 162 (MM Mistral) links name tasks that are absent".

@@ -15,16 +15,16 @@ from pydantic.v1 import Field as FieldV1
 
 from activities import default_registry
 from activities.errors import ToolError
-from activities.execution import StepFailure, ToolRuntime, execute_call
+from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
 from activities.langchain_adapter import (
     model_from_json_schema,
     register_langchain_tools,
     tool_from_langchain,
 )
-from activities.registry import DuplicateToolError, RetrySpec, Risk, ToolContext, ToolRegistry
-from agents.models import ToolCall
-from agents.prepare import tool_runtime
+from planner.contracts.run import ToolCall
+from planner.retry import RetrySpec
 from planner.settings import Settings
+from planner.tools import DuplicateToolError, Risk, ToolContext, ToolRegistry
 from tests.http_fixtures import LocalHTTPServer, http_server
 
 __all__ = ["http_server"]

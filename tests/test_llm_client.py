@@ -1,4 +1,4 @@
-"""planner.llm against the scripted server: real HTTP, the real openai client, no retries."""
+"""activities.llm against the scripted server: real HTTP, the real openai client, no retries."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionMessageParam
 
-from planner.llm import (
+from activities.llm import (
     LLMConfig,
     LLMError,
     Usage,
@@ -20,6 +20,7 @@ from planner.llm import (
     complete_structured,
     complete_text,
     make_client,
+    usage_from_openai,
 )
 from planner.settings import Settings
 from tests.scripted_llm import (
@@ -177,9 +178,9 @@ async def test_complete_text_and_usage_accounting(scripted_llm: ScriptedLLM) -> 
 
 
 def test_usage_from_openai() -> None:
-    usage = Usage.from_openai(CompletionUsage(prompt_tokens=3, completion_tokens=2,
+    usage = usage_from_openai(CompletionUsage(prompt_tokens=3, completion_tokens=2,
                                               total_tokens=5))
-    assert usage + Usage.from_openai(None) == Usage(prompt_tokens=3, completion_tokens=2,
+    assert usage + usage_from_openai(None) == Usage(prompt_tokens=3, completion_tokens=2,
                                                     total_tokens=5, calls=2)
 
 

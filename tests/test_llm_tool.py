@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from activities import default_registry
-from activities.execution import StepFailure, ToolRuntime, execute_call
-from agents.models import ToolCall
-from agents.prepare import tool_runtime
+from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
+from planner.contracts.run import ToolCall
 from planner.settings import Settings
 from tests.scripted_llm import ScriptedLLM, reply_error, reply_json, reply_text
 

@@ -12,8 +12,7 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from pydantic import BaseModel
 
 from activities import default_registry
-from activities.registry import ToolRegistry, tool_from_function
-from planner.memory import (
+from activities.memory import (
     HashingEmbedder,
     TemplateStore,
     extract_pattern,
@@ -24,7 +23,7 @@ from planner.memory import (
     stale_tools,
     tool_fingerprint,
 )
-from planner.memory.embeddings import (
+from activities.memory.embeddings import (
     BundledMiniLMEmbedder,
     ChromaDefaultEmbedder,
     EmbeddingError,
@@ -32,11 +31,12 @@ from planner.memory.embeddings import (
     OpenAIEmbedder,
     make_embedder,
 )
-from planner.memory.rebind import GoalPattern, normalise_goal
-from planner.memory.seed import load_seed_templates
-from planner.memory.store import TemplateNotFound, collection_name
+from activities.memory.seed import load_seed_templates
+from activities.memory.store import TemplateNotFound, collection_name
 from planner.plan import Plan
+from planner.rebinding import GoalPattern, normalise_goal
 from planner.settings import Settings
+from planner.tools import ToolRegistry, tool_from_function
 from planner.validation import validate_plan
 from tests.scripted_llm import ScriptedLLM
 
@@ -443,7 +443,7 @@ def test_auto_falls_back_to_hashing_without_bundled_or_cached_model(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
-    from planner.memory import embeddings
+    from activities.memory import embeddings
 
     monkeypatch.setattr(embeddings, "_package_dir", lambda package: None)
     monkeypatch.setattr(ONNXMiniLM_L6_V2, "DOWNLOAD_PATH", tmp_path / "nothing")

@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from activities.registry import ToolRegistry
-from agents.models import RunState
-from agents.prepare import prepare, tool_runtime
+from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
@@ -34,10 +32,13 @@ from evals.nestful import (
     stub_call_args,
     stub_output,
 )
+from planner.contracts.run import RunState
 from planner.plan import Plan
+from planner.preparation import prepare
 from planner.refs import Ref, iter_refs, parse_ref, parse_template
 from planner.schema_paths import PathProblem, schema_at
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 from planner.validation import validate_plan
 
 N_SAMPLES = 85  # the NESTFUL README: "executable 85"

@@ -14,9 +14,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities import default_registry
-from activities.registry import Tool
 from planner.parsing import ParseOutcome, parse_plan_output
 from planner.plan import Plan
+from planner.tools import Tool
 from planner.validation import validate_plan
 
 CORPUS = Path(__file__).resolve().parent / "data" / "llm_outputs"

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evals.plans import EVAL_DATASETS, eval_items, main, run_plan_eval
-from planner.cli.evals import app as eval_app
+from jarvis_planner.cli.evals import app as eval_app
 from planner.settings import Settings, load_settings
 from tests.scripted_llm import UNROUTABLE_BASE_URL, ScriptedLLM, reply_error, reply_json
 

@@ -14,7 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from agents.goal_workflow import GoalWorkflow
-from agents.workflows import ExecutePlanWorkflow
+from agents.plan_workflow import ExecutePlanWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 

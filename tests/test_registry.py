@@ -12,11 +12,11 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from activities import default_registry
-from activities.registry import (
+from activities import default_registry, load_plugins
+from planner.retry import RetrySpec
+from planner.tools import (
     ACTIVITY_PREFIX,
     DuplicateToolError,
-    RetrySpec,
     Risk,
     ToolContext,
     ToolRegistry,
@@ -191,12 +191,12 @@ def test_varargs_are_rejected() -> None:
 
 def test_builtins_come_through_the_installed_entry_point() -> None:
     registry = ToolRegistry()
-    loaded = registry.load_entry_points()
+    loaded = load_plugins(registry)
     assert "builtins" in loaded
     assert {"http_request", "fetch_page", "read_file", "write_file", "list_files", "calc",
             "notes_append", "notes_search", "notify", "wait", "shell"} <= set(registry.names())
     # loading twice is harmless: the plugin's duplicates are skipped
-    assert "builtins" in registry.load_entry_points()
+    assert "builtins" in load_plugins(registry)
 
 
 def test_default_registry() -> None:
@@ -212,7 +212,7 @@ def plugin_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     suffix = uuid.uuid4().hex[:8]
     module, tool_name = f"jarvis_test_plugin_{suffix}", f"shout_{suffix}"
     (tmp_path / f"{module}.py").write_text(textwrap.dedent(f'''
-        from activities.registry import Risk, ToolRegistry, tool_from_function
+        from planner.tools import Risk, ToolRegistry, tool_from_function
 
 
         def shout(text: str, times: int = 1) -> str:
@@ -237,7 +237,7 @@ def plugin_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
 async def test_entry_point_plugin_registers_its_tool(plugin_dist: tuple[str, str]) -> None:
     _module, tool_name = plugin_dist
     registry = ToolRegistry()
-    loaded = registry.load_entry_points()
+    loaded = load_plugins(registry)
     assert "shout" in loaded and "builtins" in loaded
     plugin_tool = registry[tool_name]
     assert plugin_tool.risk is Risk.SIDE_EFFECTING
@@ -250,5 +250,5 @@ async def test_entry_point_plugin_registers_its_tool(plugin_dist: tuple[str, str
 
 def test_entry_point_group_is_configurable(plugin_dist: tuple[str, str]) -> None:
     registry = ToolRegistry()
-    assert registry.load_entry_points(group="jarvis.no-such-group") == []
+    assert load_plugins(registry, group="jarvis.no-such-group") == []
     assert len(registry) == 0

@@ -17,7 +17,7 @@ from agents.devserver import free_port, start_dev_server, stop_process, temporal
 from agents.goals import EditRefused, GoalClient
 from agents.temporal_engine import TemporalWorkflowEngine, connect
 from agents.worker import create_worker
-from planner.api import JarvisClient, JarvisClientSync
+from jarvis_planner.api import JarvisClient, JarvisClientSync
 from planner.plan import Plan
 from planner.settings import Settings
 from tests.processes import start_worker_process, wait_for_pollers

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from agents.scheduler import StepStatus, ancestors, decide, find_cycle
+from planner.scheduler import StepStatus, ancestors, decide, find_cycle
 
 P, R, S, F = StepStatus.PENDING, StepStatus.RUNNING, StepStatus.SUCCEEDED, StepStatus.FAILED
 DEPS = {"a": set(), "b": {"a"}, "c": {"a"}, "d": {"b", "c"}, "e": set()}

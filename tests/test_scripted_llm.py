@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from planner.llm import make_client
+from activities.llm import make_client
 from tests.scripted_llm import (
     UNROUTABLE_BASE_URL,
     ScriptedLLM,
@@ -190,7 +190,7 @@ async def test_guard_makes_a_default_client_fail_locally() -> None:
 
 
 STRICT_FIXTURE_CASES = '''
-from planner.llm import make_client
+from activities.llm import make_client
 from tests.scripted_llm import reply_text, scripted_llm
 
 __all__ = ["scripted_llm"]

@@ -15,18 +15,11 @@ import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from activities.registry import ToolRegistry
-from agents.goal_models import Decision, GoalState
 from agents.goals import GoalClient
-from agents.models import RunState, StepError, StepState
-from agents.prepare import prepare
-from agents.scheduler import StepStatus
 from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
-from planner.cli.timeline import default_path, no_run_reason
-from planner.plan import Plan
-from planner.settings import Settings
-from planner.timeline import (
+from jarvis_planner.cli.timeline import default_path, no_run_reason
+from jarvis_planner.gantt import (
     STATUS_COLOURS,
     duration,
     png_available,
@@ -35,6 +28,13 @@ from planner.timeline import (
     tick_label,
     ticks,
 )
+from planner.contracts.goal import Decision, GoalState
+from planner.contracts.run import RunState, StepError, StepState
+from planner.plan import Plan
+from planner.preparation import prepare
+from planner.scheduler import StepStatus
+from planner.settings import Settings
+from planner.tools import ToolRegistry
 from tests.conftest import ARTIFACTS
 from tests.plans import add_test_tools, fan_plan, overlap
 
@@ -279,7 +279,7 @@ def jarvis_timeline(settings: Settings, *args: str) -> subprocess.CompletedProce
     env = {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir),
            "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
            "JARVIS_TASK_QUEUE": settings.task_queue, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "planner.cli", "timeline", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "jarvis_planner.cli", "timeline", *args], env=env,
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from activities import default_registry
-from activities.execution import StepFailure, ToolRuntime, execute_call
+from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
 from activities.payloads import HANDLE_KEY, hydrate, is_handle
-from activities.registry import Risk
-from agents.models import ToolCall, ToolCallResult
-from agents.prepare import DangerousStepRefused, prepare, tool_runtime
+from planner.contracts.run import ToolCall, ToolCallResult
 from planner.expr import MAX_POWER
 from planner.plan import Plan
+from planner.preparation import DangerousStepRefused, prepare
 from planner.settings import Settings
+from planner.tools import Risk
 from tests.http_fixtures import LocalHTTPServer, Response, http_server
 
 __all__ = ["http_server"]  # the fixture, imported for pytest

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from activities import default_registry
-from activities.registry import ToolRegistry
 from planner.plan import Plan, PlanLoadError, parse_plan, plan_json_schema
+from planner.tools import ToolRegistry
 from planner.validation import Limits, validate_plan
 from tests.plans import add_test_tools
 

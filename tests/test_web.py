@@ -31,10 +31,10 @@ from agents.devserver import free_port, start_dev_server, stop_process
 from agents.goals import GoalClient
 from agents.temporal_engine import connect
 from agents.worker import create_worker
-from planner.api import JarvisClient
+from jarvis_planner.api import JarvisClient
+from jarvis_planner.web.app import UvicornServer, create_app, server_config
 from planner.plan import Plan
 from planner.settings import Settings
-from planner.web.app import UvicornServer, create_app, server_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REMIND = "remind me to stretch in 1 seconds"  # a shipped template: wait + notify (side effect)
@@ -346,7 +346,7 @@ def cli(*args: str, settings: Settings) -> subprocess.CompletedProcess[str]:
            "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
            "JARVIS_TASK_QUEUE": settings.task_queue, "JARVIS_EMBEDDING_BACKEND": "hashing",
            "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "jarvis_planner.cli", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -391,7 +391,7 @@ async def test_api_client_cli_and_web_agree(web: Web) -> None:
 
 def test_jarvis_serve_runs_the_app_with_its_own_worker(offline: Settings, tmp_path: Path
                                                        ) -> None:
-    """`python -m planner.cli.serve` (the `jarvis serve` command before registration): no
+    """`python -m jarvis_planner.cli.serve` (the `jarvis serve` command before registration): no
     worker polls its task queue, so it runs one; goals submitted over HTTP complete; SIGINT
     stops it cleanly."""
     port = free_port()
@@ -400,8 +400,9 @@ def test_jarvis_serve_runs_the_app_with_its_own_worker(offline: Settings, tmp_pa
            "JARVIS_TASK_QUEUE": offline.task_queue, "JARVIS_EMBEDDING_BACKEND": "hashing"}
     log = tmp_path / "serve.log"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "planner.cli.serve", "--port", str(port),
-                                 "--log-level", "warning"], env=env, cwd=ROOT, stdout=fh,
+        proc = subprocess.Popen([sys.executable, "-m", "jarvis_planner.cli.serve",
+                                 "--port", str(port), "--log-level", "warning"],
+                                env=env, cwd=ROOT, stdout=fh,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
@@ -428,7 +429,8 @@ def test_jarvis_serve_runs_the_app_with_its_own_worker(offline: Settings, tmp_pa
             assert state["stage"] == "succeeded", state
         text = log.read_text()
         assert "running one in this process" in text and f":{port}" in text
-        busy = subprocess.run([sys.executable, "-m", "planner.cli.serve", "--port", str(port)],
+        busy = subprocess.run([sys.executable, "-m", "jarvis_planner.cli.serve",
+                               "--port", str(port)],
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert busy.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
     finally:

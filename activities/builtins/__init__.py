@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from activities.builtins import calc, files, http, llm, notes, notify, shell, wait
-from activities.registry import ToolRegistry
+from planner.tools import ToolRegistry
 
 MODULES = (http, files, calc, notes, notify, wait, shell, llm)
 

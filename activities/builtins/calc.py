@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from activities.errors import ToolInputError
-from activities.registry import ToolRegistry, tool_from_function
 from planner.expr import ExpressionError, evaluate
+from planner.tools import ToolRegistry, tool_from_function
 
 
 class CalcResult(BaseModel):

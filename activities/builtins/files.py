@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from activities.errors import ToolInputError
-from activities.registry import Risk, ToolContext, ToolRegistry, tool_from_function
+from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
 
 MAX_READ_BYTES = 5_000_000
 

@@ -11,7 +11,8 @@ import httpx
 from pydantic import BaseModel
 
 from activities.errors import ToolError, ToolInputError
-from activities.registry import RetrySpec, Risk, ToolRegistry, tool_from_function
+from planner.retry import RetrySpec
+from planner.tools import Risk, ToolRegistry, tool_from_function
 
 MAX_BODY_CHARS = 200_000
 

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from activities.errors import ToolError, ToolInputError
 from activities.execution import record_usage
-from activities.registry import RetrySpec, Risk, ToolContext, ToolRegistry, tool_from_function
-from planner.llm import LLMConfig, LLMError, complete_structured, complete_text
+from activities.llm import LLMConfig, LLMError, complete_structured, complete_text
+from planner.retry import RetrySpec
+from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
 from prompts import load_prompt
 
 Task = Literal["answer", "summarize", "extract", "classify"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from activities.registry import Risk, ToolContext, ToolRegistry, tool_from_function
+from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
 
 
 class Note(BaseModel):

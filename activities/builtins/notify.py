@@ -10,7 +10,7 @@ import httpx
 from pydantic import BaseModel
 
 from activities.errors import ToolError
-from activities.registry import Risk, ToolContext, ToolRegistry, tool_from_function
+from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
 
 
 class Notified(BaseModel):

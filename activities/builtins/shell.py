@@ -8,7 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from activities.errors import ToolError
-from activities.registry import RetrySpec, Risk, ToolContext, ToolRegistry, tool_from_function
+from planner.retry import RetrySpec
+from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
 
 MAX_OUTPUT = 100_000
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from activities.registry import ToolRegistry, tool_from_function
+from planner.tools import ToolRegistry, tool_from_function
 
 MAX_WAIT_S = 30 * 86400.0
 

@@ -1,0 +1,54 @@
+"""Connection settings for an OpenAI-compatible endpoint and the client built from them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import openai
+from pydantic import BaseModel, Field, SecretStr
+
+from activities.llm.errors import LLMError
+from planner.settings import Settings
+
+StructuredMode = Literal["auto", "json_schema", "tools", "json"]
+
+# Local servers (Ollama, llama.cpp, vLLM) ignore the key, but the client insists on one.
+PLACEHOLDER_API_KEY = "not-needed"
+
+
+class LLMConfig(BaseModel):
+    """Where and how to call the model. Build it in the worker from its environment; it holds a
+    secret, so it is never a workflow or activity input."""
+
+    base_url: str | None = None
+    """OpenAI-compatible base URL ending in ``/v1``; None means OPENAI_BASE_URL, else OpenAI."""
+    api_key: SecretStr | None = None
+    model: str = "gpt-4o-mini"
+    timeout_s: float = Field(60.0, gt=0)
+    structured_mode: StructuredMode = "auto"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LLMConfig:
+        key = settings.llm_api_key
+        return cls(base_url=settings.llm_base_url, api_key=SecretStr(key) if key else None,
+                   model=settings.llm_model, timeout_s=settings.llm_timeout_s,
+                   structured_mode=settings.llm_structured_mode)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url or self.api_key)
+
+
+def make_client(config: LLMConfig) -> openai.AsyncOpenAI:
+    """An AsyncOpenAI client for ``config``; raises LLMError(NotConfigured) without URL or key."""
+    if config.api_key is not None:
+        key = config.api_key.get_secret_value()
+    elif config.base_url:
+        key = PLACEHOLDER_API_KEY
+    else:
+        raise LLMError("NotConfigured", "no LLM endpoint or API key is configured",
+                       model=config.model)
+    # max_retries=0: Temporal owns every retry, so each attempt (and its error) shows in the
+    # workflow history and latency is not multiplied by a second, hidden retry loop.
+    return openai.AsyncOpenAI(api_key=key, base_url=config.base_url, timeout=config.timeout_s,
+                              max_retries=0)

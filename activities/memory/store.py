@@ -1,0 +1,534 @@
+"""Template memory: plans that ran, stored in chromadb with their goal, pattern and tool schemas.
+
+One chroma record per template: the document is the example goal, the vector its embedding, the
+metadata flat scalars (chroma's rule): the plan, the goal pattern and the tool fingerprints as
+JSON strings, plus run counts, total duration and tokens, and the invalidation flag.
+
+The collection is ``jarvis-templates-<embedder name>-<dim>``, cosine space, so vectors of two
+backends never mix. A store opened on an empty collection copies the templates of the other
+backends' collections (re-embedding their goals), so switching backends keeps the memory.
+
+Reuse (:meth:`TemplateStore.find_reusable`) never trusts similarity alone: a template is reused
+only when its goal pattern matches the whole new goal (see :mod:`planner.rebinding`), its
+tools still have the fingerprints it was validated with, and the rebound plan passes
+``validate_plan`` against today's registry. Candidates are the nearest templates within
+``max_distance`` plus every template whose pattern starts with the goal's first word (an exact
+metadata lookup: a long value such as a note's text moves the embedding far from the stored
+example even though the pattern fits).
+
+Everything here is synchronous (chromadb's client is); callers run it inside activities.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import json
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from activities.memory.embeddings import Embedder, make_embedder
+from planner.fingerprints import ToolLookup, tool_fingerprint
+from planner.plan import Plan
+from planner.rebinding import (
+    GoalPattern,
+    extract_pattern,
+    goal_head,
+    normalise_goal,
+    rebind,
+    template_key,
+)
+from planner.validation import ToolLike, validate_plan
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from planner.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COLLECTION_PREFIX = "jarvis-templates"
+RECORD_VERSION = 1
+PREFIX_CANDIDATES = 256
+Source = Literal["run", "seed", "import"]
+
+
+@dataclass(frozen=True)
+class TemplateHit:
+    """A stored template, with its distance to the query when it came from a search."""
+
+    id: str
+    goal: str
+    plan: Plan
+    distance: float | None
+    fingerprints: dict[str, str]
+    successes: int
+    failures: int
+    avg_duration_s: float | None
+    avg_tokens: float | None
+    pattern: str
+    rebindable: bool
+    invalidated: bool
+    invalid_reason: str
+    source: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def runs(self) -> int:
+        return self.successes + self.failures
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """A template that fits the goal: the rebound plan, validated against today's tools."""
+
+    hit: TemplateHit
+    plan: Plan
+    bindings: dict[str, Any]
+    route: Literal["nearest", "prefix"]
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    """One template to store in bulk (:meth:`TemplateStore.remember_many`)."""
+
+    goal: str
+    plan: Plan
+    fingerprints: Mapping[str, str]
+    duration_s: float | None = None
+    tokens: int | None = None
+    success: bool | None = True  # None: stored without counting a run (seed templates)
+    source: Source = "run"
+
+
+class TemplateNotFound(KeyError):
+    pass
+
+
+# aliases: inside TemplateStore, ``list`` is the method
+_Hits = list[TemplateHit]
+_HitLists = list[list[TemplateHit]]
+
+
+def collection_name(embedder: Embedder) -> str:
+    """Chroma-valid (3-512 of [A-Za-z0-9._-], alphanumeric ends) and backend-specific."""
+    raw = f"{COLLECTION_PREFIX}-{embedder.name}-{embedder.dim}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip("-._")[:512]
+
+
+def tools_by_name(registry: ToolLookup | Mapping[str, Any]) -> Mapping[str, ToolLike]:
+    """A registry as the name -> tool mapping ``validate_plan`` takes."""
+    if isinstance(registry, Mapping):
+        return registry
+    return {t.name: t for t in cast(Iterable[Any], registry)}
+
+
+def _cosine_distance(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return 1.0 - dot / (na * nb) if na and nb else 1.0
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: TemplateStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+class TemplateStore:
+    """Stored plans over one chroma collection (see the module doc)."""
+
+    def __init__(self, embedder: Embedder, *, client: ClientAPI | None = None,
+                 path: str | Path | None = None, host: str | None = None, port: int = 8000,
+                 reuse_distance: float = 0.25, migrate: bool = True) -> None:
+        self.embedder = embedder
+        self.reuse_distance = reuse_distance
+        # read-modify-write of counts: activities may call one store from several threads
+        self._lock = threading.RLock()
+        self.client = client or _make_client(path, host, port)
+        self.name = collection_name(embedder)
+        self.collection: Collection = self.client.get_or_create_collection(
+            self.name, embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", "ef_search": 200}},
+            metadata={"embedder": embedder.name, "dim": embedder.dim,
+                      "record_version": RECORD_VERSION})
+        if migrate and self.collection.count() == 0:
+            self._migrate()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> TemplateStore:
+        """PersistentClient in ``settings.chroma_dir``, or HttpClient when chroma_host is set."""
+        return cls(embedder or make_embedder(settings),
+                   path=None if settings.chroma_host else settings.chroma_dir,
+                   host=settings.chroma_host, port=settings.chroma_port,
+                   reuse_distance=settings.template_reuse_distance)
+
+    # ----------------------------------------------------------------------------- writing
+
+    def remember(self, goal: str, plan: Plan, fingerprints: Mapping[str, str],
+                 duration_s: float | None = None, tokens: int | None = None,
+                 success: bool = True, *, source: Source = "run") -> str:
+        """Store a plan that ran (or update the counts of the same template); returns its id.
+
+        The same goal pattern with the same plan (slot values aside) is one template: a second
+        "remember that X" run adds to the counts of the first instead of duplicating it.
+        """
+        return self.remember_many([TemplateInput(goal, plan, fingerprints, duration_s, tokens,
+                                                 success, source)])[0]
+
+    @_locked
+    def remember_many(self, entries: Sequence[TemplateInput]) -> builtins.list[str]:
+        """Bulk :meth:`remember`: one embedding batch and one write for new templates."""
+        now = time.time()
+        ids: builtins.list[str] = []
+        patterns: dict[str, GoalPattern] = {}
+        for entry in entries:
+            pattern = extract_pattern(entry.goal, entry.plan)
+            tid = "t-" + template_key(pattern, entry.plan)[:20]
+            ids.append(tid)
+            patterns.setdefault(tid, pattern)
+        existing = self._metadatas(list(patterns))
+        metas: dict[str, dict[str, Any]] = {}
+        first: dict[str, TemplateInput] = {}
+        for tid, entry in zip(ids, entries, strict=True):
+            outcome = (entry.success, entry.duration_s, entry.tokens, entry.fingerprints)
+            if tid in metas:
+                metas[tid] = _count(metas[tid], *outcome, now, refresh=True)
+            elif tid in existing:
+                metas[tid] = _count(dict(existing[tid]), *outcome, now, refresh=True)
+            else:
+                first[tid] = entry
+                metas[tid] = _new_metadata(entry, patterns[tid], self.embedder.name, now)
+        if first:
+            new_ids = list(first)
+            goals = [first[t].goal for t in new_ids]
+            self.collection.add(ids=new_ids, documents=goals,
+                                embeddings=cast(Any, self.embedder.embed(goals)),
+                                metadatas=cast(Any, [metas[t] for t in new_ids]))
+        updated = [t for t in metas if t in existing]
+        if updated:
+            self.collection.update(ids=updated, metadatas=cast(Any, [metas[t] for t in updated]))
+        return ids
+
+    @_locked
+    def record_outcome(self, template_id: str, success: bool, duration_s: float | None = None,
+                       tokens: int | None = None) -> None:
+        """Count one more run of a template (a reuse or a re-run)."""
+        meta = self._metadatas([template_id]).get(template_id)
+        if meta is None:
+            raise TemplateNotFound(template_id)
+        meta = _count(dict(meta), success, duration_s, tokens, {}, time.time())
+        self.collection.update(ids=[template_id], metadatas=[cast(Any, meta)])
+
+    @_locked
+    def invalidate(self, template_id: str, reason: str) -> None:
+        meta = self._metadatas([template_id]).get(template_id)
+        if meta is None:
+            raise TemplateNotFound(template_id)
+        meta = dict(meta, invalidated=True, invalid_reason=reason, updated_at=time.time())
+        self.collection.update(ids=[template_id], metadatas=[cast(Any, meta)])
+
+    @_locked
+    def delete(self, template_id: str) -> bool:
+        if template_id not in self._metadatas([template_id]):
+            return False
+        self.collection.delete(ids=[template_id])
+        return True
+
+    # ----------------------------------------------------------------------------- reading
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def get(self, template_id: str) -> TemplateHit | None:
+        got = self.collection.get(ids=[template_id], include=["metadatas", "documents"])
+        hits = _hits(got["ids"], got["metadatas"], got["documents"], None)
+        return hits[0] if hits else None
+
+    def list(self, *, include_invalid: bool = True) -> _Hits:
+        """Every template, most used first."""
+        got = self.collection.get(include=["metadatas", "documents"])
+        hits = _hits(got["ids"], got["metadatas"], got["documents"], None)
+        if not include_invalid:
+            hits = [h for h in hits if not h.invalidated]
+        return sorted(hits, key=lambda h: (-h.successes, -h.updated_at, h.id))
+
+    def search(self, goal: str, k: int = 3, *, include_invalid: bool = True) -> _Hits:
+        """The ``k`` stored templates nearest to ``goal`` (cosine distance, smallest first)."""
+        return self._search(self.embedder.embed([goal])[0], k, include_invalid)
+
+    def search_many(self, goals: Sequence[str], k: int = 3) -> _HitLists:
+        """:meth:`search` for several goals with one embedding batch and one query."""
+        total = self.count()
+        if not goals or total == 0:
+            return [[] for _ in goals]
+        vectors = self.embedder.embed(list(goals))
+        got = self.collection.query(query_embeddings=cast(Any, vectors),
+                                    n_results=min(k, total),
+                                    include=["metadatas", "documents", "distances"])
+        metas, docs, dists = got["metadatas"], got["documents"], got["distances"]
+        assert metas is not None and docs is not None and dists is not None
+        return [_hits(got["ids"][i], metas[i], docs[i], dists[i]) for i in range(len(goals))]
+
+    def find_reusable(self, goal: str, registry: ToolLookup | Mapping[str, Any],
+                      max_distance: float | None = None, *, k: int = 8) -> Reuse | None:
+        """A stored plan rebound to ``goal`` and valid against ``registry``, or None.
+
+        Stale templates met on the way (a tool gone or its schema changed) are marked invalid
+        (``invalidated=True`` with the reason) and never reused; they stay listed.
+        """
+        limit = self.reuse_distance if max_distance is None else max_distance
+        vector = self.embedder.embed([goal])[0]
+        rows: dict[str, tuple[_Row, Literal["nearest", "prefix"]]] = {}
+        for row in self._nearest_rows(vector, k, include_invalid=False):
+            if row.distance is not None and row.distance <= limit:
+                rows[row.id] = (row, "nearest")
+        for row in self._head_rows(goal_head(goal), vector):
+            rows.setdefault(row.id, (row, "prefix"))
+        tools = tools_by_name(registry)
+        current = _CurrentFingerprints(tools)
+        for row, route in sorted(rows.values(), key=lambda r: (r[0].distance or 0.0, r[0].id)):
+            stale = current.stale(json.loads(str(row.meta.get("fingerprints") or "{}")))
+            if stale:
+                self.invalidate(row.id, "tool schema changed or tool removed: "
+                                        + ", ".join(stale))
+                log.info("template %s invalidated: tools %s changed", row.id, stale)
+                continue
+            pattern = _pattern(row.meta)
+            if pattern is None or pattern.match(goal) is None:
+                continue  # cheap test first: most candidates stop here
+            hits = _hits([row.id], [row.meta], [row.document], [row.distance])
+            result = rebind(pattern, hits[0].plan, goal) if hits else None
+            if result is None:
+                continue
+            problems = validate_plan(result.plan, tools)
+            if problems:
+                log.info("template %s rebinds to an invalid plan: %s", row.id,
+                         "; ".join(map(str, problems)))
+                continue
+            return Reuse(hit=hits[0], plan=result.plan, bindings=result.bindings, route=route)
+        return None
+
+    # ---------------------------------------------------------------------------- internals
+
+    def _search(self, vector: Sequence[float], k: int, include_invalid: bool) -> _Hits:
+        rows = self._nearest_rows(vector, k, include_invalid)
+        return _hits([r.id for r in rows], [r.meta for r in rows], [r.document for r in rows],
+                     [r.distance for r in rows])
+
+    def _nearest_rows(self, vector: Sequence[float], k: int,
+                      include_invalid: bool) -> builtins.list[_Row]:
+        total = self.count()
+        if total == 0 or k <= 0:
+            return []
+        got = self.collection.query(
+            query_embeddings=[cast(Any, list(vector))], n_results=min(k, total),
+            where=None if include_invalid else {"invalidated": False},
+            include=["metadatas", "documents", "distances"])
+        metas, docs, dists = got["metadatas"], got["documents"], got["distances"]
+        assert metas is not None and docs is not None and dists is not None
+        return [_Row(tid, metas[0][i] or {}, docs[0][i] or "", float(dists[0][i]))
+                for i, tid in enumerate(got["ids"][0])]
+
+    def _head_rows(self, head: str, vector: Sequence[float]) -> builtins.list[_Row]:
+        """Valid templates whose pattern starts with the same first word (exact lookup)."""
+        if not head:
+            return []
+        got = self.collection.get(where={"$and": [{"head": head}, {"invalidated": False}]},
+                                  limit=PREFIX_CANDIDATES,
+                                  include=["metadatas", "documents", "embeddings"])
+        metas, docs, embeddings = got["metadatas"] or [], got["documents"] or [], got["embeddings"]
+        return [_Row(tid, metas[i] or {}, docs[i] or "",
+                     _cosine_distance(vector, list(embeddings[i]))
+                     if embeddings is not None else None)
+                for i, tid in enumerate(got["ids"])]
+
+    def _metadatas(self, ids: builtins.list[str]) -> dict[str, Mapping[str, Any]]:
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["metadatas"])
+        metas = got["metadatas"] or []
+        return {i: m for i, m in zip(got["ids"], metas, strict=True) if m is not None}
+
+    def _migrate(self) -> None:
+        """Copy templates from other backends' collections into this (empty) one."""
+        for col in self.client.list_collections():
+            name = col.name if hasattr(col, "name") else str(col)
+            if name == self.name or not name.startswith(COLLECTION_PREFIX + "-"):
+                continue
+            other = self.client.get_collection(name, embedding_function=None)
+            got = other.get(include=["metadatas", "documents"])
+            docs, metas = got["documents"] or [], got["metadatas"] or []
+            if not got["ids"]:
+                continue
+            for start in range(0, len(got["ids"]), 256):
+                ids = got["ids"][start:start + 256]
+                batch_docs = [d or "" for d in docs[start:start + 256]]
+                batch_metas = [dict(m or {}, embedder=self.embedder.name)
+                               for m in metas[start:start + 256]]
+                self.collection.add(ids=ids, documents=batch_docs,
+                                    embeddings=cast(Any, self.embedder.embed(batch_docs)),
+                                    metadatas=cast(Any, batch_metas))
+            log.info("copied %d templates from %s into %s", len(got["ids"]), name, self.name)
+            return  # one source is enough: every collection holds the same templates
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: str
+    meta: Mapping[str, Any]
+    document: str
+    distance: float | None
+
+
+class _CurrentFingerprints:
+    """Today's fingerprints, computed once per tool per lookup (schemas are not free)."""
+
+    def __init__(self, tools: Mapping[str, Any]) -> None:
+        self.tools = tools
+        self.known: dict[str, str | None] = {}
+
+    def stale(self, stored: Mapping[str, str]) -> builtins.list[str]:
+        out = []
+        for name, fingerprint in stored.items():
+            if name not in self.known:
+                tool = self.tools.get(name)
+                self.known[name] = tool_fingerprint(tool) if tool is not None else None
+            if self.known[name] != fingerprint:
+                out.append(name)
+        return sorted(out)
+
+
+def _pattern(meta: Mapping[str, Any] | None) -> GoalPattern | None:
+    if not meta or not meta.get("pattern"):
+        return None
+    try:
+        return GoalPattern.from_json(str(meta["pattern"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _make_client(path: str | Path | None, host: str | None, port: int) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if host:
+        return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
+    if path is None:
+        raise ValueError("TemplateStore needs a client, a path or a host")
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _new_metadata(entry: TemplateInput, pattern: GoalPattern, embedder: str,
+                  now: float) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "record_version": RECORD_VERSION,
+        "goal": entry.goal,
+        "normalised_goal": normalise_goal(entry.goal),
+        "plan": entry.plan.model_dump_json(exclude_defaults=True),
+        "pattern": pattern.to_json(),
+        "pattern_text": pattern.text(),
+        "rebindable": pattern.rebindable,
+        "not_rebindable_reason": pattern.reason,
+        "head": pattern.head(),
+        "tools": ",".join(sorted({s.tool for s in entry.plan.steps})),
+        "fingerprints": json.dumps(dict(entry.fingerprints), sort_keys=True),
+        "successes": 0,
+        "failures": 0,
+        "runs_timed": 0,
+        "total_duration_s": 0.0,
+        "runs_with_tokens": 0,
+        "total_tokens": 0,
+        "invalidated": False,
+        "invalid_reason": "",
+        "source": entry.source,
+        "embedder": embedder,
+        "created_at": now,
+        "updated_at": now,
+        "last_run_at": 0.0,
+    }
+    return _count(meta, entry.success, entry.duration_s, entry.tokens, entry.fingerprints, now)
+
+
+def _count(meta: dict[str, Any], success: bool | None, duration_s: float | None,
+           tokens: int | None, fingerprints: Mapping[str, str], now: float,
+           refresh: bool = False) -> dict[str, Any]:
+    """Add one run's outcome; with ``refresh`` the template was re-validated just now (a new
+    successful run or a re-seed), so its fingerprints are today's and it is valid again."""
+    meta = dict(meta)
+    if success is not None:
+        key = "successes" if success else "failures"
+        meta[key] = int(meta.get(key, 0)) + 1
+        meta["last_run_at"] = now
+    if duration_s is not None:
+        meta["runs_timed"] = int(meta.get("runs_timed", 0)) + 1
+        meta["total_duration_s"] = float(meta.get("total_duration_s", 0.0)) + duration_s
+    if tokens is not None:
+        meta["runs_with_tokens"] = int(meta.get("runs_with_tokens", 0)) + 1
+        meta["total_tokens"] = int(meta.get("total_tokens", 0)) + tokens
+    if refresh and fingerprints and success is not False:
+        meta["fingerprints"] = json.dumps(dict(fingerprints), sort_keys=True)
+        meta["invalidated"] = False
+        meta["invalid_reason"] = ""
+    meta["updated_at"] = now
+    return meta
+
+
+def _distance(distances: Sequence[float | None] | None, i: int) -> float | None:
+    value = distances[i] if distances is not None else None
+    return float(value) if value is not None else None
+
+
+def _hits(ids: Sequence[str], metas: Sequence[Mapping[str, Any] | None] | None,
+          docs: Sequence[str | None] | None, distances: Sequence[float | None] | None,
+          ) -> list[TemplateHit]:
+    out = []
+    for i, tid in enumerate(ids):
+        meta = (metas[i] if metas else None) or {}
+        try:
+            plan = Plan.model_validate_json(str(meta["plan"]))
+        except (KeyError, ValueError):
+            log.warning("template %s has no readable plan; skipped", tid)
+            continue
+        timed, with_tokens = int(meta.get("runs_timed", 0)), int(meta.get("runs_with_tokens", 0))
+        out.append(TemplateHit(
+            id=tid,
+            goal=str(meta.get("goal") or (docs[i] if docs else "") or ""),
+            plan=plan,
+            distance=_distance(distances, i),
+            fingerprints=json.loads(str(meta.get("fingerprints") or "{}")),
+            successes=int(meta.get("successes", 0)),
+            failures=int(meta.get("failures", 0)),
+            avg_duration_s=float(meta.get("total_duration_s", 0.0)) / timed if timed else None,
+            avg_tokens=int(meta.get("total_tokens", 0)) / with_tokens if with_tokens else None,
+            pattern=str(meta.get("pattern_text", "")),
+            rebindable=bool(meta.get("rebindable", False)),
+            invalidated=bool(meta.get("invalidated", False)),
+            invalid_reason=str(meta.get("invalid_reason", "")),
+            source=str(meta.get("source", "run")),
+            created_at=float(meta.get("created_at", 0.0)),
+            updated_at=float(meta.get("updated_at", 0.0)),
+        ))
+    return out
+
+
+__all__ = ["Reuse", "TemplateHit", "TemplateInput", "TemplateNotFound", "TemplateStore",
+           "collection_name", "tools_by_name"]

@@ -1,0 +1,3 @@
+from jarvis_planner.cli import main
+
+main()

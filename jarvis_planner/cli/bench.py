@@ -1,0 +1,51 @@
+"""`jarvis bench`: the engine benchmarks of ``evals/bench.py`` (see docs/performance.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jarvis_planner.cli.errors import CliError
+from jarvis_planner.cli.render import console
+
+
+def bench(
+    size: Annotated[str, typer.Option(help="smoke (seconds, what CI runs) or full.")] = "full",
+    out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown reports.")] = Path(
+        "eval-reports"),
+    baseline: Annotated[bool, typer.Option(
+        help="Also run with every lever off: before/after from one run.")] = False,
+    ablate: Annotated[bool, typer.Option(
+        help="Also run the tuned configuration minus one lever at a time.")] = False,
+    explore: Annotated[bool, typer.Option(
+        help="Also run levers that were tried and not adopted.")] = False,
+    kill_check: Annotated[bool, typer.Option(
+        help="SIGKILL the dev server after acknowledged runs and count what survived.")] = False,
+    rounds: Annotated[int, typer.Option(
+        help="Run every configuration this many times and report medians.")] = 1,
+    only: Annotated[str | None, typer.Option(
+        help="Comma-separated subset: overhead,parallelism,throughput,planning.")] = None,
+) -> None:
+    """Measure the engines against an embedded dev server this command starts (free port,
+    temporary SQLite file): per-step overhead, fan-out parallelism, throughput, planning."""
+    from evals.bench import parse_args, run
+
+    argv = ["--size", size, "--out", str(out)]
+    argv += ["--baseline"] * baseline + ["--ablate"] * ablate + ["--explore"] * explore
+    argv += ["--kill-check"] * kill_check + ["--rounds", str(rounds)]
+    argv += ["--only", only] if only else []
+    try:
+        options = parse_args(argv)
+    except SystemExit as exc:
+        raise CliError(f"invalid options: {' '.join(argv)}",
+                       "sizes are smoke and full; see `jarvis bench --help`", code=2) from exc
+    report = asyncio.run(run(options))
+    for path in report.write(options.out):
+        console.print(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(bench)

@@ -1,0 +1,68 @@
+"""Rendering a goal: the plan as a tree (tools, arguments, references, risk), stage, usage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from rich.tree import Tree
+
+from jarvis_planner.cli.render import steps_table
+from planner.contracts.goal import GoalState
+from planner.plan import Plan
+from planner.refs import iter_refs
+
+RISK_STYLE = {"read-only": "green", "side-effecting": "yellow", "dangerous": "bold red"}
+
+
+def plan_tree(plan: Plan, risks: Mapping[str, str] | None = None) -> Tree:
+    tree = Tree(Text(f"plan: {plan.goal}", style="bold"))
+    for step in plan.steps:
+        risk = (risks or {}).get(step.id, "")
+        label = Text.assemble((step.id, "bold"), " ", (step.tool, "cyan"),
+                              (f" [{risk}]", RISK_STYLE.get(risk, "dim")) if risk else "")
+        if step.description:
+            label.append(f"  {step.description}", style="dim")
+        node = tree.add(label)
+        for key, value in step.args.items():
+            refs = {r.step for r in iter_refs(value)}
+            shown = json.dumps(value, ensure_ascii=False)
+            shown = shown if len(shown) <= 100 else shown[:99] + "…"
+            node.add(Text.assemble(f"{key} = ", (shown, "magenta" if refs else "")))
+        deps = sorted(step.dependencies())
+        if deps:
+            node.add(Text(f"after: {', '.join(deps)}", style="dim"))
+        if step.when:
+            node.add(Text(f"when: {step.when}", style="dim"))
+    if plan.outputs:
+        tree.add(Text(f"outputs: {json.dumps(plan.outputs, ensure_ascii=False)}", style="dim"))
+    return tree
+
+
+def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
+    header = Text.assemble((f"{goal_id}  " if goal_id else "", "dim"),
+                           ("stage: ", ""), (state.stage, "bold"),
+                           (f"  source: {state.source}" if state.source else "", "dim"),
+                           (f"  tokens: {state.usage.total_tokens} in {state.usage.calls} "
+                            "LLM call(s)", "dim"))
+    parts: list[RenderableType] = [header]
+    if state.run is not None:
+        parts.append(steps_table(state.run))
+    elif state.plan is not None:
+        parts.append(plan_tree(state.plan, state.risks))
+    if state.problems:
+        parts.append(Text("problems:", style="bold red"))
+        parts += [Text(f"  {p}", style="red") for p in state.problems]
+    if state.message:
+        parts.append(Text(state.message, style="yellow"))
+    return Group(*parts)
+
+
+def cost_line(state: GoalState) -> str:
+    plan = state.plan
+    llm_steps = sum(1 for s in plan.steps if s.tool == "llm") if plan else 0
+    return (f"planning used {state.usage.total_tokens} tokens in {state.usage.calls} LLM "
+            f"call(s) ({state.repair_rounds} repair round(s)); the plan has "
+            f"{len(plan.steps) if plan else 0} step(s), {llm_steps} of them LLM calls")

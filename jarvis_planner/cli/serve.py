@@ -1,0 +1,91 @@
+"""`jarvis serve`: the chat web app and its JSON API (uvicorn), with a worker when none polls."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from contextlib import AsyncExitStack
+from typing import Annotated
+
+import typer
+
+from activities import default_registry
+from agents.goals import GoalClient
+from jarvis_planner.api import JarvisClient
+from jarvis_planner.cli.errors import CliError
+from jarvis_planner.cli.render import console
+from jarvis_planner.cli.session import connect_or_fail, ensure_worker
+from planner.settings import Settings, load_settings
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a clear message before uvicorn would (it logs and exits on a busy port)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CliError(f"cannot resolve host {host!r}: {exc.strerror}",
+                       "use an address such as 127.0.0.1 or 0.0.0.0") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                           "choose another port with --port") from exc
+
+
+async def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
+    # imported here: the rest of the CLI does not need FastAPI / uvicorn to start
+    from jarvis_planner.web.app import UvicornServer, create_app, server_config, temporal_ui_base
+
+    async with AsyncExitStack() as stack:
+        client = await connect_or_fail(settings)
+        await ensure_worker(stack, client, settings, default_registry())
+        jarvis = JarvisClient(GoalClient(client, settings.task_queue), settings)
+        app = create_app(settings, jarvis)
+        level = log_level if log_level in LOG_LEVELS else "info"
+        server = UvicornServer(server_config(app, host, port, level))
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+        console.print(f"[green]JARVIS chat[/] on http://{shown}:{port}  (API docs: /docs, "
+                      f"Temporal UI: {temporal_ui_base(settings)}); Ctrl-C to stop",
+                      highlight=False)
+        await server.serve()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every "
+                                           "interface; there is no login).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the chat web app and its JSON API (a worker runs here when none polls)."""
+    settings = load_settings()
+    _check_port(host, port)
+    asyncio.run(_serve(settings, host, port, log_level))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+
+
+if __name__ == "__main__":  # `python -m jarvis_planner.cli.serve`, before the command is registered
+    single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    register(single)
+    code = 0
+    try:
+        single(standalone_mode=False)
+    except CliError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        code = exc.code
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip teardown: the Temporal SDK's threads can abort it (sdk-python #300)

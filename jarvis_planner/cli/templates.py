@@ -1,0 +1,75 @@
+"""`jarvis templates list|show|delete`: the plan templates kept in chromadb."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from activities import default_registry
+from activities.memory import TemplateStore
+from activities.memory.seed import open_store
+from jarvis_planner.cli.errors import CliError
+from jarvis_planner.cli.goal_view import plan_tree
+from jarvis_planner.cli.render import console, print_json
+from planner.settings import load_settings
+
+app = typer.Typer(help="Plan templates: stored successful plans, reused for similar goals.",
+                  no_args_is_help=True)
+
+
+def _store() -> TemplateStore:
+    return open_store(load_settings(), default_registry())
+
+
+@app.command("list")
+def list_templates(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List stored templates with their success counts and validity."""
+    hits = _store().list()
+    if as_json:
+        print_json([{"id": h.id, "goal": h.goal, "pattern": h.pattern, "source": h.source,
+                     "successes": h.successes, "failures": h.failures,
+                     "invalidated": h.invalidated, "reason": h.invalid_reason} for h in hits])
+        return
+    table = Table(title=f"{len(hits)} templates", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    for col in ("goal pattern", "runs ok/failed", "avg tokens", "state"):
+        table.add_column(col)
+    for h in sorted(hits, key=lambda h: h.goal):
+        state = f"[red]invalid: {h.invalid_reason}[/]" if h.invalidated else "[green]valid[/]"
+        tokens = f"{h.avg_tokens:.0f}" if h.avg_tokens is not None else ""
+        table.add_row(h.id, h.pattern or h.goal, f"{h.successes}/{h.failures}", tokens, state)
+    console.print(table)
+
+
+@app.command()
+def show(template_id: Annotated[str, typer.Argument(help="Template id (from list).")],
+         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show one template: its goal, pattern, plan and counts."""
+    hit = _store().get(template_id)
+    if hit is None:
+        raise CliError(f"no template '{template_id}'", "`jarvis templates list` shows them")
+    if as_json:
+        print_json({"id": hit.id, "goal": hit.goal, "pattern": hit.pattern,
+                    "plan": hit.plan.model_dump(mode="json"), "fingerprints": hit.fingerprints,
+                    "successes": hit.successes, "failures": hit.failures,
+                    "invalidated": hit.invalidated, "reason": hit.invalid_reason})
+        return
+    console.print(f"[bold]{hit.id}[/] goal: {hit.goal}\npattern: {hit.pattern}\n"
+                  f"runs: {hit.successes} ok, {hit.failures} failed; source: {hit.source}")
+    if hit.invalidated:
+        console.print(f"[red]invalid: {hit.invalid_reason}[/]")
+    console.print(plan_tree(hit.plan))
+
+
+@app.command()
+def delete(template_id: Annotated[str, typer.Argument(help="Template id.")]) -> None:
+    """Delete a template."""
+    if not _store().delete(template_id):
+        raise CliError(f"no template '{template_id}'", "`jarvis templates list` shows them")
+    console.print(f"deleted {template_id}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="templates")

@@ -1,0 +1,111 @@
+"""Typed inputs, outputs and state of plan execution, shared by both engines and the clients.
+
+Each workflow and activity takes one model, so fields can be added without breaking callers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from planner.contracts.usage import Usage
+from planner.plan import Plan
+from planner.retry import RetrySpec
+from planner.scheduler import Decision, StepStatus
+from planner.tools import Risk
+
+RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
+
+
+class StepPolicy(BaseModel):
+    """How one step runs; fixed by the starter from the registry, so the workflow stays pure."""
+
+    activity: str
+    kind: Literal["activity", "timer"] = "activity"
+    risk: Risk = Risk.READ_ONLY
+    timeout_s: float = 60.0
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    # run as a local activity (same activity name, timeout and retry policy); False for inputs
+    # recorded before this field existed, so their histories replay unchanged
+    local: bool = False
+
+
+class ExecutePlanInput(BaseModel):
+    plan: Plan
+    policies: dict[str, StepPolicy]
+    payload_inline_limit: int = 32_000
+    allow_dangerous: bool = False
+
+
+class ToolCall(BaseModel):
+    step_id: str
+    tool: str
+    args: dict[str, Any]
+    # outputs of referenced steps that live in the payload store: the activity resolves the args
+    deferred: dict[str, Any] = Field(default_factory=dict)
+    inline_limit: int = 32_000
+
+
+class ToolCallResult(BaseModel):
+    output: Any
+    attempt: int
+    started_at: float
+    finished_at: float
+    usage: Usage | None = None  # tokens spent by tools that call an LLM
+
+
+class StepError(BaseModel):
+    step_id: str
+    tool: str
+    type: str
+    message: str
+    attempts: int = 1
+
+
+class StepState(BaseModel):
+    id: str
+    tool: str
+    status: StepStatus = StepStatus.PENDING
+    attempts: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: StepError | None = None
+    output: Any = None
+
+
+class RunState(BaseModel):
+    """What a person (or the CLI) can see of a run at any moment."""
+
+    goal: str
+    status: RunStatus = "running"
+    steps: list[StepState]
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    error: StepError | None = None
+    engine: Literal["temporal", "simple"] = "temporal"
+    usage: Usage = Field(default_factory=Usage)
+
+    def step(self, step_id: str) -> StepState:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def statuses(self) -> dict[str, StepStatus]:
+        return {s.id: s.status for s in self.steps}
+
+    def apply(self, decision: Decision) -> None:
+        """Record the steps the scheduler marked blocked, skipped or cancelled."""
+        for ids, new in ((decision.blocked, StepStatus.BLOCKED),
+                         (decision.skipped, StepStatus.SKIPPED),
+                         (decision.cancelled, StepStatus.CANCELLED)):
+            for step_id in ids:
+                self.step(step_id).status = new
+
+    def failure_report(self) -> str:
+        if not self.error:
+            return ""
+        e = self.error
+        blocked = [s.id for s in self.steps if s.status is StepStatus.BLOCKED]
+        text = (f"step '{e.step_id}' (tool '{e.tool}') failed after {e.attempts} attempt(s): "
+                f"{e.type}: {e.message}")
+        if blocked:
+            text += f"; not run because of it: {', '.join(blocked)}"
+        return text

@@ -1,0 +1,49 @@
+"""Turn a plan into an execution input: validate it and fix each step's policy from the registry."""
+
+from __future__ import annotations
+
+from planner.contracts.run import ExecutePlanInput, StepPolicy
+from planner.plan import Plan
+from planner.settings import Settings
+from planner.tools import Risk, ToolRegistry
+from planner.validation import ValidationFailed, validate_plan
+
+
+class DangerousStepRefused(ValueError):
+    """The plan has dangerous steps and no approval exists yet."""
+
+
+def step_policies(plan: Plan, registry: ToolRegistry, *,
+                  local_activities: bool = True) -> dict[str, StepPolicy]:
+    """Each step's policy from its tool; ``local_activities=False`` runs every tool call as a
+    regular activity (the benchmarks' baseline)."""
+    policies = {}
+    for step in plan.steps:
+        tool = registry[step.tool]
+        policies[step.id] = StepPolicy(
+            activity=tool.activity_name,
+            kind=tool.kind,
+            risk=tool.risk,
+            timeout_s=tool.timeout_s,
+            retry=tool.retry,
+            local=local_activities and tool.runs_local,
+        )
+    return policies
+
+
+def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
+            *, allow_dangerous: bool = False, local_activities: bool = True) -> ExecutePlanInput:
+    """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps."""
+    problems = validate_plan(plan, {t.name: t for t in registry})
+    if problems:
+        raise ValidationFailed(problems)
+    dangerous = [s.id for s in plan.steps if registry[s.tool].risk is Risk.DANGEROUS]
+    if dangerous and not allow_dangerous:
+        raise DangerousStepRefused(
+            f"steps {', '.join(dangerous)} use dangerous tools and need an approval, which this "
+            "version cannot give yet; remove those steps or run them by hand"
+        )
+    policies = step_policies(plan, registry, local_activities=local_activities)
+    return ExecutePlanInput(plan=plan, policies=policies,
+                            payload_inline_limit=settings.payload_inline_limit,
+                            allow_dangerous=allow_dangerous)

@@ -1,7 +1,0 @@
-"""The chat web app (`jarvis serve`): one page and a small JSON API over ``JarvisClient``."""
-
-from __future__ import annotations
-
-from planner.web.app import create_app
-
-__all__ = ["create_app"]
