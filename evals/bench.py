@@ -774,4 +774,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     code = main()
     sys.stdout.flush()
-    os._exit(code)  # skip interpreter teardown: sdk-python #300 (see jarvis_planner/cli/__init__.py)
+    os._exit(code)  # skip interpreter teardown: sdk-python #300 (jarvis_planner/cli)
