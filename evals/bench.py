@@ -75,7 +75,7 @@ from planner.settings import Settings
 from planner.tools import ToolRegistry, tool_from_function
 
 if TYPE_CHECKING:
-    from tests.scripted_llm import ScriptedLLM
+    from jarvis_planner.testing import ScriptedLLM
 
 BENCHMARKS = ("overhead", "parallelism", "throughput", "planning")
 Metrics = dict[str, Any]

@@ -17,9 +17,10 @@ from activities.execution import tool_runtime
 from agents.devserver import free_port, start_dev_server, stop_process
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.temporal_engine import TemporalWorkflowEngine, connect
+from jarvis_planner.testing import forbid_real_llm
 from planner.settings import Settings
 from planner.tools import ToolRegistry
-from tests.scripted_llm import forbid_real_llm, no_real_llm, scripted_llm, scripted_llm_factory
+from tests.scripted_llm import no_real_llm, scripted_llm, scripted_llm_factory
 
 __all__ = ["no_real_llm", "scripted_llm", "scripted_llm_factory"]  # shared fixtures
 

@@ -13,10 +13,10 @@ from temporalio.client import Client
 from activities import default_registry
 from agents.goals import DecisionRefused, GoalClient
 from agents.worker import create_worker
+from jarvis_planner.testing import ScriptedLLM, reply_error, reply_json, reply_text, reply_tool_call
 from planner.contracts.goal import GoalState
 from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry, tool_from_function
-from tests.scripted_llm import ScriptedLLM, reply_error, reply_json, reply_text, reply_tool_call
 
 TEA_GOAL = "Save the line Green tea is calming to tea.txt"
 COFFEE_GOAL = "Save the line Coffee keeps me awake to coffee.txt"

@@ -22,16 +22,9 @@ from activities.llm import (
     make_client,
     usage_from_openai,
 )
+from jarvis_planner.testing import ScriptedLLM, reply_error, reply_json, reply_text, reply_tool_call
 from planner.settings import Settings
-from tests.scripted_llm import (
-    ScriptedLLM,
-    no_real_llm,
-    reply_error,
-    reply_json,
-    reply_text,
-    reply_tool_call,
-    scripted_llm,
-)
+from tests.scripted_llm import no_real_llm, scripted_llm
 
 # fixtures, re-exported for pytest
 __all__ = ["no_real_llm", "scripted_llm"]

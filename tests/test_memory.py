@@ -33,12 +33,12 @@ from activities.memory.embeddings import (
 )
 from activities.memory.seed import load_seed_templates
 from activities.memory.store import TemplateNotFound, collection_name
+from jarvis_planner.testing import ScriptedLLM
 from planner.plan import Plan
 from planner.rebinding import GoalPattern, normalise_goal
 from planner.settings import Settings
 from planner.tools import ToolRegistry, tool_from_function
 from planner.validation import validate_plan
-from tests.scripted_llm import ScriptedLLM
 
 
 def make_plan(goal: str, *steps: dict[str, Any], outputs: dict[str, Any] | None = None) -> Plan:

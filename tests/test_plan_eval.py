@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from evals.plans import EVAL_DATASETS, eval_items, main, run_plan_eval
 from jarvis_planner.cli.evals import app as eval_app
+from jarvis_planner.testing import UNROUTABLE_BASE_URL, ScriptedLLM, reply_error, reply_json
 from planner.settings import Settings, load_settings
-from tests.scripted_llm import UNROUTABLE_BASE_URL, ScriptedLLM, reply_error, reply_json
 
 PROMPT, COMPLETION = 1000, 100  # tokens per scripted reply
 STORED_COUNTS = {"huggingface/CodeLlama-13b": 497, "huggingface/mistral-7b": 489,

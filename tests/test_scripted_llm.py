@@ -13,20 +13,18 @@ import openai
 import pytest
 
 from activities.llm import make_client
-from tests.scripted_llm import (
+from jarvis_planner.testing import (
     UNROUTABLE_BASE_URL,
     ScriptedLLM,
     deterministic_embedding,
     forbid_real_llm,
-    no_real_llm,
     reply_error,
     reply_json,
     reply_text,
     reply_tool_call,
-    scripted_llm,
-    scripted_llm_factory,
     step,
 )
+from tests.scripted_llm import no_real_llm, scripted_llm, scripted_llm_factory
 
 # fixtures, re-exported for pytest
 __all__ = ["no_real_llm", "scripted_llm", "scripted_llm_factory"]
@@ -191,7 +189,8 @@ async def test_guard_makes_a_default_client_fail_locally() -> None:
 
 STRICT_FIXTURE_CASES = '''
 from activities.llm import make_client
-from tests.scripted_llm import reply_text, scripted_llm
+from jarvis_planner.testing import reply_text
+from tests.scripted_llm import scripted_llm
 
 __all__ = ["scripted_llm"]
 
