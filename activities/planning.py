@@ -1,5 +1,6 @@
 """The planner's activities: retrieve templates, draft and repair plans with the LLM, prepare a
-plan for execution, remember the outcome. Names are durable contracts."""
+plan for execution, remember the outcome. Names are durable contracts
+(:mod:`planner.contracts.names`); each activity takes one input model."""
 
 from __future__ import annotations
 
@@ -18,11 +19,20 @@ from planner.contracts.goal import (
     DraftRequest,
     Example,
     PlanDraft,
+    PrepareRequest,
     PrepareResult,
     RememberRequest,
+    RetrieveRequest,
     RetrieveResult,
 )
-from planner.plan import Plan
+from planner.contracts.names import (
+    DRAFT_ACTIVITY,
+    LLM_NOT_CONFIGURED,
+    PREPARE_ACTIVITY,
+    REMEMBER_ACTIVITY,
+    REPAIR_ACTIVITY,
+    RETRIEVE_ACTIVITY,
+)
 from planner.preparation import prepare
 from planner.settings import Settings
 from planner.tools import ToolRegistry
@@ -58,9 +68,9 @@ class PlannerActivities:
             self._store = self._store_factory()
         return self._store
 
-    @activity.defn(name="planner.retrieve")
-    async def retrieve(self, goal: str) -> RetrieveResult:
-        return await asyncio.to_thread(self._retrieve, goal)
+    @activity.defn(name=RETRIEVE_ACTIVITY)
+    async def retrieve(self, request: RetrieveRequest) -> RetrieveResult:
+        return await asyncio.to_thread(self._retrieve, request.goal)
 
     def _retrieve(self, goal: str) -> RetrieveResult:
         store = self.store()
@@ -75,11 +85,11 @@ class PlannerActivities:
                     for h in store.search(goal, k=3) if not h.invalidated]
         return RetrieveResult(examples=examples)
 
-    @activity.defn(name="planner.draft")
+    @activity.defn(name=DRAFT_ACTIVITY)
     async def draft(self, request: DraftRequest) -> PlanDraft:
         return await self._call_llm(request.model_copy(update={"previous": None}))
 
-    @activity.defn(name="planner.repair")
+    @activity.defn(name=REPAIR_ACTIVITY)
     async def repair(self, request: DraftRequest) -> PlanDraft:
         if request.previous is None:
             raise ApplicationError("repair needs the previous draft", type="BadRequest",
@@ -88,24 +98,25 @@ class PlannerActivities:
 
     async def _call_llm(self, request: DraftRequest) -> PlanDraft:
         if not self.settings.llm_configured:
-            raise ApplicationError(NO_LLM, type="LLMNotConfigured", non_retryable=True)
+            raise ApplicationError(NO_LLM, type=LLM_NOT_CONFIGURED, non_retryable=True)
         try:
             return await draft_plan(LLMConfig.from_settings(self.settings), request.goal,
                                     self.registry, request.examples, request.previous)
         except LLMError as exc:
             raise llm_failure(exc) from None
 
-    @activity.defn(name="planner.prepare")
-    async def prepare_plan(self, plan: Plan) -> PrepareResult:
+    @activity.defn(name=PREPARE_ACTIVITY)
+    async def prepare_plan(self, request: PrepareRequest) -> PrepareResult:
+        plan = request.plan
         try:
             execution = prepare(plan, self.registry, self.settings, allow_dangerous=True)
         except ValidationFailed as exc:
             return PrepareResult(problems=exc.problems)
         execution = execution.model_copy(update={"allow_dangerous": False})
-        risks = {s.id: self.registry[s.tool].risk.value for s in plan.steps}
+        risks = {s.id: self.registry[s.tool].risk for s in plan.steps}
         return PrepareResult(execution=execution, risks=risks)
 
-    @activity.defn(name="planner.remember")
+    @activity.defn(name=REMEMBER_ACTIVITY)
     async def remember(self, request: RememberRequest) -> str | None:
         return await asyncio.to_thread(self._remember, request)
 

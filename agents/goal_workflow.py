@@ -1,7 +1,14 @@
 """The goal workflow: retrieve -> plan (LLM, validate, repair) -> review -> execute -> remember.
 
-One durable workflow per goal. Every LLM and memory call is an activity; the state is queryable
-at every stage; approval and rejection are Temporal Updates with validators.
+One durable workflow per goal. Every LLM and memory call is an activity; the state exists from
+the first moment (``@workflow.init``) and queries only read it; approval, rejection and edits
+are Updates with validators; every change goes to the event log (``events`` query).
+
+Failure convention (the same as plan runs, agents/plan_workflow.py): a goal whose work failed
+(stage ``failed`` or ``invalid``) ends as a failed workflow with
+``ApplicationError(type="GoalFailed", details=[GoalState])``; succeeded, planned (dry run),
+rejected and expired goals complete with their state; cancellation is Temporal's own. Histories
+recorded before this convention complete as they did (``workflow.patched``).
 """
 
 from __future__ import annotations
@@ -14,9 +21,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.llm.errors import NON_RETRYABLE_KINDS
     from agents.plan_runner import PlanRunner
+    from planner.contracts.events import EventLog, EventsRequest, GoalEventPage
     from planner.contracts.goal import (
+        FAILED_STAGES,
         ApproveInput,
         Decision,
         DraftRequest,
@@ -24,117 +32,170 @@ with workflow.unsafe.imports_passed_through():
         GoalInput,
         GoalState,
         PlanDraft,
+        PrepareRequest,
         PrepareResult,
         RejectInput,
         RememberRequest,
+        RetrieveRequest,
         RetrieveResult,
+        Stage,
     )
+    from planner.contracts.names import (
+        APPROVE_UPDATE,
+        DRAFT_ACTIVITY,
+        EDIT_UPDATE,
+        EVENTS_QUERY,
+        GOAL_FAILED,
+        GOAL_WORKFLOW,
+        INVALID_EDIT,
+        LLM_NOT_CONFIGURED,
+        NON_RETRYABLE_LLM_ERRORS,
+        PREPARE_ACTIVITY,
+        REJECT_UPDATE,
+        REMEMBER_ACTIVITY,
+        REPAIR_ACTIVITY,
+        RETRIEVE_ACTIVITY,
+        STATE_QUERY,
+    )
+    from planner.contracts.run import StepState
     from planner.plan import Plan
 
-GOAL_WORKFLOW = "jarvis.Goal"  # durable contracts: never rename
-RETRIEVE, DRAFT, REPAIR = "planner.retrieve", "planner.draft", "planner.repair"
-PREPARE, REMEMBER = "planner.prepare", "planner.remember"
-
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
+FAILURE_PATCH = "goal-failure-fails-workflow"  # failed/invalid goals fail the workflow
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 
 
 @workflow.defn(name=GOAL_WORKFLOW)
 class GoalWorkflow:
-    def __init__(self) -> None:
-        self._state: GoalState | None = None
-        self._runner: PlanRunner | None = None
+    @workflow.init
+    def __init__(self, inp: GoalInput) -> None:
+        self._state = GoalState(goal=inp.goal, policy=inp.policy)
+        self._log = EventLog()
         self._prepared: PrepareResult | None = None
         self._editing = False
 
-    @workflow.query(name="state")
-    def state(self) -> GoalState | None:
-        if self._state is not None and self._runner is not None:
-            self._state.run = self._runner.state
+    @workflow.query(name=STATE_QUERY)
+    def state(self) -> GoalState:
         return self._state
+
+    @workflow.query(name=EVENTS_QUERY)
+    def events(self, request: EventsRequest) -> GoalEventPage:
+        return GoalEventPage(events=self._log.after(request), first_seq=self._log.first_seq,
+                             state=self._state)
 
     @workflow.run
     async def run(self, inp: GoalInput) -> GoalState:
-        self._state = GoalState(goal=inp.goal, policy=inp.policy)
+        self._log.add("stage", self._state.stage)
+        await self._pursue(inp)
+        # an Update still running (an edit being validated) finishes before the goal ends
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._log.add("done", self._state.stage)
+        if self._state.stage in FAILED_STAGES and workflow.patched(FAILURE_PATCH):
+            raise ApplicationError(f"goal {self._state.stage}: {self._state.message}",
+                                   self._state.model_dump(mode="json"), type=GOAL_FAILED,
+                                   non_retryable=True)
+        return self._state
+
+    async def _pursue(self, inp: GoalInput) -> None:
         try:
             plan = await self._plan(inp)
         except ActivityError as exc:
-            self._state.stage = "failed"
             self._state.message = _cause(exc)
-            return self._state
+            self._set_stage("failed")
+            return
         if plan is None or inp.dry_run:
-            return self._state
+            return
         self._prepared = await self._prepare(plan)
-        if self._prepared is None:
-            return self._state
-        if not await self._review(inp):
-            return self._state
+        if self._prepared is None or not await self._review(inp):
+            return
         await self._execute(self._prepared)
         await self._remember(self._prepared.execution.plan if self._prepared.execution
                              else plan)
-        return self._state
+
+    # -- state changes (each one an event) ------------------------------------------------
+    def _set_stage(self, stage: Stage) -> None:
+        if stage != self._state.stage:
+            self._state.stage = stage
+            self._log.add("stage", stage)
+
+    def _set_plan(self, plan: Plan | None) -> None:
+        if plan != self._state.plan:
+            self._state.plan = plan
+            if plan is not None:
+                self._log.add("plan", self._state.stage)
+
+    def _step_changed(self, step: StepState) -> None:
+        self._log.add("step", self._state.stage, step.id, step.status.value)
 
     # -- planning ------------------------------------------------------------------------
     async def _plan(self, inp: GoalInput) -> Plan | None:
-        st = self._require()
-        st.stage = "retrieving"
+        st = self._state
         found: RetrieveResult = await workflow.execute_activity(
-            RETRIEVE, inp.goal, result_type=RetrieveResult,
+            RETRIEVE_ACTIVITY, RetrieveRequest(goal=inp.goal), result_type=RetrieveResult,
             start_to_close_timeout=timedelta(seconds=60), retry_policy=_MEMORY_RETRY)
         if found.reuse is not None:
-            st.source, st.template_id, st.plan = "template", found.reuse.template_id, \
-                found.reuse.plan
+            st.source, st.template_id = "template", found.reuse.template_id
             st.message = found.note or "reused a stored template; no LLM call"
-            st.stage = "planned" if inp.dry_run else st.stage
+            self._set_plan(found.reuse.plan)
+            if inp.dry_run:
+                self._set_stage("planned")
             return found.reuse.plan
-        st.source, st.stage = "llm", "planning"
-        draft = await self._llm(DRAFT, DraftRequest(goal=inp.goal, examples=found.examples), inp)
+        st.source = "llm"
+        self._set_stage("planning")
+        draft = await self._llm(DRAFT_ACTIVITY, DraftRequest(goal=inp.goal,
+                                                             examples=found.examples), inp)
         while draft.problems and st.repair_rounds < inp.repair_rounds:
             st.repair_rounds += 1
-            st.stage = "repairing"
-            draft = await self._llm(REPAIR, DraftRequest(goal=inp.goal,
-                                                         examples=found.examples,
-                                                         previous=draft), inp)
+            self._set_stage("repairing")
+            draft = await self._llm(REPAIR_ACTIVITY, DraftRequest(
+                goal=inp.goal, examples=found.examples, previous=draft), inp)
         if draft.problems or draft.plan is None:
-            st.stage = "invalid"
             st.message = (f"the plan is still invalid after {st.repair_rounds} repair "
                           f"round(s); nothing was run")
+            self._set_stage("invalid")
             return None
-        st.stage = "planned" if inp.dry_run else st.stage
+        if inp.dry_run:
+            self._set_stage("planned")
         return draft.plan
 
     async def _llm(self, activity: str, request: DraftRequest, inp: GoalInput) -> PlanDraft:
-        st = self._require()
+        st = self._state
         draft: PlanDraft = await workflow.execute_activity(
             activity, request, result_type=PlanDraft,
             start_to_close_timeout=timedelta(seconds=inp.llm_timeout_s + 30),
             retry_policy=RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1),
                                      maximum_interval=timedelta(seconds=60),
-                                     non_retryable_error_types=[*NON_RETRYABLE_KINDS,
-                                                                "LLMNotConfigured"]),
+                                     non_retryable_error_types=[*NON_RETRYABLE_LLM_ERRORS,
+                                                                LLM_NOT_CONFIGURED]),
         )
         st.usage = st.usage + draft.usage
-        st.plan, st.problems = draft.plan, draft.problems
+        st.problems = draft.problems
+        self._set_plan(draft.plan)
         st.fixes += draft.fixes
         if draft.prompt and draft.prompt not in st.prompts:
             st.prompts.append(draft.prompt)
         return draft
 
     async def _prepare(self, plan: Plan) -> PrepareResult | None:
-        st = self._require()
-        prepared: PrepareResult = await workflow.execute_activity(
-            PREPARE, plan, result_type=PrepareResult,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=_MEMORY_RETRY)
+        st = self._state
+        prepared = await self._check(plan)
         st.risks = prepared.risks
         if prepared.problems or prepared.execution is None:
-            st.problems, st.stage = prepared.problems, "invalid"
+            st.problems = prepared.problems
             st.message = "the plan does not validate against today's tools; nothing was run"
+            self._set_stage("invalid")
             return None
         return prepared
 
+    async def _check(self, plan: Plan) -> PrepareResult:
+        result: PrepareResult = await workflow.execute_activity(
+            PREPARE_ACTIVITY, PrepareRequest(plan=plan), result_type=PrepareResult,
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=_MEMORY_RETRY)
+        return result
+
     # -- review --------------------------------------------------------------------------
     async def _review(self, inp: GoalInput) -> bool:
-        st = self._require()
+        st = self._state
         risks = set(st.risks.values())
         if "dangerous" not in risks:
             if inp.policy == "approve-all":
@@ -144,21 +205,21 @@ class GoalWorkflow:
                 self._decide("approve", f"policy:{inp.policy}",
                              f"every step is {'/'.join(sorted(risks)) or 'empty'}")
                 return True
-        st.stage = "awaiting_approval"
         timeout = timedelta(seconds=inp.approval_timeout_s) if inp.approval_timeout_s else None
         if timeout:
             st.approval_deadline = (workflow.now() + timeout).isoformat()
+        self._set_stage("awaiting_approval")
         try:
             await workflow.wait_condition(self._decided, timeout=timeout)
         except TimeoutError:
-            st.stage = "expired"
             st.message = (f"no decision within {inp.approval_timeout_s:.0f}s; nothing was run "
                           "(submit the goal again to plan anew)")
+            self._set_stage("expired")
             return False
         last = self._last_decision()
         if last is not None and last.action == "reject":
-            st.stage = "rejected"
             st.message = f"rejected by {last.by}: {last.reason}"
+            self._set_stage("rejected")
             return False
         return True
 
@@ -166,52 +227,54 @@ class GoalWorkflow:
         return self._last_decision() is not None and not self._editing
 
     def _last_decision(self) -> Decision | None:
-        decisions = [d for d in self._require().decisions if d.action != "edit"]
+        decisions = [d for d in self._state.decisions if d.action != "edit"]
         return decisions[-1] if decisions else None
 
     def _decide(self, action: Literal["approve", "reject", "edit"], by: str,
                 reason: str = "") -> None:
-        self._require().decisions.append(Decision(action=action,
-                                                  by=by, at=workflow.now().isoformat(),
-                                                  reason=reason))
+        self._state.decisions.append(Decision(action=action, by=by,
+                                              at=workflow.now().isoformat(), reason=reason))
+        self._log.add("decision", self._state.stage, status=action)
 
-    @workflow.update(name="approve")
+    @workflow.update(name=APPROVE_UPDATE)
     def approve(self, decision: ApproveInput) -> GoalState:
         self._decide("approve", decision.by, decision.note)
-        return self._require()
+        return self._state
 
     @approve.validator
     def _validate_approve(self, decision: ApproveInput) -> None:
         self._must_await("approve")
 
-    @workflow.update(name="reject")
+    @workflow.update(name=REJECT_UPDATE)
     def reject(self, decision: RejectInput) -> GoalState:
         self._decide("reject", decision.by, decision.reason)
-        return self._require()
+        return self._state
 
     @reject.validator
     def _validate_reject(self, decision: RejectInput) -> None:
         self._must_await("reject")
 
-    @workflow.update(name="edit")
+    @workflow.update(name=EDIT_UPDATE)
     async def edit(self, change: EditInput) -> GoalState:
         """Replace the plan with an edited one, if it validates; the goal keeps waiting."""
-        st = self._require()
+        st = self._state
         self._editing = True
         try:
-            prepared: PrepareResult = await workflow.execute_activity(
-                PREPARE, change.plan, result_type=PrepareResult,
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=_MEMORY_RETRY)
+            prepared = await self._check(change.plan)
         finally:
             self._editing = False
         if prepared.problems or prepared.execution is None:
             raise ApplicationError(
                 f"edit refused: the edited plan has {len(prepared.problems)} problem(s); the "
                 "goal still waits for a decision on the current plan",
-                [p.model_dump() for p in prepared.problems], type="InvalidEdit",
+                [p.model_dump() for p in prepared.problems], type=INVALID_EDIT,
                 non_retryable=True)
+        if st.stage != "awaiting_approval":  # it expired while the edit was being checked
+            raise ApplicationError(f"edit refused: the goal is {st.stage} now",
+                                   type="DecisionTooLate", non_retryable=True)
         self._prepared = prepared
-        st.plan, st.risks, st.problems = change.plan, prepared.risks, []
+        st.risks, st.problems = prepared.risks, []
+        self._set_plan(change.plan)
         self._decide("edit", change.by, change.note)
         return st
 
@@ -221,35 +284,37 @@ class GoalWorkflow:
 
     def _must_await(self, action: str) -> None:
         st = self._state
-        if st is None or st.stage != "awaiting_approval" or self._last_decision() is not None:
-            stage = st.stage if st else "starting"
-            raise ValueError(f"cannot {action}: the goal is {stage}, not awaiting approval")
+        if st.stage != "awaiting_approval" or self._last_decision() is not None:
+            raise ValueError(f"cannot {action}: the goal is {st.stage}, not awaiting approval")
         if self._editing:
             raise ValueError(f"cannot {action}: an edit is being validated; try again")
 
     # -- execution and memory ------------------------------------------------------------
     async def _execute(self, prepared: PrepareResult) -> None:
-        st = self._require()
-        assert prepared.execution is not None
+        st = self._state
+        if prepared.execution is None:  # _prepare returns only prepared plans
+            raise ApplicationError("no prepared plan to execute", type="BadState",
+                                   non_retryable=True)
         last = self._last_decision()
         human = last is not None and last.action == "approve" and not last.by.startswith(
             "policy:") and last.reason != PRE_APPROVED
         execution = prepared.execution.model_copy(update={"allow_dangerous": human})
-        st.stage = "executing"
-        self._runner = PlanRunner(execution)
-        st.run = await self._runner.run()
-        st.usage = st.usage + st.run.usage
-        st.stage = "succeeded" if st.run.status == "succeeded" else "failed"
-        if st.run.status != "succeeded":
-            st.message = st.run.failure_report()
+        runner = PlanRunner(execution, on_step=self._step_changed)
+        st.run = runner.state  # the state query reads the live run state from here on
+        self._set_stage("executing")
+        run = await runner.run()
+        st.usage = st.usage + run.usage
+        if run.status != "succeeded":
+            st.message = run.failure_report()
+        self._set_stage("succeeded" if run.status == "succeeded" else "failed")
 
     async def _remember(self, plan: Plan) -> None:
-        st = self._require()
+        st = self._state
         run = st.run
         if run is None:
             return
         final = st.stage
-        st.stage = "remembering"
+        self._set_stage("remembering")
         started = min((s.started_at for s in run.steps if s.started_at), default=0.0)
         finished = max((s.finished_at for s in run.steps if s.finished_at), default=started)
         request = RememberRequest(goal=st.goal, plan=plan, template_id=st.template_id,
@@ -257,14 +322,10 @@ class GoalWorkflow:
                                   duration_s=max(0.0, finished - started),
                                   tokens=st.usage.total_tokens)
         template_id: str | None = await workflow.execute_activity(
-            REMEMBER, request, start_to_close_timeout=timedelta(seconds=60),
+            REMEMBER_ACTIVITY, request, start_to_close_timeout=timedelta(seconds=60),
             retry_policy=_MEMORY_RETRY)
         st.template_id = st.template_id or template_id
-        st.stage = final
-
-    def _require(self) -> GoalState:
-        assert self._state is not None
-        return self._state
+        self._set_stage(final)
 
 
 def _cause(exc: ActivityError) -> str:

@@ -1,4 +1,10 @@
-"""The plan-execution workflow: runs one validated plan (see agents/plan_runner.py)."""
+"""The plan-execution workflow: runs one validated plan (see agents/plan_runner.py).
+
+Failure convention (the same for goals, see agents/goal_workflow.py): a run whose work failed
+ends as a failed workflow with ``ApplicationError(type="PlanFailed", details=[RunState])``, so
+the Temporal UI lists it under failures and clients still get the whole state; a succeeded run
+completes with its ``RunState``; a cancelled run is Temporal's own cancellation.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +13,47 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from agents.plan_runner import PlanRunner
-    from planner.contracts.run import ExecutePlanInput, RunState
-
-EXECUTE_PLAN_WORKFLOW = "jarvis.ExecutePlan"  # durable contract: never rename
+    from planner.contracts.events import EventLog, EventsRequest, RunEventPage
+    from planner.contracts.names import (
+        EVENTS_QUERY,
+        EXECUTE_PLAN_WORKFLOW,
+        PLAN_FAILED,
+        STATE_QUERY,
+    )
+    from planner.contracts.run import ExecutePlanInput, RunState, StepState
 
 
 def plan_failed(state: RunState) -> ApplicationError:
     """The workflow failure for a failed plan: names step, tool, error; carries the state."""
     return ApplicationError(state.failure_report(), state.model_dump(mode="json"),
-                            type="PlanFailed", non_retryable=True)
+                            type=PLAN_FAILED, non_retryable=True)
 
 
 @workflow.defn(name=EXECUTE_PLAN_WORKFLOW)
 class ExecutePlanWorkflow:
-    def __init__(self) -> None:
-        self._runner: PlanRunner | None = None
+    @workflow.init
+    def __init__(self, inp: ExecutePlanInput) -> None:
+        self._log = EventLog()
+        self._runner = PlanRunner(inp, on_step=self._step_changed)
 
-    @workflow.query(name="state")
-    def state(self) -> RunState | None:
-        return self._runner.state if self._runner else None
+    @workflow.query(name=STATE_QUERY)
+    def state(self) -> RunState:
+        return self._runner.state
+
+    @workflow.query(name=EVENTS_QUERY)
+    def events(self, request: EventsRequest) -> RunEventPage:
+        return RunEventPage(events=self._log.after(request), first_seq=self._log.first_seq,
+                            state=self._runner.state)
 
     @workflow.run
     async def run(self, inp: ExecutePlanInput) -> RunState:
-        self._runner = PlanRunner(inp)
+        self._log.add("stage", "running")
         state = await self._runner.run()
+        self._log.add("stage", state.status)
+        self._log.add("done", state.status)
         if state.status == "failed":
             raise plan_failed(state)
         return state
+
+    def _step_changed(self, step: StepState) -> None:
+        self._log.add("step", self._runner.state.status, step.id, step.status.value)

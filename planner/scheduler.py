@@ -26,7 +26,9 @@ class StepStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Decision:
+class NextSteps:
+    """What the scheduler says to do next."""
+
     ready: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -43,7 +45,7 @@ def decide(
     status: Mapping[str, StepStatus],
     *,
     stop_on_failure: bool = True,
-) -> Decision:
+) -> NextSteps:
     """What to do next. ``order`` is the plan's step order (ties are broken by it)."""
     new: dict[str, StepStatus] = {}
 
@@ -79,7 +81,7 @@ def decide(
         elif all(current(d) is StepStatus.SUCCEEDED for d in deps[step]):
             ready.append(step)
     done = not ready and all(current(s).finished for s in order)
-    return Decision(
+    return NextSteps(
         ready=ready,
         blocked=[s for s in order if new.get(s) is StepStatus.BLOCKED],
         skipped=[s for s in order if new.get(s) is StepStatus.SKIPPED],

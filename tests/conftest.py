@@ -14,9 +14,9 @@ from temporalio.client import Client
 
 from activities import default_registry
 from activities.execution import tool_runtime
+from agents.client import JarvisClient, connect
 from agents.devserver import free_port, start_dev_server, stop_process
 from agents.simple_engine import SimpleWorkflowEngine
-from agents.temporal_engine import TemporalWorkflowEngine, connect
 from jarvis_planner.testing import forbid_real_llm
 from planner.settings import Settings
 from planner.tools import ToolRegistry
@@ -65,8 +65,9 @@ def registry() -> ToolRegistry:
 
 
 @pytest.fixture
-def temporal_engine(client: Client, task_queue: str) -> TemporalWorkflowEngine:
-    return TemporalWorkflowEngine(client, task_queue)
+def temporal_engine(client: Client, settings: Settings) -> JarvisClient:
+    """The one client, used as the Temporal engine for plan runs on this test's task queue."""
+    return JarvisClient(client, settings)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from agents.temporal_engine import TemporalWorkflowEngine
+from agents.client import JarvisClient
 from planner.settings import Settings
 
 
@@ -27,7 +27,7 @@ def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[byte
                                 stdin=subprocess.DEVNULL)
 
 
-async def wait_for_pollers(engine: TemporalWorkflowEngine, proc: subprocess.Popen[bytes],
+async def wait_for_pollers(engine: JarvisClient, proc: subprocess.Popen[bytes],
                            timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -13,16 +13,15 @@ import math
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client
 
 from activities import default_registry
 from activities.execution import tool_runtime
+from agents.client import JarvisClient
 from agents.devserver import DEFAULT_TUNING, STOCK, dev_server_command
 from agents.simple_engine import SimpleWorkflowEngine
-from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
 from evals.bench import BENCHMARKS, SIZES, Options, kill_check, run
-from planner.contracts.run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.retry import RetrySpec
@@ -116,11 +115,8 @@ async def test_local_activity_keeps_timeout_and_retry_semantics(
     inp = prepare(plan, registry, settings)
     assert inp.policies["slow"].local and inp.policies["ok"].local
     async with create_worker(client, settings, registry):
-        try:
-            temporal = await TemporalWorkflowEngine(client, settings.task_queue).execute(inp)
-        except WorkflowFailureError as exc:
-            temporal = RunState.model_validate(exc.cause.details[0])  # type: ignore[union-attr]
-    simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute(inp)
+        temporal = await JarvisClient(client, settings).execute_plan(inp)
+    simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute_plan(inp)
     for state in (temporal, simple):
         assert state.step("ok").output["value"] == 6, state.engine
         error = state.step("slow").error
@@ -146,6 +142,6 @@ async def test_initial_retry_interval_above_the_maximum_is_capped(
     assert inp.policies["f"].local is local
     async with create_worker(client, settings, registry):
         state = await asyncio.wait_for(
-            TemporalWorkflowEngine(client, settings.task_queue).execute(inp), 30)
+            JarvisClient(client, settings).execute_plan(inp), 30)
     assert state.status == "succeeded", state.failure_report()
     assert state.step("f").attempts == 2

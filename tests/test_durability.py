@@ -13,8 +13,8 @@ import pytest
 from temporalio.client import Client
 
 from activities import default_registry
+from agents.client import JarvisClient, connect
 from agents.devserver import free_port, start_dev_server, stop_process
-from agents.temporal_engine import TemporalWorkflowEngine, connect
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
@@ -71,17 +71,17 @@ async def test_killed_worker_mid_run(client: Client, settings: Settings, slow_se
          "deps": ["one"], "timeout_s": 3, "retry": {"initial_interval_s": 0.2}},
         {"id": "two", "tool": "notes_append", "args": {"text": "two ${fetch.body.hit}"}},
     ]})
-    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    engine = JarvisClient(client, settings)
     first = start_worker_process(settings, tmp_path / "w1.log")
     second = None
     try:
         await wait_for_pollers(engine, first)
-        run_id = await engine.start(prepare(plan, default_registry(), settings))
+        run_id = await engine.start_plan(prepare(plan, default_registry(), settings))
         await wait_until(slow_server.first_arrived.is_set, what="the in-flight request")
         first.kill()  # SIGKILL: no graceful shutdown, the activity is lost mid-flight
         first.wait()
         second = start_worker_process(settings, tmp_path / "w2.log")
-        state = await engine.wait(run_id)
+        state = await engine.plan_result(run_id)
     finally:
         for proc in (first, second):
             if proc and proc.poll() is None:
@@ -108,19 +108,19 @@ async def test_server_restart_mid_run(tmp_path: Path) -> None:
     worker = start_worker_process(settings, tmp_path / "worker.log")
     try:
         client = await connect(settings.temporal_address)
-        engine = TemporalWorkflowEngine(client, settings.task_queue)
+        engine = JarvisClient(client, settings)
         await wait_for_pollers(engine, worker)
-        run_id = await engine.start(prepare(plan, default_registry(), settings))
+        run_id = await engine.start_plan(prepare(plan, default_registry(), settings))
 
         async def one_done() -> bool:
-            state = await engine.state(run_id)
+            state = await engine.plan_state(run_id)
             return state is not None and state.step("one").status is StepStatus.SUCCEEDED
 
         await wait_until(one_done, what="step one")
         stop_process(server)
         assert server.returncode is not None
         server = start_dev_server(db, port, log_file=tmp_path / "server2.log")
-        state = await engine.wait(run_id)
+        state = await engine.plan_result(run_id)
     finally:
         if worker.poll() is None:
             worker.terminate()

@@ -12,9 +12,9 @@ from temporalio.worker import Replayer
 from activities import default_registry
 from activities.execution import tool_runtime
 from activities.payloads import FilePayloadStore, hydrate, is_handle
+from agents.client import JarvisClient
 from agents.plan_workflow import ExecutePlanWorkflow
 from agents.simple_engine import SimpleWorkflowEngine
-from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
 from planner.contracts.run import ExecutePlanInput, RunState
 from planner.plan import Plan
@@ -33,15 +33,12 @@ def registry() -> ToolRegistry:
 async def run_both(client: Client, settings: Settings, registry: ToolRegistry,
                    inp: ExecutePlanInput, *, cache: bool = True) -> tuple[RunState, RunState]:
     """Run ``inp`` on Temporal (in-process worker) then on the simple engine."""
-    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    engine = JarvisClient(client, settings)
     worker = create_worker(client, settings, registry,
                            max_cached_workflows=1000 if cache else 0)
     async with worker:
-        try:
-            temporal = await engine.execute(inp)
-        except WorkflowFailureError as exc:
-            temporal = RunState.model_validate(exc.cause.details[0])  # type: ignore[union-attr]
-    simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute(inp)
+        temporal = await engine.execute_plan(inp)  # a failed run returns its state
+    simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute_plan(inp)
     return temporal, simple
 
 
@@ -230,10 +227,10 @@ async def test_cancel_stops_a_running_plan(
     plan = Plan.model_validate({"goal": "long", "steps": [
         {"id": "w", "tool": "wait", "args": {"seconds": 60}},
         {"id": "after", "tool": "calc", "args": {"expression": "1"}, "deps": ["w"]}]})
-    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    engine = JarvisClient(client, settings)
     async with create_worker(client, settings, registry):
-        run_id = await engine.start(prepare(plan, registry, settings))
-        await engine.cancel(run_id)
+        run_id = await engine.start_plan(prepare(plan, registry, settings))
+        await engine.cancel_plan(run_id)
         with pytest.raises(WorkflowFailureError):
             await engine.handle(run_id).result()
     desc = await engine.handle(run_id).describe()
@@ -243,9 +240,9 @@ async def test_cancel_stops_a_running_plan(
 async def test_recorded_history_replays(
     client: Client, settings: Settings, registry: ToolRegistry
 ) -> None:
-    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    engine = JarvisClient(client, settings)
     async with create_worker(client, settings, registry):
-        run_id = await engine.start(prepare(fan_plan(), registry, settings))
+        run_id = await engine.start_plan(prepare(fan_plan(), registry, settings))
         await engine.handle(run_id).result()
     history = await engine.handle(run_id).fetch_history()
     replayer = Replayer(workflows=[ExecutePlanWorkflow], data_converter=pydantic_data_converter)

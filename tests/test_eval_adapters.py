@@ -25,7 +25,7 @@ from evals.gold import (
 from evals.nestful import Call, Sample
 from evals.sealtools import SealConversionError, SealRecord, catalog, load_tools, to_sample
 from evals.worfbench import TASKS, WorfParseError, parse_graph, task_text
-from jarvis_planner.cli.evals import app as eval_app
+from jarvis_planner.cli.eval import app as eval_app
 from planner.preparation import prepare
 from planner.settings import Settings
 
@@ -208,7 +208,7 @@ async def test_gold_plans_run_on_the_stub_tools(name: str, record_id: str,
     record: GoldRecord = gold.by_id()[record_id]
     assert record.plan is not None
     settings = Settings(data_dir=tmp_path)
-    state = await SimpleWorkflowEngine(tool_runtime(settings, gold.registry)).execute(
+    state = await SimpleWorkflowEngine(tool_runtime(settings, gold.registry)).execute_plan(
         prepare(record.plan, gold.registry, settings))
     assert state.status == "succeeded", state.failure_report()
     if name.startswith("sealtools") and record_id.endswith("192"):

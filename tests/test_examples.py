@@ -8,8 +8,8 @@ import pytest
 from temporalio.client import Client
 
 from activities.execution import tool_runtime
+from agents.client import JarvisClient
 from agents.simple_engine import SimpleWorkflowEngine
-from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
 from planner.plan import load_plan
 from planner.preparation import prepare
@@ -32,9 +32,9 @@ async def test_example_runs(path: Path, client: Client, settings: Settings,
     assert validate_plan(plan, {t.name: t for t in registry}) == []
     inp = prepare(plan, registry, settings)
     async with create_worker(client, settings, registry):
-        temporal = await TemporalWorkflowEngine(client, settings.task_queue).execute(inp)
+        temporal = await JarvisClient(client, settings).execute_plan(inp)
     other = settings.model_copy(update={"data_dir": tmp_path / "simple"})
-    simple = await SimpleWorkflowEngine(tool_runtime(other, registry)).execute(inp)
+    simple = await SimpleWorkflowEngine(tool_runtime(other, registry)).execute_plan(inp)
     assert temporal.status == simple.status == "succeeded"
     assert temporal.outputs == simple.outputs
     assert temporal.outputs and all(v is not None for v in temporal.outputs.values())

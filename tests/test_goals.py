@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from agents.goals import DecisionRefused, GoalClient
+from agents.client import DecisionRefused, JarvisClient
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_error, reply_json, reply_text, reply_tool_call
 from planner.contracts.goal import GoalState
@@ -42,13 +42,13 @@ class Goals:
 
     def __init__(self, client: Client, settings: Settings, registry: ToolRegistry) -> None:
         self.settings = settings
-        self.client = GoalClient(client, settings.task_queue)
+        self.client = JarvisClient(client, settings)
         self.worker = create_worker(client, settings, registry)
 
     async def run(self, goal: str, policy: str = "approve-all", **kw: Any) -> GoalState:
         goal_id = await self.client.submit(goal, policy=policy, **kw)  # type: ignore[arg-type]
         self.last_id = goal_id
-        return await self.client.wait(goal_id)
+        return await self.client.result(goal_id)
 
     async def activity_types(self, goal_id: str) -> list[str]:
         history = await self.client.handle(goal_id).fetch_history()
@@ -170,11 +170,11 @@ async def test_auth_error_fails_fast(goals: Goals, scripted_llm: ScriptedLLM) ->
 async def test_approval_gate(goals: Goals, scripted_llm: ScriptedLLM) -> None:
     scripted_llm.expect(reply_json(TEA_PLAN))
     goal_id = await goals.client.submit(TEA_GOAL, policy="auto-read-only")
-    waiting = await goals.client.wait(goal_id, until_stage={"awaiting_approval"})
+    waiting = await goals.client.wait_for_review(goal_id)
     assert waiting.stage == "awaiting_approval" and waiting.risks == {"write": "side-effecting"}
     assert not (Path(goals.settings.workspace_dir) / "tea.txt").exists()
     await goals.client.approve(goal_id, by="alice", note="fine")
-    done = await goals.client.wait(goal_id)
+    done = await goals.client.result(goal_id)
     assert done.stage == "succeeded"
     assert [(d.action, d.by) for d in done.decisions] == [("approve", "alice")]
     with pytest.raises(DecisionRefused, match="not awaiting approval"):
@@ -184,9 +184,9 @@ async def test_approval_gate(goals: Goals, scripted_llm: ScriptedLLM) -> None:
 async def test_rejection_runs_nothing(goals: Goals, scripted_llm: ScriptedLLM) -> None:
     scripted_llm.expect(reply_json(TEA_PLAN))
     goal_id = await goals.client.submit(TEA_GOAL, policy="auto-read-only")
-    await goals.client.wait(goal_id, until_stage={"awaiting_approval"})
+    await goals.client.wait_for_review(goal_id)
     await goals.client.reject(goal_id, by="bob", reason="no tea today")
-    done = await goals.client.wait(goal_id)
+    done = await goals.client.result(goal_id)
     assert done.stage == "rejected" and "no tea today" in done.message
     assert done.run is None
     assert not (Path(goals.settings.workspace_dir) / "tea.txt").exists()

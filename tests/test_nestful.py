@@ -14,8 +14,8 @@ import pytest
 from temporalio.client import Client
 
 from activities.execution import tool_runtime
+from agents.client import JarvisClient
 from agents.simple_engine import SimpleWorkflowEngine
-from agents.temporal_engine import TemporalWorkflowEngine
 from agents.worker import create_worker
 from evals.datasets import ENV_VAR, DatasetNotFound
 from evals.nestful import (
@@ -325,14 +325,14 @@ def check_data_flow(index: int, plan: Plan, state: RunState, calls: list[StubCal
 
 async def run_on_temporal(client: Client, settings: Settings, task_queue: str,
                           suite: NestfulSuite, indexes: list[int]) -> dict[int, RunState]:
-    engine = TemporalWorkflowEngine(client, task_queue)
+    engine = JarvisClient(client, settings.model_copy(update={"task_queue": task_queue}))
     limit = asyncio.Semaphore(20)
 
     async def run(index: int) -> RunState:
         plan = suite.plans[index]
         assert plan is not None
         async with limit:
-            return await engine.execute(prepare(plan, suite.registry, settings))
+            return await engine.execute_plan(prepare(plan, suite.registry, settings))
 
     worker = create_worker(client, settings, suite.registry, task_queue=task_queue)
     async with worker:
@@ -362,7 +362,7 @@ async def test_simple_engine_gives_the_same_outputs(client: Client, settings: Se
     for index in indexes:
         plan = suite.plans[index]
         assert plan is not None
-        simple = await engine.execute(prepare(plan, suite.registry, settings))
+        simple = await engine.execute_plan(prepare(plan, suite.registry, settings))
         assert simple.status == temporal[index].status == "succeeded", index
         assert simple.outputs == temporal[index].outputs, f"sample {index}"
         assert {s.id: s.output for s in simple.steps} == \
@@ -392,7 +392,7 @@ async def test_arithmetic_into_a_number_argument_becomes_a_calc_step(settings: S
     assert calc.args == {"expression": "v0 - 1", "variables": {"v0": "${var1.answer}"}}
     assert plan.step("var2").args["decimalPlaces"] == f"${{{calc.id}.value}}"
 
-    state = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute(
+    state = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute_plan(
         prepare(plan, registry, settings))
     assert state.status == "succeeded", state.failure_report()
     answer = state.step("var1").output["answer"]

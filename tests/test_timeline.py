@@ -15,10 +15,9 @@ import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from agents.goals import GoalClient
-from agents.temporal_engine import TemporalWorkflowEngine
+from agents.client import JarvisClient
 from agents.worker import create_worker
-from jarvis_planner.cli.timeline import default_path, no_run_reason
+from jarvis_planner.cli.timelines import default_path, no_run_reason
 from jarvis_planner.gantt import (
     STATUS_COLOURS,
     duration,
@@ -295,10 +294,10 @@ def registry() -> ToolRegistry:
 
 async def test_cli_timeline_of_a_fan_out_run(client: Client, settings: Settings,
                                              registry: ToolRegistry, tmp_path: Path) -> None:
-    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    engine = JarvisClient(client, settings)
     async with create_worker(client, settings, registry):
-        run_id = await engine.start(prepare(fan_plan(), registry, settings))
-        state = await engine.wait(run_id)
+        run_id = await engine.start_plan(prepare(fan_plan(), registry, settings))
+        state = await engine.plan_result(run_id)
         assert state.status == "succeeded", state.failure_report()
     proc = await timeline_cli(settings, run_id)
     assert proc.returncode == 0, proc.stderr
@@ -340,11 +339,11 @@ async def test_cli_timeline_of_a_running_run_is_partial(client: Client, settings
          "deps": ["quick"]},
         {"id": "after", "tool": "calc", "args": {"expression": "2"}, "deps": ["slow"]},
     ]})
-    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    engine = JarvisClient(client, settings)
     async with create_worker(client, settings, registry):
-        run_id = await engine.start(prepare(plan, registry, settings))
+        run_id = await engine.start_plan(prepare(plan, registry, settings))
         for _ in range(100):
-            seen = await engine.state(run_id)
+            seen = await engine.plan_state(run_id)
             if seen and seen.step("slow").status is StepStatus.RUNNING:
                 break
             await asyncio.sleep(0.05)
@@ -356,18 +355,18 @@ async def test_cli_timeline_of_a_running_run_is_partial(client: Client, settings
                                                                      "pending"]
         assert span_of(groups["slow"])[1] > span_of(groups["slow"])[0]
         assert bar(groups["after"]) is None
-        await engine.wait(run_id)
+        await engine.plan_result(run_id)
 
 
 async def test_cli_timeline_of_goals_and_unknown_ids(client: Client, settings: Settings) -> None:
     offline = settings.model_copy(update={"embedding_backend": "hashing"})
-    goals = GoalClient(client, offline.task_queue)
+    goals = JarvisClient(client, offline)
     async with create_worker(client, offline, default_registry()):
         ran = await goals.submit("remember that the car needs new tyres in March",
                                  policy="approve-all")
-        assert (await goals.wait(ran)).stage == "succeeded"
+        assert (await goals.result(ran)).stage == "succeeded"
         failed = await goals.submit("book me a table for two at an Italian restaurant")
-        assert (await goals.wait(failed)).stage == "failed"
+        assert (await goals.result(failed)).stage == "failed"
     proc = await timeline_cli(settings, ran)
     assert proc.returncode == 0, proc.stderr
     root = parse(Path(proc.stdout.strip()).read_text())

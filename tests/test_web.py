@@ -1,7 +1,7 @@
 """The web app's JSON API against a real uvicorn, the real dev server and an in-process worker;
 the `jarvis serve` command as a process; the API client, the CLI and the web app agreeing.
 
-These tests use a dev server of their own (one per module): `GoalClient.list_goals` queries every
+These tests use a dev server of their own (one per module): `JarvisClient.list` queries every
 running goal on the server, and a goal whose worker is gone (another test's task queue) makes
 that query wait 30 s, which would slow the goal list the page shows."""
 
@@ -27,9 +27,8 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from activities import default_registry
+from agents.client import connect
 from agents.devserver import free_port, start_dev_server, stop_process
-from agents.goals import GoalClient
-from agents.temporal_engine import connect
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient
 from jarvis_planner.web.app import UvicornServer, create_app, server_config
@@ -92,7 +91,7 @@ class Web:
 async def web_stack(client: Client, settings: Settings) -> AsyncIterator[Web]:
     """Worker + JarvisClient + the app on uvicorn + an HTTP client for it."""
     async with create_worker(client, settings, default_registry()):
-        jarvis = JarvisClient(GoalClient(client, settings.task_queue), settings)
+        jarvis = JarvisClient(client, settings)
         app = create_app(settings, jarvis, poll_s=0.1)
         async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
             yield Web(url, http, jarvis, settings)

@@ -9,36 +9,49 @@ import traceback
 
 import typer
 
+# Each command lives in a module named after it; those modules import only typer at the top
+# (the rest inside the command), so `jarvis --help` starts without the Temporal SDK, pydantic
+# models, provider SDKs or the web stack.
 from jarvis_planner.cli import (
+    approve,
     bench,
-    catalog,
+    cancel,
     chat,
-    evals,
-    goals,
-    runs,
+    down,
+    eval,
+    goal,
+    plan,
+    reject,
+    result,
+    review,
+    run,
+    run_plan,
+    schema,
     serve,
-    server,
+    status,
     templates,
     timeline,
+    tools,
+    up,
+    validate,
+    worker,
 )
+from jarvis_planner.cli import list as list_cmd
 from jarvis_planner.cli.errors import CliError
-from jarvis_planner.cli.render import err_console
 
 app = typer.Typer(
     help="JARVIS Planner: validated plans run as durable Temporal workflows.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-server.register(app)
-runs.register(app)
-catalog.register(app)
-goals.register(app)
-templates.register(app)
-chat.register(app)
-timeline.register(app)
-evals.register(app)
-serve.register(app)
-bench.register(app)
+for command in (up.up, down.down, run.run, plan.plan, review.review, approve.approve,
+                reject.reject, goal.goal, list_cmd.list_, chat.chat, serve.serve,
+                run_plan.run_plan, status.status, result.result, cancel.cancel,
+                timeline.timeline, tools.tools, validate.validate, schema.schema,
+                worker.worker, bench.bench):
+    app.command(command.__name__.rstrip("_").replace("_", "-"))(command)
+app.add_typer(templates.app, name="templates")
+app.add_typer(eval.app, name="eval")
 
 
 def main() -> None:
@@ -53,11 +66,15 @@ def main() -> None:
     try:
         app()  # standalone mode: typer prints usage errors and exits with their code
     except CliError as exc:
+        from jarvis_planner.cli.console import err_console
+
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:
             err_console.print(f"[dim]hint: {exc.hint}[/]", highlight=False)
         code = exc.code
     except (typer.Abort, KeyboardInterrupt):
+        from jarvis_planner.cli.console import err_console
+
         err_console.print("aborted")
         code = 130
     except typer.Exit as exc:
@@ -65,6 +82,8 @@ def main() -> None:
     except SystemExit as exc:
         code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
     except Exception as exc:  # the last resort: never a bare traceback unless asked
+        from jarvis_planner.cli.console import err_console
+
         if verbose:
             traceback.print_exc()
         err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)

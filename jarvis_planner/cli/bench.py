@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from jarvis_planner.cli.errors import CliError
-from jarvis_planner.cli.render import console
 
 
 def bench(
@@ -32,6 +31,7 @@ def bench(
     """Measure the engines against an embedded dev server this command starts (free port,
     temporary SQLite file): per-step overhead, fan-out parallelism, throughput, planning."""
     from evals.bench import parse_args, run
+    from jarvis_planner.cli.console import console
 
     argv = ["--size", size, "--out", str(out)]
     argv += ["--baseline"] * baseline + ["--ablate"] * ablate + ["--explore"] * explore
@@ -46,6 +46,3 @@ def bench(
     for path in report.write(options.out):
         console.print(f"wrote {path}")
 
-
-def register(app: typer.Typer) -> None:
-    app.command()(bench)

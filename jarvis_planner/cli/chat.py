@@ -6,31 +6,32 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
-import typer
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from activities import default_registry
-from agents.goals import GoalClient
-from jarvis_planner.api import GoalEvent, JarvisClient
-from jarvis_planner.cli.review import review_interactively
-from jarvis_planner.cli.session import connect_or_fail, ensure_worker
-from planner.settings import load_settings
+    from agents.client import JarvisClient
+    from agents.events import GoalEvent
 
 HELP = "type a goal, or /pending, /goals, /quit"
 
 
 def chat() -> None:
     """Talk to JARVIS in the terminal: each line is a goal, reviewed and run here."""
+    from contextlib import AsyncExitStack
+
+    from rich.console import Console
+
+    from jarvis_planner.cli.session import session
+    from planner.settings import load_settings
+
     settings = load_settings()
     out = Console()
 
     async def _go() -> None:
         async with AsyncExitStack() as stack:
-            client = await connect_or_fail(settings)
-            await ensure_worker(stack, client, settings, default_registry())
-            jarvis = JarvisClient(GoalClient(client, settings.task_queue), settings)
+            jarvis, _ = await session(settings, stack)
             out.print(f"[bold]JARVIS[/] ready ({HELP})")
             while True:
                 line = await asyncio.to_thread(_read, out)
@@ -54,16 +55,15 @@ def _read(out: Console) -> str | None:
 
 
 async def _converse(jarvis: JarvisClient, goal: str, out: Console) -> None:
+    """Follow one goal to its end; review it here when it waits for a decision."""
+    from jarvis_planner.cli.review_prompt import review_interactively
+
     goal_id = await jarvis.submit(goal, by="chat")
-    while True:
-        async for event in jarvis.events(goal_id, poll_s=0.2):
-            _show(event, out)
-            if event.kind == "stage" and event.stage == "awaiting_approval":
-                break
-        state = await jarvis.state(goal_id)
-        if state.stage != "awaiting_approval":
-            return
-        await review_interactively(jarvis, goal_id, state)
+    async for event in jarvis.events(goal_id, poll_s=0.2):
+        _show(event, out)
+        if (event.kind == "stage" and event.stage == "awaiting_approval"
+                and event.state.stage == "awaiting_approval"):
+            await review_interactively(jarvis, goal_id, event.state)
 
 
 def _show(event: GoalEvent, out: Console) -> None:
@@ -81,6 +81,3 @@ def _show(event: GoalEvent, out: Console) -> None:
             for problem in state.problems:
                 out.print(f"  [red]{problem}[/]", highlight=False)
 
-
-def register(app: typer.Typer) -> None:
-    app.command()(chat)

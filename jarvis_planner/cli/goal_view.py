@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
-from jarvis_planner.cli.render import steps_table
+from jarvis_planner.cli.console import steps_table
 from planner.contracts.goal import GoalState
 from planner.plan import Plan
 from planner.refs import iter_refs

@@ -1,78 +1,42 @@
-"""The interactive review step: show the plan, then approve, edit in $EDITOR, or reject."""
+"""`jarvis review GOAL_ID`: see a waiting goal's plan; approve, edit or reject it."""
 
 from __future__ import annotations
 
-import json
-import os
-import shlex
-import subprocess
-import tempfile
-from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from agents.goals import DecisionRefused, EditRefused
-from jarvis_planner.api import JarvisClient
-from jarvis_planner.cli.errors import CliError
-from jarvis_planner.cli.goal_view import plan_tree
-from jarvis_planner.cli.render import console, err_console
-from planner.contracts.goal import GoalState
-from planner.plan import Plan, PlanLoadError, parse_plan
 
-CHOICES = "[a]pprove / [e]dit / [r]eject"
+def review(goal_id: Annotated[str, typer.Argument(help="Goal id (`jarvis list --pending`).")]
+           ) -> None:
+    """Review a waiting goal: see its plan, then approve, edit (in $EDITOR) or reject."""
+    import asyncio
+    from contextlib import AsyncExitStack
 
+    from jarvis_planner.cli.console import console
+    from jarvis_planner.cli.errors import CliError
+    from jarvis_planner.cli.goal_follow import follow, print_outcome
+    from jarvis_planner.cli.review_prompt import review_interactively
+    from jarvis_planner.cli.session import session
+    from planner.contracts.goal import GoalState
+    from planner.settings import load_settings
 
-def _who() -> str:
-    return f"cli:{os.environ.get('USER', 'user')}"
+    settings = load_settings()
 
+    async def _go() -> tuple[GoalState, bool]:
+        async with AsyncExitStack() as stack:
+            jarvis, local = await session(settings, stack)
+            state = await jarvis.state(goal_id)
+            if state.stage != "awaiting_approval":
+                raise CliError(f"goal {goal_id} is {state.stage}, not awaiting approval",
+                               "`jarvis list --pending` shows the goals that wait")
+            await review_interactively(jarvis, goal_id, state)
+            if local:
+                return await follow(jarvis, goal_id, as_json=False), True
+            return await jarvis.state(goal_id), False
 
-async def review_interactively(jarvis: JarvisClient, goal_id: str, state: GoalState) -> None:
-    """Loop until a decision was accepted by the workflow."""
-    while True:
-        if state.plan is not None:
-            console.print(plan_tree(state.plan, state.risks))
-        if any(r == "dangerous" for r in state.risks.values()):
-            console.print("[bold red]this plan has DANGEROUS steps (shown in red)[/]")
-        choice = typer.prompt(CHOICES, default="r").strip().lower()[:1]
-        try:
-            if choice == "a":
-                await jarvis.approve(goal_id, by=_who())
-                return
-            if choice == "r":
-                reason = typer.prompt("Reason", default="not wanted")
-                await jarvis.reject(goal_id, by=_who(), reason=reason)
-                return
-            if choice == "e" and state.plan is not None:
-                edited = edit_in_editor(state.plan)
-                if edited is not None:
-                    state = await jarvis.edit(goal_id, edited, by=_who())
-                    console.print("[green]edit accepted[/]; the goal still waits for approval")
-                continue
-        except EditRefused as exc:
-            err_console.print(f"[red]{exc}[/]", highlight=False)
-            for problem in exc.problems:
-                err_console.print(f"  [red]{problem}[/]", highlight=False)
-        except DecisionRefused as exc:
-            raise CliError(str(exc)) from exc
-
-
-def edit_in_editor(plan: Plan) -> Plan | None:
-    """Open the plan as JSON in $EDITOR (or $VISUAL, else vi); None if unchanged or unreadable."""
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        original = json.dumps(plan.model_dump(mode="json", exclude_defaults=True), indent=2)
-        fh.write(original + "\n")
-        path = Path(fh.name)
-    try:
-        subprocess.run([*shlex.split(editor), str(path)], check=False)
-        text = path.read_text(encoding="utf-8")
-    finally:
-        path.unlink(missing_ok=True)
-    if text.strip() == original.strip():
-        console.print("no change")
-        return None
-    try:
-        return parse_plan(text, "edited plan")
-    except PlanLoadError as exc:
-        err_console.print(f"[red]{exc}[/]", highlight=False)
-        return None
+    state, followed = asyncio.run(_go())
+    if followed:
+        print_outcome(state, goal_id, as_json=False)
+    else:
+        console.print(f"{goal_id}: {state.stage}")

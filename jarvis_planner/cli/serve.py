@@ -7,17 +7,14 @@ import os
 import socket
 import sys
 from contextlib import AsyncExitStack
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from activities import default_registry
-from agents.goals import GoalClient
-from jarvis_planner.api import JarvisClient
 from jarvis_planner.cli.errors import CliError
-from jarvis_planner.cli.render import console
-from jarvis_planner.cli.session import connect_or_fail, ensure_worker
-from planner.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from planner.settings import Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
@@ -41,12 +38,12 @@ def _check_port(host: str, port: int) -> None:
 
 async def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     # imported here: the rest of the CLI does not need FastAPI / uvicorn to start
+    from jarvis_planner.cli.console import console
+    from jarvis_planner.cli.session import session
     from jarvis_planner.web.app import UvicornServer, create_app, server_config, temporal_ui_base
 
     async with AsyncExitStack() as stack:
-        client = await connect_or_fail(settings)
-        await ensure_worker(stack, client, settings, default_registry())
-        jarvis = JarvisClient(GoalClient(client, settings.task_queue), settings)
+        jarvis, _ = await session(settings, stack)
         app = create_app(settings, jarvis)
         level = log_level if log_level in LOG_LEVELS else "info"
         server = UvicornServer(server_config(app, host, port, level))
@@ -64,18 +61,16 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the chat web app and its JSON API (a worker runs here when none polls)."""
+    from planner.settings import load_settings
+
     settings = load_settings()
     _check_port(host, port)
     asyncio.run(_serve(settings, host, port, log_level))
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(serve)
-
-
-if __name__ == "__main__":  # `python -m jarvis_planner.cli.serve`, before the command is registered
+if __name__ == "__main__":  # `python -m jarvis_planner.cli.serve`: this command alone
     single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-    register(single)
+    single.command()(serve)
     code = 0
     try:
         single(standalone_mode=False)

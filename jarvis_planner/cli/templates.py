@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from activities import default_registry
-from activities.memory import TemplateStore
-from activities.memory.seed import open_store
-from jarvis_planner.cli.errors import CliError
-from jarvis_planner.cli.goal_view import plan_tree
-from jarvis_planner.cli.render import console, print_json
-from planner.settings import load_settings
+if TYPE_CHECKING:
+    from activities.memory import TemplateStore
 
 app = typer.Typer(help="Plan templates: stored successful plans, reused for similar goals.",
                   no_args_is_help=True)
 
 
 def _store() -> TemplateStore:
+    from activities import default_registry
+    from activities.memory.seed import open_store
+    from planner.settings import load_settings
+
     return open_store(load_settings(), default_registry())
 
 
 @app.command("list")
 def list_templates(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List stored templates with their success counts and validity."""
+    from rich.table import Table
+
+    from jarvis_planner.cli.console import console, print_json
+
     hits = _store().list()
     if as_json:
         print_json([{"id": h.id, "goal": h.goal, "pattern": h.pattern, "source": h.source,
@@ -47,6 +49,10 @@ def list_templates(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
 def show(template_id: Annotated[str, typer.Argument(help="Template id (from list).")],
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one template: its goal, pattern, plan and counts."""
+    from jarvis_planner.cli.console import console, print_json
+    from jarvis_planner.cli.errors import CliError
+    from jarvis_planner.cli.goal_view import plan_tree
+
     hit = _store().get(template_id)
     if hit is None:
         raise CliError(f"no template '{template_id}'", "`jarvis templates list` shows them")
@@ -66,10 +72,10 @@ def show(template_id: Annotated[str, typer.Argument(help="Template id (from list
 @app.command()
 def delete(template_id: Annotated[str, typer.Argument(help="Template id.")]) -> None:
     """Delete a template."""
+    from jarvis_planner.cli.console import console
+    from jarvis_planner.cli.errors import CliError
+
     if not _store().delete(template_id):
         raise CliError(f"no template '{template_id}'", "`jarvis templates list` shows them")
     console.print(f"deleted {template_id}")
 
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="templates")

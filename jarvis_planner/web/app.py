@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError, RPCStatusCode
 
-from agents.goals import DecisionRefused, EditRefused
+from agents.client import DecisionRefused, EditRefused, Gone
 from jarvis_planner.api import GoalEvent, JarvisClient
 from jarvis_planner.gantt import render_svg
 from planner.contracts.goal import GoalState
@@ -284,10 +284,11 @@ def create_app(settings: Settings, jarvis: JarvisClient | None = None, *,
         if goal_id not in final_stages:
             async with lookups:
                 try:
-                    state = await client().goals.state(goal_id)
+                    final_stages[goal_id] = (await client().state(goal_id)).stage
+                except Gone:
+                    final_stages[goal_id] = "cancelled"
                 except RPCError:
                     return listed
-            final_stages[goal_id] = state.stage if state is not None else "cancelled"
         return final_stages[goal_id]
 
     @app.get("/api/goals", response_model=list[GoalItem], tags=["goals"])

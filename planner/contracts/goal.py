@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from planner.contracts.run import ExecutePlanInput, RunState
 from planner.contracts.usage import Usage
@@ -17,6 +17,13 @@ Stage = Literal[
     "succeeded", "failed", "rejected", "invalid", "planned", "cancelled", "expired",
 ]
 ApprovalPolicy = Literal["auto-read-only", "always-ask", "approve-all"]
+# The order a goal moves through, and where it can end.
+FLOW_STAGES: tuple[Stage, ...] = ("retrieving", "planning", "repairing", "awaiting_approval",
+                                  "executing", "remembering")
+FINAL_STAGES: frozenset[str] = frozenset({"succeeded", "failed", "rejected", "invalid",
+                                          "planned", "cancelled", "expired"})
+# Final stages that mean the work failed: the workflow fails (see agents/goal_workflow.py).
+FAILED_STAGES: frozenset[str] = frozenset({"failed", "invalid"})
 
 
 class Example(BaseModel):
@@ -34,11 +41,11 @@ class GoalInput(BaseModel):
     # risk levels that run without asking under "auto-read-only" (settings: JARVIS_AUTO_APPROVE);
     # dangerous steps always ask, whatever this says
     auto_approve: list[Risk] = Field(default_factory=lambda: [Risk.READ_ONLY])
-    approval_timeout_s: float | None = Field(86_400.0, gt=0)
+    approval_timeout_s: float | None = Field(86_400.0, gt=0, le=366 * 86_400)
     dry_run: bool = False  # stop after planning (`jarvis plan`)
-    submitted_by: str = "unknown"
-    repair_rounds: int = 2
-    llm_timeout_s: float = 60.0
+    submitted_by: str = Field("unknown", max_length=200)
+    repair_rounds: int = Field(2, ge=0, le=10)
+    llm_timeout_s: float = Field(60.0, gt=0, le=3600)
 
 
 class Decision(BaseModel):
@@ -49,12 +56,12 @@ class Decision(BaseModel):
 
 
 class ApproveInput(BaseModel):
-    by: str = "unknown"
-    note: str = ""
+    by: str = Field("unknown", max_length=200)
+    note: str = Field("", max_length=2000)
 
 
 class RejectInput(BaseModel):
-    by: str = "unknown"
+    by: str = Field("unknown", max_length=200)
     reason: str = Field("", max_length=2000)
 
 
@@ -62,8 +69,34 @@ class EditInput(BaseModel):
     """A changed plan; re-validated against the tools before it replaces the current one."""
 
     plan: Plan
-    by: str = "unknown"
-    note: str = ""
+    by: str = Field("unknown", max_length=200)
+    note: str = Field("", max_length=2000)
+
+
+class RetrieveRequest(BaseModel):
+    """Input of ``planner.retrieve``. Histories recorded before this model passed the goal
+    text alone; that form is still accepted."""
+
+    goal: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_goal(cls, data: Any) -> Any:
+        return {"goal": data} if isinstance(data, str) else data
+
+
+class PrepareRequest(BaseModel):
+    """Input of ``planner.prepare``. Histories recorded before this model passed the plan
+    alone; that form is still accepted."""
+
+    plan: Plan
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_plan(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "plan" not in data and "steps" in data:
+            return {"plan": data}
+        return data
 
 
 class RetrieveResult(BaseModel):
@@ -125,8 +158,7 @@ class GoalState(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return self.stage in ("succeeded", "failed", "rejected", "invalid", "planned",
-                              "cancelled", "expired")
+        return self.stage in FINAL_STAGES
 
     @property
     def pending_approval(self) -> bool:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from planner.contracts.usage import Usage
 from planner.plan import Plan
 from planner.retry import RetrySpec
-from planner.scheduler import Decision, StepStatus
+from planner.scheduler import NextSteps, StepStatus
 from planner.tools import Risk
 
 RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
@@ -34,7 +34,7 @@ class StepPolicy(BaseModel):
 class ExecutePlanInput(BaseModel):
     plan: Plan
     policies: dict[str, StepPolicy]
-    payload_inline_limit: int = 32_000
+    payload_inline_limit: int = Field(32_000, ge=256, le=2_000_000)
     allow_dangerous: bool = False
 
 
@@ -91,13 +91,16 @@ class RunState(BaseModel):
     def statuses(self) -> dict[str, StepStatus]:
         return {s.id: s.status for s in self.steps}
 
-    def apply(self, decision: Decision) -> None:
-        """Record the steps the scheduler marked blocked, skipped or cancelled."""
+    def apply(self, decision: NextSteps) -> list[str]:
+        """Record the steps the scheduler marked blocked, skipped or cancelled; their ids."""
+        changed = []
         for ids, new in ((decision.blocked, StepStatus.BLOCKED),
                          (decision.skipped, StepStatus.SKIPPED),
                          (decision.cancelled, StepStatus.CANCELLED)):
             for step_id in ids:
                 self.step(step_id).status = new
+                changed.append(step_id)
+        return changed
 
     def failure_report(self) -> str:
         if not self.error:

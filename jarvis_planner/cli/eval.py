@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from evals.datasets import DatasetNotFound
-from evals.reports import DEFAULT_OUT
 from jarvis_planner.cli.errors import CliError
+
+DEFAULT_OUT = Path("eval-reports")  # evals.reports.DEFAULT_OUT (not imported: start-up time)
 
 app = typer.Typer(help="Benchmark evals: gold records as plans, plan quality of the LLM planner.",
                   no_args_is_help=True)
@@ -35,6 +35,7 @@ def plans(
     The endpoint comes from JARVIS_LLM_*; without a usable one, the stored model predictions
     are scored instead, and the report says so.
     """
+    from evals.datasets import DatasetNotFound
     from evals.plans import EVAL_DATASETS, render_text, run_plan_eval, write
 
     if dataset not in EVAL_DATASETS:
@@ -66,6 +67,7 @@ def convert(
     its reason.
     """
     from evals import gold
+    from evals.datasets import DatasetNotFound
 
     known = gold.gold_datasets()
     unknown = [d for d in dataset or [] if d not in known]
@@ -78,6 +80,3 @@ def convert(
     except DatasetNotFound as exc:
         raise CliError(str(exc), "set JARVIS_DATASETS to the shared datasets folder") from exc
 
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="eval")

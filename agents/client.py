@@ -1,0 +1,424 @@
+"""The one client of JARVIS's workflows: goals (submit, follow, review, cancel, list) and plan
+runs (start, follow, cancel, list), over one Temporal connection. The CLI, the web app and host
+applications all use it (``jarvis_planner.JarvisClient`` is this class).
+
+Following a workflow is one mechanism, :func:`agents.events.watch`: the workflow keeps an event
+log, and the client asks for what came after the last event it saw. Waiting for an outcome
+waits on the workflow's result (a long poll on the server), never on a polling loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import os
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from agents.events import GoalEvent, goal_events, watch
+from planner.contracts.events import RunEventPage
+from planner.contracts.goal import (
+    ApprovalPolicy,
+    ApproveInput,
+    EditInput,
+    GoalInput,
+    GoalState,
+    RejectInput,
+)
+from planner.contracts.names import (
+    APPROVE_UPDATE,
+    EDIT_UPDATE,
+    EXECUTE_PLAN_WORKFLOW,
+    GOAL_FAILED,
+    GOAL_WORKFLOW,
+    INVALID_EDIT,
+    PLAN_FAILED,
+    REJECT_UPDATE,
+    STATE_QUERY,
+)
+from planner.contracts.run import ExecutePlanInput, RunState
+from planner.plan import Plan
+from planner.settings import Settings, load_settings
+from planner.validation import Problem
+
+ProgressCallback = Callable[[RunState], None]
+S = TypeVar("S", GoalState, RunState)
+WAITING_STAGES = frozenset({"awaiting_approval"})
+
+
+class TemporalUnreachable(ConnectionError):
+    pass
+
+
+class DecisionRefused(ValueError):
+    """An approve/reject/edit the workflow refused (e.g. the goal is not waiting)."""
+
+
+class EditRefused(DecisionRefused):
+    """An edited plan that does not validate; the goal keeps waiting."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class Gone(LookupError):
+    """A goal or run that was cancelled or terminated: it has no final state."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One goal or plan run in a list: ``stage`` is a goal's stage or a run's status."""
+
+    id: str
+    goal: str
+    stage: str
+    started: str
+
+    @property
+    def status(self) -> str:
+        return self.stage
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace,
+                                data_converter=pydantic_data_converter)
+
+
+async def connect_with_retry(settings: Settings) -> Client:
+    """Connect to Temporal, retrying briefly (tenacity: Temporal is not in charge here yet)."""
+    try:
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(settings.connect_timeout_s), wait=wait_fixed(0.5),
+            retry=retry_if_exception_type((RuntimeError, OSError, asyncio.TimeoutError)),
+            reraise=True,
+        ):
+            with attempt:
+                return await asyncio.wait_for(
+                    connect(settings.temporal_address, settings.temporal_namespace),
+                    timeout=max(settings.connect_timeout_s, 1.0))
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        raise TemporalUnreachable(
+            f"Temporal server at {settings.temporal_address} is unreachable ({_short(exc)}); "
+            "start one with `jarvis up` or set JARVIS_TEMPORAL_ADDRESS"
+        ) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def new_run_id(goal: str, prefix: str = "plan") -> str:
+    """A readable, unique workflow id: ``<prefix>-<slug of the goal>-<8 hex>``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or prefix
+    return f"{prefix}-{slug}-{uuid.uuid4().hex[:8]}"
+
+
+class JarvisClient:
+    """Goals and plan runs on one Temporal connection.
+
+        async with await JarvisClient.connect() as jarvis:
+            goal_id = await jarvis.submit("remember that the boiler is serviced in May")
+            async for event in jarvis.events(goal_id):
+                print(event.kind, event.stage, event.step_id, event.status)
+            final = await jarvis.result(goal_id)
+    """
+
+    name = "temporal"  # as an engine (see agents.engines)
+
+    def __init__(self, client: Client, settings: Settings, *, eager_start: bool = True) -> None:
+        self.temporal = client
+        self.settings = settings
+        self.task_queue = settings.task_queue
+        # Eager workflow start: when a worker in this process polls the task queue with this
+        # same client, the server hands the first workflow task back in the start response.
+        self.eager_start = eager_start
+
+    @classmethod
+    async def connect(cls, settings: Settings | None = None) -> JarvisClient:
+        settings = settings or load_settings()
+        return cls(await connect_with_retry(settings), settings)
+
+    async def __aenter__(self) -> JarvisClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None  # the Temporal client needs no closing
+
+    def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
+        return self.temporal.get_workflow_handle(workflow_id)
+
+    def _goal(self, goal_id: str) -> WorkflowHandle[Any, GoalState]:
+        return self.temporal.get_workflow_handle(goal_id, result_type=GoalState)
+
+    def _run(self, run_id: str) -> WorkflowHandle[Any, RunState]:
+        return self.temporal.get_workflow_handle(run_id, result_type=RunState)
+
+    # -- goals ----------------------------------------------------------------------------
+    async def submit(self, goal: str, *, yes: bool = False, dry_run: bool = False,
+                     by: str = "api", policy: ApprovalPolicy | None = None,
+                     approval_timeout_s: float | None = None,
+                     auto_approve: Sequence[str] | None = None) -> str:
+        """Start a goal; returns its id. ``yes`` pre-approves (dangerous steps still ask)."""
+        s = self.settings
+        inp = GoalInput.model_validate({
+            "goal": goal, "policy": policy or ("approve-all" if yes else "auto-read-only"),
+            "dry_run": dry_run, "submitted_by": by, "repair_rounds": s.llm_repair_rounds,
+            "llm_timeout_s": s.llm_timeout_s,
+            "auto_approve": list(auto_approve if auto_approve is not None else s.auto_approve),
+            "approval_timeout_s": approval_timeout_s or s.approval_timeout_s})
+        goal_id = new_run_id(goal, prefix="goal")
+        await self.temporal.start_workflow(
+            GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue, result_type=GoalState,
+            memo={"goal": goal[:500]}, request_eager_start=self.eager_start)
+        return goal_id
+
+    async def state(self, goal_id: str) -> GoalState:
+        """The goal's state now: queried while it runs, its outcome once closed."""
+        handle = self.handle(goal_id)
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            state: GoalState = await handle.query(STATE_QUERY, result_type=GoalState)
+            return state
+        return await self.result(goal_id)
+
+    async def plan(self, goal_id: str) -> Plan | None:
+        return (await self.state(goal_id)).plan
+
+    async def events(self, goal_id: str, poll_s: float = 0.25, *, after: int = 0
+                     ) -> AsyncIterator[GoalEvent]:
+        """Every stage, plan, step and decision change after event ``after`` (0: from the
+        start), in the workflow's order, until the goal finishes (the last event is ``done``).
+        Waiting for review is a ``stage`` event with stage ``awaiting_approval``; the stream
+        goes on after a decision. Each event carries the goal's state when it was delivered."""
+        async for event in goal_events(self.handle(goal_id), lambda: self.result(goal_id),
+                                       after=after, poll_s=poll_s):
+            yield event
+
+    async def result(self, goal_id: str) -> GoalState:
+        """Wait for the goal to finish (approval included) and return its final state."""
+        return await _outcome(self._goal(goal_id), GoalState, GOAL_FAILED)
+
+    async def wait_for_review(self, goal_id: str,
+                              on_event: Callable[[GoalEvent], None] | None = None
+                              ) -> GoalState:
+        """The goal's state once it waits for a decision, or its final state, whichever comes
+        first (the end is the workflow's result: no polling delay); ``on_event`` hears each
+        event meanwhile."""
+        final = asyncio.ensure_future(self.result(goal_id))
+
+        async def until_waiting() -> GoalState:
+            async for event in self.events(goal_id):
+                if on_event is not None:
+                    on_event(event)
+                if event.state.stage in WAITING_STAGES:  # waiting now, not earlier
+                    return event.state
+            return await final
+
+        watcher = asyncio.ensure_future(until_waiting())
+        try:
+            done, _ = await asyncio.wait({final, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            return (final if final in done else watcher).result()
+        finally:
+            for task in (final, watcher):
+                task.cancel()
+            await asyncio.gather(final, watcher, return_exceptions=True)
+
+    async def approve(self, goal_id: str, by: str = "api", note: str = "") -> GoalState:
+        return await self._decide(APPROVE_UPDATE, goal_id, ApproveInput(by=by, note=note))
+
+    async def reject(self, goal_id: str, by: str = "api", reason: str = "") -> GoalState:
+        return await self._decide(REJECT_UPDATE, goal_id, RejectInput(by=by, reason=reason))
+
+    async def edit(self, goal_id: str, plan: Plan, by: str = "api", note: str = ""
+                   ) -> GoalState:
+        """Replace the waiting goal's plan; raises EditRefused with the problems if invalid."""
+        return await self._decide(EDIT_UPDATE, goal_id, EditInput(plan=plan, by=by, note=note))
+
+    async def cancel(self, goal_id: str) -> None:
+        await self.handle(goal_id).cancel()
+
+    async def list(self, limit: int = 20, *, pending: bool = False) -> builtins.list[Summary]:
+        """Recent goals, newest first; ``pending``: only those waiting for a decision."""
+        query = f"WorkflowType = '{GOAL_WORKFLOW}'"
+        if pending:
+            query += " AND ExecutionStatus = 'Running'"
+        out = []
+        async for wf in self.temporal.list_workflows(query, limit=limit):
+            memo = await wf.memo() if wf.raw_info.memo.fields else {}
+            stage = await self._stage(wf.id, wf.status)
+            if pending and stage not in WAITING_STAGES:
+                continue
+            out.append(Summary(id=wf.id, goal=str(memo.get("goal", "")), stage=stage,
+                               started=wf.start_time.isoformat(timespec="seconds")))
+        return out
+
+    async def _stage(self, goal_id: str, status: WorkflowExecutionStatus | None) -> str:
+        """The goal's stage: queried while running (briefly: no worker must not block a list),
+        from its outcome once closed (rejected, failed and expired goals close too)."""
+        if status == WorkflowExecutionStatus.RUNNING:
+            try:
+                state: GoalState = await self.handle(goal_id).query(
+                    STATE_QUERY, result_type=GoalState, rpc_timeout=timedelta(seconds=2))
+            except RPCError:
+                return "running (no worker answers)"
+            return state.stage
+        if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):
+            try:
+                return (await self.result(goal_id)).stage
+            except (Gone, WorkflowFailureError):
+                return "failed"
+        return status.name.lower() if status is not None else "unknown"
+
+    async def _decide(self, update: str, goal_id: str,
+                      arg: ApproveInput | RejectInput | EditInput) -> GoalState:
+        try:
+            state: GoalState = await self.handle(goal_id).execute_update(
+                update, arg, result_type=GoalState)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == INVALID_EDIT:
+                details = cause.details[0] if cause.details else []
+                raise EditRefused(cause.message,
+                                  [Problem.model_validate(p) for p in details]) from exc
+            raise DecisionRefused(getattr(cause, "message", None) or str(cause)) from exc
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            stage: str
+            try:
+                stage = (await self.state(goal_id)).stage
+            except Gone:
+                stage = "closed"
+            raise DecisionRefused(f"cannot {update}: the goal is {stage}, not awaiting "
+                                  "approval") from exc
+        return state
+
+    # -- plan runs ------------------------------------------------------------------------
+    async def start_plan(self, inp: ExecutePlanInput, run_id: str | None = None) -> str:
+        """Start a prepared plan as a durable run; returns its id."""
+        run_id = run_id or new_run_id(inp.plan.goal)
+        await self.temporal.start_workflow(
+            EXECUTE_PLAN_WORKFLOW, inp, id=run_id, task_queue=self.task_queue,
+            result_type=RunState, memo={"goal": inp.plan.goal[:500]},
+            request_eager_start=self.eager_start)
+        return run_id
+
+    async def plan_state(self, run_id: str) -> RunState:
+        """Current state: from the query while running, from the outcome once closed."""
+        handle = self.handle(run_id)
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            state: RunState = await handle.query(STATE_QUERY, result_type=RunState)
+            return state
+        return await self.plan_result(run_id)
+
+    async def plan_result(self, run_id: str, on_progress: ProgressCallback | None = None
+                          ) -> RunState:
+        """Wait for the run to end (reporting each change to ``on_progress``); its final state.
+        A failed run returns its state (status "failed"); a cancelled one raises Gone."""
+        handle = self._run(run_id)
+        final = asyncio.ensure_future(_outcome(handle, RunState, PLAN_FAILED))
+        if on_progress is None:
+            return await final
+        follower = asyncio.ensure_future(_report(handle, on_progress))
+        try:
+            state = await final
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+        on_progress(state)
+        return state
+
+    async def execute_plan(self, inp: ExecutePlanInput,
+                           on_progress: ProgressCallback | None = None) -> RunState:
+        """Start a prepared plan and wait for its end (the engine interface)."""
+        return await self.plan_result(await self.start_plan(inp), on_progress)
+
+    async def cancel_plan(self, run_id: str) -> None:
+        await self.handle(run_id).cancel()
+
+    async def list_plans(self, limit: int = 20) -> builtins.list[Summary]:
+        runs = []
+        query = f"WorkflowType = '{EXECUTE_PLAN_WORKFLOW}'"
+        async for wf in self.temporal.list_workflows(query, limit=limit):
+            memo = await wf.memo() if wf.raw_info.memo.fields else {}
+            runs.append(Summary(id=wf.id, goal=str(memo.get("goal", "")),
+                                stage=wf.status.name.lower() if wf.status else "unknown",
+                                started=wf.start_time.isoformat(timespec="seconds")))
+        return runs
+
+    # -- workers ---------------------------------------------------------------------------
+    async def has_pollers(self) -> bool:
+        """Whether some live worker polls this task queue right now."""
+        from temporalio.api.enums.v1 import TaskQueueType
+        from temporalio.api.taskqueue.v1 import TaskQueue
+        from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+        resp = await self.temporal.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=self.temporal.namespace,
+                task_queue=TaskQueue(name=self.task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+        return any(_alive(p.identity) for p in resp.pollers)
+
+
+async def _report(handle: WorkflowHandle[Any, Any], on_progress: ProgressCallback) -> None:
+    async for page in watch(handle, RunEventPage):
+        if page.events:
+            on_progress(page.state)
+
+
+async def _outcome(handle: WorkflowHandle[Any, S], state_type: type[S],
+                   failure_type: str) -> S:
+    """The final state of a closed workflow (waiting for it to close). A workflow that failed
+    by our convention (``failure_type``, the state in the details) returns that state; a
+    cancelled or terminated one raises Gone."""
+    try:
+        return await handle.result()
+    except WorkflowFailureError as exc:
+        cause = exc.cause
+        if (isinstance(cause, ApplicationError) and cause.type == failure_type
+                and cause.details):
+            return state_type.model_validate(cause.details[0])
+        desc = await handle.describe()
+        if desc.status in (WorkflowExecutionStatus.CANCELED,
+                           WorkflowExecutionStatus.TERMINATED):
+            kind = "cancelled" if desc.status == WorkflowExecutionStatus.CANCELED \
+                else "terminated"
+            raise Gone(f"{handle.id} was {kind}; it has no final state") from exc
+        raise
+
+
+def _alive(identity: str) -> bool:
+    """Temporal lists a poller for minutes after its worker died. A poller whose identity is
+    ``<pid>@<this host>`` (the SDK's default) counts only while that process is alive."""
+    pid, _, host = identity.rpartition("@")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine: trust the server
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _short(exc: BaseException) -> str:
+    found = re.search(r'message: "([^"]+)"', str(exc))
+    return found.group(1) if found else (str(exc).splitlines() or [type(exc).__name__])[0][:120]

@@ -1,0 +1,204 @@
+"""The one step driver both engines use: the scheduling loop, the start of a step, refusals, the
+success and failure paths, cancellation. An engine supplies four hooks: the clock, how a tool call
+runs, how a timer sleeps, and how to wait until some running step has finished.
+
+The Temporal engine (:mod:`agents.plan_runner`) runs inside workflow code, so the driver itself is
+deterministic: no I/O, clock or randomness except through the hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+from planner.contracts.run import (
+    ExecutePlanInput,
+    RunState,
+    StepError,
+    StepPolicy,
+    StepState,
+    ToolCall,
+    ToolCallResult,
+)
+from planner.plan import Step
+from planner.scheduler import StepStatus, decide
+from planner.step_io import StepInputError, condition_holds, final_outputs, prepare_call
+from planner.tools import Risk
+
+
+class StepFailed(Exception):
+    """A tool call that failed for good (its retries are spent or it cannot be retried)."""
+
+    def __init__(self, kind: str, message: str, attempts: int) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.attempts = kind, message, attempts
+
+
+def refusal(tool: str) -> str:
+    return (f"tool '{tool}' is dangerous and needs an approval; this engine does not run "
+            "dangerous steps without one")
+
+
+class StepDriver(ABC):
+    """Runs one plan to its end; ``state`` is always current."""
+
+    def __init__(self, inp: ExecutePlanInput,
+                 engine: Literal["temporal", "simple"] = "temporal") -> None:
+        self.inp = inp
+        self.state = RunState(goal=inp.plan.goal, engine=engine,
+                              steps=[StepState(id=s.id, tool=s.tool) for s in inp.plan.steps])
+        self.outputs: dict[str, Any] = {}
+
+    # -- hooks ----------------------------------------------------------------------------
+    @abstractmethod
+    def now(self) -> float:
+        """Seconds since the epoch (``workflow.now()`` in workflow code)."""
+
+    @abstractmethod
+    async def call_tool(self, step: Step, policy: StepPolicy, call: ToolCall) -> ToolCallResult:
+        """Run the tool call with its retry policy; raise :class:`StepFailed` when it fails."""
+
+    @abstractmethod
+    async def sleep(self, seconds: float) -> None:
+        """A durable timer (``wait`` steps)."""
+
+    @abstractmethod
+    async def wait_for_any(self, running: dict[str, asyncio.Task[None]]) -> None:
+        """Return once some running step has finished (``notify`` was called)."""
+
+    def notify(self) -> None:
+        """A step finished: wake ``wait_for_any``."""
+        return None
+
+    def changed(self, step: StepState | None) -> None:
+        """The state changed (``step``: that step's status or attempts). For progress and
+        event logs; no effect by default."""
+        return None
+
+    def fatal(self, exc: BaseException) -> bool:
+        """Errors that must escape the step (and fail the engine) instead of failing it."""
+        return False
+
+    # -- the loop -------------------------------------------------------------------------
+    async def run(self) -> RunState:
+        """Run to the end. A failed plan returns a state with status "failed" (no exception);
+        cancellation marks what did not finish and re-raises."""
+        plan = self.inp.plan
+        order = [s.id for s in plan.steps]
+        deps = plan.dependency_map()
+        tasks: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                tasks = _running(tasks)
+                decision = decide(order, deps, self.state.statuses(),
+                                  stop_on_failure=plan.on_failure == "stop")
+                for step_id in self.state.apply(decision):
+                    self.changed(self.state.step(step_id))
+                settled = [self._start(plan.step(s), tasks) for s in decision.ready]
+                if any(settled):
+                    continue  # a step was skipped or refused: decide again before waiting
+                if decision.done and not tasks:
+                    break
+                await self.wait_for_any(tasks)
+        except asyncio.CancelledError:
+            for task in tasks.values():
+                task.cancel()
+            self.state.status = "cancelled"
+            for st in self.state.steps:
+                if not st.status.finished:
+                    st.status = StepStatus.CANCELLED
+            self.changed(None)
+            raise
+        return self._finish()
+
+    def _finish(self) -> RunState:
+        failed = [s for s in self.state.steps if s.status is StepStatus.FAILED]
+        if failed:
+            self.state.status = "failed"
+            self.state.error = failed[0].error
+        else:
+            skipped = {s.id for s in self.state.steps if s.status is StepStatus.SKIPPED}
+            self.state.status = "succeeded"
+            self.state.outputs = final_outputs(self.inp.plan, self.outputs, skipped)
+        self.changed(None)
+        return self.state
+
+    def _start(self, step: Step, tasks: dict[str, asyncio.Task[None]]) -> bool:
+        """Start ``step``; return True if it finished at once (skipped or refused)."""
+        st = self.state.step(step.id)
+        policy = self.inp.policies[step.id]
+        try:
+            if not condition_holds(step, self.outputs):
+                st.status = StepStatus.SKIPPED
+                self.changed(st)
+                return True
+            call = prepare_call(step, self.outputs, self.inp.payload_inline_limit)
+        except StepInputError as exc:
+            self._fail(st, "InvalidArguments", str(exc), 0)
+            return True
+        if policy.risk == Risk.DANGEROUS and not self.inp.allow_dangerous:
+            self._fail(st, "ToolRefused", refusal(step.tool), 0)
+            return True
+        st.status = StepStatus.RUNNING
+        st.started_at = self.now()
+        self.changed(st)
+        tasks[step.id] = asyncio.create_task(self._run_step(step, policy, call))
+        return False
+
+    async def _run_step(self, step: Step, policy: StepPolicy, call: ToolCall) -> None:
+        st = self.state.step(step.id)
+        try:
+            if policy.kind == "timer":
+                await self._timer(st, call.args)
+            else:
+                result = await self.call_tool(step, policy, call)
+                if result.usage:
+                    self.state.usage = self.state.usage + result.usage
+                self._succeed(st, result.output, result.attempt, result.started_at,
+                              result.finished_at)
+        except StepFailed as exc:
+            self._fail(st, exc.kind, exc.message, exc.attempts)
+        except Exception as exc:  # e.g. a retry policy the SDK refuses: fail the step, not hang
+            if self.fatal(exc):
+                raise
+            self._fail(st, type(exc).__name__, str(exc), st.attempts)
+        finally:
+            self.notify()
+
+    async def _timer(self, st: StepState, args: dict[str, Any]) -> None:
+        try:
+            seconds = float(args["seconds"])
+        except (KeyError, TypeError, ValueError):
+            self._fail(st, "InvalidArguments", f"wait needs a number of seconds, got {args}", 0)
+            return
+        await self.sleep(seconds)
+        self._succeed(st, {"seconds": seconds}, 1, st.started_at or self.now(), self.now())
+
+    def _succeed(self, st: StepState, output: Any, attempts: int, started: float,
+                 finished: float) -> None:
+        self.outputs[st.id] = output
+        st.output, st.attempts = output, attempts
+        st.started_at, st.finished_at = started, finished
+        st.status = StepStatus.SUCCEEDED
+        self.changed(st)
+
+    def _fail(self, st: StepState, kind: str, message: str, attempts: int) -> None:
+        st.status = StepStatus.FAILED
+        st.attempts = attempts or st.attempts
+        if st.started_at is not None and st.finished_at is None:
+            st.finished_at = self.now()  # so timelines and durations include failed steps
+        st.error = StepError(step_id=st.id, tool=st.tool, type=kind, message=message,
+                             attempts=attempts)
+        self.changed(st)
+        self.notify()
+
+
+def _running(tasks: dict[str, asyncio.Task[None]]) -> dict[str, asyncio.Task[None]]:
+    """The step tasks still running. A step task that died of an unexpected exception (a bug, or
+    a ``fatal`` error) re-raises it here, failing the engine visibly instead of leaving the step
+    "running" forever."""
+    for task in tasks.values():
+        if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+            raise exc
+    return {k: t for k, t in tasks.items() if not t.done()}

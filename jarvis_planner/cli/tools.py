@@ -1,0 +1,43 @@
+"""`jarvis tools [NAME]`: the registered tools and their schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def tools(
+    name: Annotated[str | None, typer.Argument(help="Show one tool with its schemas.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the registered tools (built-ins and plugins) with their schemas."""
+    from rich.table import Table
+
+    from activities import default_registry
+    from jarvis_planner.cli.console import console, print_json
+    from jarvis_planner.cli.errors import CliError
+
+    registry = default_registry()
+    if name:
+        found = registry.get(name)
+        if found is None:
+            raise CliError(f"no tool named '{name}'", "run `jarvis tools` to list them")
+        print_json(found.describe())
+        return
+    if as_json:
+        print_json([t.describe() for t in registry])
+        return
+    table = Table(title=f"{len(registry)} tools", title_justify="left")
+    for col in ("name", "risk", "args", "description"):
+        table.add_column(col)
+    for t in registry:
+        props = t.args_schema.get("properties", {})
+        required = set(t.args_schema.get("required", []))
+        args = ", ".join(f"{k}{'' if k in required else '?'}" for k in props)
+        risk_style = {"dangerous": "bold red", "side-effecting": "yellow"}.get(
+            t.risk.value, "green")
+        table.add_row(t.name, f"[{risk_style}]{t.risk.value}[/]", args,
+                      t.description.splitlines()[0])
+    console.print(table)
+    console.print("[dim]`jarvis tools NAME` shows one tool's argument and output schemas[/]")

@@ -1,0 +1,71 @@
+"""The event log both workflows keep: what changed, in the order it happened.
+
+Workflow code appends an :class:`Event` whenever a stage, the plan, a decision or a step changes;
+the ``events`` query returns the events after a sequence number together with the current
+state. Clients follow a goal or a run by asking for what came after the last event they saw, so
+they see every change in the workflow's own order, however slowly they poll (the state observed
+between two polls no longer decides what a client is told).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from planner.contracts.goal import GoalState
+from planner.contracts.run import RunState
+
+EventKind = Literal["stage", "plan", "step", "decision", "done"]
+# Events kept per workflow run; a client that falls further behind resynchronises from the state
+# (the page says where the log starts).
+MAX_EVENTS = 5_000
+
+
+class Event(BaseModel):
+    seq: int = Field(ge=1)
+    kind: EventKind
+    stage: str  # the goal's stage (a plan run's status) when it happened
+    step_id: str | None = None
+    status: str | None = None  # a step's new status, or a decision's action
+
+
+class EventsRequest(BaseModel):
+    after: int = Field(0, ge=0, description="The last sequence number the caller has seen.")
+    limit: int = Field(1_000, ge=1, le=MAX_EVENTS)
+
+
+class GoalEventPage(BaseModel):
+    events: list[Event]
+    first_seq: int = 1  # the oldest event still kept
+    state: GoalState
+
+
+class RunEventPage(BaseModel):
+    events: list[Event]
+    first_seq: int = 1
+    state: RunState
+
+
+class EventLog:
+    """Append-only, bounded; lives in workflow memory (never in the history)."""
+
+    def __init__(self) -> None:
+        self._events: deque[Event] = deque(maxlen=MAX_EVENTS)
+        self._seq = 0
+
+    def add(self, kind: EventKind, stage: str, step_id: str | None = None,
+            status: str | None = None) -> None:
+        self._seq += 1
+        self._events.append(Event(seq=self._seq, kind=kind, stage=stage, step_id=step_id,
+                                  status=status))
+
+    @property
+    def first_seq(self) -> int:
+        return self._events[0].seq if self._events else self._seq + 1
+
+    def after(self, request: EventsRequest) -> list[Event]:
+        start = max(request.after + 1, self.first_seq) - self.first_seq
+        return [self._events[i] for i in range(start, min(len(self._events),
+                                                          start + request.limit))]
