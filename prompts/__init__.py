@@ -13,8 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from langchain_core.prompts import PromptTemplate
-
 PROMPTS_DIR = Path(__file__).resolve().parent
 
 
@@ -34,6 +32,8 @@ class Prompt:
         return f"{self.name}@v{self.version}"
 
     def render(self, **variables: Any) -> str:
+        from langchain_core.prompts import PromptTemplate  # lazy: only planning renders
+
         template = PromptTemplate.from_template(self.body, template_format="mustache")
         missing = set(template.input_variables) - set(variables)
         if missing:

@@ -7,4 +7,5 @@ bash scripts/setup.sh
 bash scripts/install-browser.sh  # Debian's chromium for the browser tests (Playwright drives it)
 echo "== ruff"; .venv/bin/ruff check planner agents activities jarvis_planner evals tests
 echo "== mypy"; .venv/bin/mypy
+echo "== import layers"; .venv/bin/lint-imports --no-cache | tail -n 6
 echo "== pytest"; .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -25,7 +25,7 @@ from evals.gold import (
 from evals.nestful import Call, Sample
 from evals.sealtools import SealConversionError, SealRecord, catalog, load_tools, to_sample
 from evals.worfbench import TASKS, WorfParseError, parse_graph, task_text
-from jarvis_planner.cli.eval import app as eval_app
+from evals.cli_eval import app as eval_app
 from planner.preparation import prepare
 from planner.settings import Settings
 

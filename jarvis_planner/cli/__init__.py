@@ -14,11 +14,9 @@ import typer
 # models, provider SDKs or the web stack.
 from jarvis_planner.cli import (
     approve,
-    bench,
     cancel,
     chat,
     down,
-    eval,
     goal,
     plan,
     reject,
@@ -48,10 +46,26 @@ for command in (up.up, down.down, run.run, plan.plan, review.review, approve.app
                 reject.reject, goal.goal, list_cmd.list_, chat.chat, serve.serve,
                 run_plan.run_plan, status.status, result.result, cancel.cancel,
                 timeline.timeline, tools.tools, validate.validate, schema.schema,
-                worker.worker, bench.bench):
+                worker.worker):
     app.command(command.__name__.rstrip("_").replace("_", "-"))(command)
 app.add_typer(templates.app, name="templates")
-app.add_typer(eval.app, name="eval")
+
+
+def _add_plugin_commands() -> None:
+    """Commands other packages add through the ``jarvis.commands`` entry point (a typer app
+    becomes a group, a function a command): evals adds `jarvis eval` and `jarvis bench` this
+    way, so the interfaces never import the layer above them."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="jarvis.commands"):
+        target = ep.load()
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=ep.name)
+        else:
+            app.command(ep.name)(target)
+
+
+_add_plugin_commands()
 
 
 def main() -> None:

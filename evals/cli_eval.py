@@ -1,4 +1,4 @@
-"""`jarvis eval plans|convert`: benchmark evals (the same code as `python -m evals.plans` and
+"""`jarvis eval plans|convert` (added to the CLI by the ``jarvis.commands`` entry point): benchmark evals (the same code as `python -m evals.plans` and
 `python -m evals.gold`)."""
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 
+from evals.reports import DEFAULT_OUT
 from jarvis_planner.cli.errors import CliError
-
-DEFAULT_OUT = Path("eval-reports")  # evals.reports.DEFAULT_OUT (not imported: start-up time)
 
 app = typer.Typer(help="Benchmark evals: gold records as plans, plan quality of the LLM planner.",
                   no_args_is_help=True)

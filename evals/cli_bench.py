@@ -1,4 +1,4 @@
-"""`jarvis bench`: the engine benchmarks of ``evals/bench.py`` (see docs/performance.md)."""
+"""`jarvis bench` (added to the CLI by the ``jarvis.commands`` entry point): the engine benchmarks of ``evals/bench.py`` (see docs/performance.md)."""
 
 from __future__ import annotations
 

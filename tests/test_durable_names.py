@@ -1,0 +1,81 @@
+"""Every durable name (workflow, activity, query, update) compared with a checked-in list.
+
+These names are recorded in running workflows' histories and used by operators; a rename breaks
+them. The list is read off the definitions themselves (what the worker registers), not off the
+constants, so a definition that stops using its constant is caught too. Adding a name is fine:
+add it to tests/data/durable_names.json in the same change. Removing or renaming one is not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity, workflow
+
+from activities import default_registry
+from activities.execution import tool_activities, tool_runtime
+from activities.planning import PlannerActivities
+from agents.goal_workflow import GoalWorkflow
+from agents.plan_workflow import ExecutePlanWorkflow
+from planner.contracts.names import durable_names
+from planner.settings import Settings
+
+CHECKED_IN = Path(__file__).parent / "data" / "durable_names.json"
+
+
+def registered_names(tmp_path: Path) -> dict[str, Any]:
+    workflows = {}
+    for cls in (ExecutePlanWorkflow, GoalWorkflow):
+        defn = workflow._Definition.must_from_class(cls)
+        workflows[defn.name] = {"queries": sorted(q for q in defn.queries if q),
+                                "updates": sorted(u for u in defn.updates if u)}
+    settings = Settings(data_dir=tmp_path)
+    registry = default_registry(plugins=False)
+    planner = PlannerActivities(settings, registry, lambda: None)  # type: ignore[arg-type,return-value]
+    fns = [*planner.all(), *tool_activities(tool_runtime(settings, registry))]
+    activities = sorted(activity._Definition.must_from_callable(fn).name or "" for fn in fns)
+    return {"workflows": workflows, "activities": activities}
+
+
+def test_durable_names_never_change(tmp_path: Path) -> None:
+    found = registered_names(tmp_path)
+    recorded = json.loads(CHECKED_IN.read_text())
+    missing = sorted(set(recorded["activities"]) - set(found["activities"]))
+    assert not missing, f"activities renamed or removed: {missing}"
+    for name, handlers in recorded["workflows"].items():
+        assert name in found["workflows"], f"workflow {name} renamed or removed"
+        for kind in ("queries", "updates"):
+            lost = set(handlers[kind]) - set(found["workflows"][name][kind])
+            assert not lost, f"{name}: {kind} renamed or removed: {sorted(lost)}"
+    assert found == recorded, ("new durable names: add them to tests/data/durable_names.json "
+                               "in the same change")
+
+
+def test_the_contracts_module_names_what_is_registered(tmp_path: Path) -> None:
+    found = registered_names(tmp_path)
+    names = durable_names()
+    assert sorted(names["workflows"]) == sorted(found["workflows"])
+    planner_activities = [a for a in found["activities"] if not a.startswith("tool.")]
+    assert sorted(planner_activities) == sorted(a for a in names["activities"]
+                                                if not a.startswith("tool."))
+    handlers = {h for w in found["workflows"].values() for h in w["queries"] + w["updates"]}
+    assert handlers == set(names["queries"]) | set(names["updates"])
+
+
+def test_names_in_recorded_histories_are_still_registered(tmp_path: Path) -> None:
+    """The histories in tests/histories were recorded by the code before the layers refactor:
+    every workflow and activity type they name must still be registered."""
+    found = registered_names(tmp_path)
+    seen_workflows, seen_activities = set(), set()
+    for path in (Path(__file__).parent / "histories").glob("*.json"):
+        for event in json.loads(path.read_text())["events"]:
+            started = event.get("workflowExecutionStartedEventAttributes")
+            if started:
+                seen_workflows.add(started["workflowType"]["name"])
+            scheduled = event.get("activityTaskScheduledEventAttributes")
+            if scheduled:
+                seen_activities.add(scheduled["activityType"]["name"])
+    assert seen_workflows == set(found["workflows"])
+    test_tools = {"tool.flaky"}  # a test-only tool (tests/plans.py) recorded in one history
+    assert seen_activities and seen_activities - test_tools <= set(found["activities"])
