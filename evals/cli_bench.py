@@ -1,4 +1,5 @@
-"""`jarvis bench` (added to the CLI by the ``jarvis.commands`` entry point): the engine benchmarks of ``evals/bench.py`` (see docs/performance.md)."""
+"""`jarvis bench`: the engine benchmarks of ``evals/bench`` (see docs/performance.md), added to
+the CLI by the ``jarvis.commands`` entry point."""
 
 from __future__ import annotations
 

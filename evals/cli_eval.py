@@ -1,5 +1,5 @@
-"""`jarvis eval plans|convert` (added to the CLI by the ``jarvis.commands`` entry point): benchmark evals (the same code as `python -m evals.plans` and
-`python -m evals.gold`)."""
+"""`jarvis eval plans|convert`: benchmark evals (the same code as `python -m evals.plans` and
+`python -m evals.gold`), added to the CLI by the ``jarvis.commands`` entry point."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
+from evals.cli_eval import app as eval_app
 from evals.datasets import dataset_file
 from evals.gold import (
     GoldRecord,
@@ -25,7 +26,6 @@ from evals.gold import (
 from evals.nestful import Call, Sample
 from evals.sealtools import SealConversionError, SealRecord, catalog, load_tools, to_sample
 from evals.worfbench import TASKS, WorfParseError, parse_graph, task_text
-from evals.cli_eval import app as eval_app
 from planner.preparation import prepare
 from planner.settings import Settings
 

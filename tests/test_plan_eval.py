@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from evals.plans import EVAL_DATASETS, eval_items, main, run_plan_eval
 from evals.cli_eval import app as eval_app
+from evals.plans import EVAL_DATASETS, eval_items, main, run_plan_eval
 from jarvis_planner.testing import UNROUTABLE_BASE_URL, ScriptedLLM, reply_error, reply_json
 from planner.settings import Settings, load_settings
 
