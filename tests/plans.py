@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -54,12 +55,48 @@ def big(kb: int) -> dict[str, Any]:
     return {"items": [{"i": i, "pad": "x" * 1000} for i in range(kb)], "count": kb}
 
 
+class Gate:
+    """A test's handle on a ``gate`` step: ``entered`` is set once the step runs; the step
+    returns when the test calls ``release()`` (tests wait on these events, not on sleeps)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait_entered(self, timeout_s: float = 60.0) -> None:
+        if not await asyncio.to_thread(self.entered.wait, timeout_s):
+            raise AssertionError("the gate step never started")
+
+
+GATES: dict[str, Gate] = {}
+
+
+def open_gate(name: str) -> Gate:
+    """A new gate for this test (names are per test: use a unique one)."""
+    GATES[name] = Gate()
+    return GATES[name]
+
+
+def gate(name: str) -> dict[str, Any]:
+    """Block until the test releases the gate ``name`` (at most 120 s)."""
+    found = GATES[name]
+    found.entered.set()
+    if not found._released.wait(120):
+        raise ToolError(f"gate {name} was never released")
+    return {"gate": name}
+
+
 def add_test_tools(registry: ToolRegistry) -> ToolRegistry:
     fast = RetrySpec(max_attempts=3, initial_interval_s=0.1, backoff=1.0, max_interval_s=0.2)
     registry.register(tool_from_function(slow_span, retry=fast))
     registry.register(tool_from_function(profile, retry=fast))
     registry.register(tool_from_function(flaky, risk=Risk.SIDE_EFFECTING, retry=fast))
     registry.register(tool_from_function(big, retry=fast))
+    registry.register(tool_from_function(gate, retry=RetrySpec(max_attempts=1), timeout_s=150,
+                                         local_ok=False))
     return registry
 
 

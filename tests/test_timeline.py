@@ -35,7 +35,7 @@ from planner.scheduler import StepStatus
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 from tests.conftest import ARTIFACTS
-from tests.plans import add_test_tools, fan_plan, overlap
+from tests.plans import add_test_tools, fan_plan, open_gate, overlap
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -333,20 +333,19 @@ async def test_cli_timeline_of_a_fan_out_run(client: Client, settings: Settings,
 
 async def test_cli_timeline_of_a_running_run_is_partial(client: Client, settings: Settings,
                                                         registry: ToolRegistry) -> None:
+    held = open_gate(f"timeline-{settings.task_queue}")
     plan = Plan.model_validate({"goal": "slow", "steps": [
         {"id": "quick", "tool": "calc", "args": {"expression": "1 + 1"}},
-        {"id": "slow", "tool": "slow_span", "args": {"label": "x", "seconds": 4},
+        {"id": "slow", "tool": "gate", "args": {"name": f"timeline-{settings.task_queue}"},
          "deps": ["quick"]},
         {"id": "after", "tool": "calc", "args": {"expression": "2"}, "deps": ["slow"]},
     ]})
     engine = JarvisClient(client, settings)
     async with create_worker(client, settings, registry):
         run_id = await engine.start_plan(prepare(plan, registry, settings))
-        for _ in range(100):
-            seen = await engine.plan_state(run_id)
-            if seen and seen.step("slow").status is StepStatus.RUNNING:
-                break
-            await asyncio.sleep(0.05)
+        await held.wait_entered()  # the step runs now, and stays running until released
+        seen = await engine.plan_state(run_id)
+        assert seen.step("slow").status is StepStatus.RUNNING
         proc = await timeline_cli(settings, run_id)
         assert proc.returncode == 0, proc.stderr
         assert "partial" in proc.stderr
@@ -355,7 +354,8 @@ async def test_cli_timeline_of_a_running_run_is_partial(client: Client, settings
                                                                      "pending"]
         assert span_of(groups["slow"])[1] > span_of(groups["slow"])[0]
         assert bar(groups["after"]) is None
-        await engine.plan_result(run_id)
+        held.release()
+        assert (await engine.plan_result(run_id)).status == "succeeded"
 
 
 async def test_cli_timeline_of_goals_and_unknown_ids(client: Client, settings: Settings) -> None:
