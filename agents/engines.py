@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from activities.execution import tool_runtime
-from agents.client import JarvisClient, TemporalUnreachable, connect_with_retry
+from agents.client import JarvisClient
+from agents.connection import TemporalUnreachable, connect_with_retry
 from agents.simple_engine import SimpleWorkflowEngine
 from planner.contracts.run import ExecutePlanInput, RunState
 from planner.settings import Settings

@@ -14,7 +14,8 @@ from temporalio.client import Client
 
 from activities import default_registry
 from activities.execution import tool_runtime
-from agents.client import JarvisClient, connect
+from agents.client import JarvisClient
+from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process
 from agents.simple_engine import SimpleWorkflowEngine
 from jarvis_planner.testing import forbid_real_llm

@@ -24,7 +24,7 @@ from playwright.async_api import (
 )
 from temporalio.client import Client
 
-from agents.client import connect
+from agents.connection import connect
 from tests.test_web import REMIND, Web, offline_settings, private_dev_server, web_stack
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,7 +13,8 @@ import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from agents.client import JarvisClient, connect
+from agents.client import JarvisClient
+from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process
 from planner.plan import Plan
 from planner.preparation import prepare

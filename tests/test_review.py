@@ -13,7 +13,8 @@ import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from agents.client import EditRefused, connect
+from agents.client import EditRefused
+from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process, temporal_binary
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient, JarvisClientSync

@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from activities import default_registry
-from agents.client import connect
+from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient

@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from agents.client import JarvisClient, connect_with_retry
+from agents.client import JarvisClient
+from agents.connection import connect_with_retry
 from jarvis_planner.cli.console import console
 from jarvis_planner.cli.errors import CliError
 from planner.settings import Settings

@@ -61,7 +61,8 @@ async def _run(settings: Settings, inp: ExecutePlanInput, detach: bool, as_json:
     from rich.live import Live
 
     from activities import default_registry
-    from agents.client import Gone, JarvisClient, TemporalUnreachable
+    from agents.client import Gone, JarvisClient
+    from agents.connection import TemporalUnreachable
     from agents.engines import choose_engine
     from jarvis_planner.cli.console import err_console, steps_table
     from jarvis_planner.cli.errors import CliError

@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 from contextlib import AsyncExitStack
 
-from agents.client import JarvisClient, TemporalUnreachable, connect_with_retry
+from agents.client import JarvisClient
+from agents.connection import TemporalUnreachable, connect_with_retry
 from jarvis_planner.cli.console import err_console
 from jarvis_planner.cli.errors import CliError
 from planner.settings import Settings

@@ -9,7 +9,7 @@ def worker() -> None:
     import logging
 
     from activities import default_registry
-    from agents.client import TemporalUnreachable, connect_with_retry
+    from agents.connection import TemporalUnreachable, connect_with_retry
     from agents.worker import run_worker
     from jarvis_planner.cli.console import console
     from jarvis_planner.cli.errors import CliError

@@ -1,0 +1,70 @@
+"""Connecting to Temporal, naming workflows, and telling live workers from dead ones."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import uuid
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from planner.settings import Settings
+
+
+class TemporalUnreachable(ConnectionError):
+    pass
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace,
+                                data_converter=pydantic_data_converter)
+
+
+async def connect_with_retry(settings: Settings) -> Client:
+    """Connect to Temporal, retrying briefly (tenacity: Temporal is not in charge here yet)."""
+    try:
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(settings.connect_timeout_s), wait=wait_fixed(0.5),
+            retry=retry_if_exception_type((RuntimeError, OSError, asyncio.TimeoutError)),
+            reraise=True,
+        ):
+            with attempt:
+                return await asyncio.wait_for(
+                    connect(settings.temporal_address, settings.temporal_namespace),
+                    timeout=max(settings.connect_timeout_s, 1.0))
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        raise TemporalUnreachable(
+            f"Temporal server at {settings.temporal_address} is unreachable ({_short(exc)}); "
+            "start one with `jarvis up` or set JARVIS_TEMPORAL_ADDRESS"
+        ) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def new_run_id(goal: str, prefix: str = "plan") -> str:
+    """A readable, unique workflow id: ``<prefix>-<slug of the goal>-<8 hex>``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or prefix
+    return f"{prefix}-{slug}-{uuid.uuid4().hex[:8]}"
+
+
+def alive(identity: str) -> bool:
+    """Temporal lists a poller for minutes after its worker died. A poller whose identity is
+    ``<pid>@<this host>`` (the SDK's default) counts only while that process is alive."""
+    pid, _, host = identity.rpartition("@")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine: trust the server
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _short(exc: BaseException) -> str:
+    found = re.search(r'message: "([^"]+)"', str(exc))
+    return found.group(1) if found else (str(exc).splitlines() or [type(exc).__name__])[0][:120]
