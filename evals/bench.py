@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import math
@@ -55,6 +54,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities import default_registry
 from activities.execution import execute_call, tool_runtime
+from agents.client import JarvisClient
+from agents.connection import connect
 from agents.devserver import (
     DEFAULT_TUNING,
     STOCK,
@@ -64,9 +65,7 @@ from agents.devserver import (
     stop_process,
     temporal_binary,
 )
-from agents.goals import GoalClient
 from agents.simple_engine import SimpleWorkflowEngine
-from agents.temporal_engine import TemporalWorkflowEngine, connect
 from agents.worker import create_worker
 from planner.contracts.run import ExecutePlanInput, RunState, ToolCall
 from planner.plan import Plan
@@ -234,8 +233,8 @@ class Bench:
     client: Client
     settings: Settings
     registry: ToolRegistry
-    engine: TemporalWorkflowEngine
-    llm: ScriptedLLM | None
+    engine: JarvisClient
+    llm: ScriptedLLM
     notes: list[str] = field(default_factory=list)
 
     def prepared(self, plan: Plan, *, regular: bool = False) -> ExecutePlanInput:
@@ -245,26 +244,18 @@ class Bench:
     async def timed(self, inp: ExecutePlanInput) -> tuple[float, RunState]:
         """Seconds from the start request to the result, and the final state."""
         started = time.perf_counter()
-        run_id = await self.engine.start(inp, run_id=f"bench-{uuid.uuid4().hex[:12]}")
+        run_id = await self.engine.start_plan(inp, run_id=f"bench-{uuid.uuid4().hex[:12]}")
         state = await self.engine.handle(run_id).result()
         return time.perf_counter() - started, state
 
 
-def _scripted_llm() -> ScriptedLLM | None:
-    """The repo's scripted OpenAI-compatible server (``tests/scripted_llm.py``, which needs a
-    source checkout and pytest), started; None when it cannot be imported."""
-    root = Path(__file__).resolve().parent.parent
-    if (root / "tests" / "scripted_llm.py").is_file() and str(root) not in sys.path:
-        sys.path.append(str(root))  # `jarvis bench` runs from .venv/bin, not the checkout
-    try:
-        scripted = importlib.import_module("tests.scripted_llm")
-    except ImportError:
-        return None
+def _scripted_llm() -> ScriptedLLM:
+    """The scripted OpenAI-compatible server (:mod:`jarvis_planner.testing`), started."""
     from activities.llm import forget_working_modes
+    from jarvis_planner.testing import ScriptedLLM
 
     forget_working_modes()
-    server: ScriptedLLM = scripted.ScriptedLLM().start()
-    return server
+    return ScriptedLLM().start()
 
 
 def bench_settings(folder: Path, address: str, llm: ScriptedLLM | None) -> Settings:
@@ -289,16 +280,14 @@ async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterat
         client = await connect(f"127.0.0.1:{port}")
         settings = bench_settings(folder, f"127.0.0.1:{port}", llm)
         registry = bench_registry()
-        engine = TemporalWorkflowEngine(client, settings.task_queue,
-                                        eager_start=levers.eager_start)
+        engine = JarvisClient(client, settings, eager_start=levers.eager_start)
         async with create_worker(client, settings, registry, sandboxed=levers.sandboxed,
                                  options=levers.worker_options):
             bench = Bench(levers, size, client, settings, registry, engine, llm)
             await _warm_up(bench)
             yield bench
     finally:
-        if llm is not None:
-            llm.stop()
+        llm.stop()
         stop_process(server)
 
 
@@ -333,7 +322,7 @@ async def overhead(bench: Bench) -> Metrics:
             _check(state, key)
             times[key].append(seconds)
         started = time.perf_counter()
-        _check(await simple.execute(default_inp), "simple")
+        _check(await simple.execute_plan(default_inp), "simple")
         times["simple"].append(time.perf_counter() - started)
         times["bare"].append(await _bare_loop(bench, n))
     ms = {k: 1000 * _median(v) / n for k, v in times.items()}
@@ -401,7 +390,7 @@ async def _concurrent_runs(bench: Bench, inp: ExecutePlanInput, goals: int) -> t
     step succeeded, checked from the result and again from the server's record)."""
     ids = [f"tp-{uuid.uuid4().hex[:12]}" for _ in range(goals)]
     started = time.perf_counter()
-    await asyncio.gather(*(bench.engine.start(inp, run_id=run_id) for run_id in ids))
+    await asyncio.gather(*(bench.engine.start_plan(inp, run_id=run_id) for run_id in ids))
     states = await asyncio.gather(*(bench.engine.handle(i).result() for i in ids),
                                   return_exceptions=True)
     seconds = time.perf_counter() - started
@@ -415,12 +404,10 @@ async def _concurrent_runs(bench: Bench, inp: ExecutePlanInput, goals: int) -> t
 
 async def planning(bench: Bench) -> Metrics:
     """The same goal planned by the LLM, then served from a template (both dry runs)."""
-    llm = bench.llm
-    if llm is None:
-        return {"skipped": "needs tests/scripted_llm.py and pytest (a source checkout)"}
-    reply_json = importlib.import_module("tests.scripted_llm").reply_json
+    from jarvis_planner.testing import reply_json
 
-    goals = GoalClient(bench.client, bench.settings.task_queue)
+    llm = bench.llm
+    goals = bench.engine
     llm.expect(reply_json(PLANNING_PLAN))
     await _plan_once(goals, "llm")  # warm-up; also measures the prompt the planner sends
     prompt_tokens = _approx_tokens(json.dumps(llm.chat_requests()[-1]))
@@ -452,10 +439,10 @@ def _approx_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-async def _plan_once(goals: GoalClient, source: str) -> tuple[float, Any]:
+async def _plan_once(goals: JarvisClient, source: str) -> tuple[float, Any]:
     started = time.perf_counter()
-    goal_id = await goals.submit(PLANNING_GOAL, dry_run=True, submitted_by="bench")
-    state = await goals.wait(goal_id)
+    goal_id = await goals.submit(PLANNING_GOAL, dry_run=True, by="bench")
+    state = await goals.result(goal_id)
     seconds = time.perf_counter() - started
     if state.stage != "planned" or state.source != source:
         raise RuntimeError(f"planning benchmark: expected a plan from {source}, got stage "
@@ -463,7 +450,7 @@ async def _plan_once(goals: GoalClient, source: str) -> tuple[float, Any]:
     return seconds, state
 
 
-async def _measured_plan(goals: GoalClient, llm: ScriptedLLM,
+async def _measured_plan(goals: JarvisClient, llm: ScriptedLLM,
                          source: str) -> tuple[float, int, int]:
     """(ms, tokens the goal accounted, chat calls the LLM server received)."""
     calls = llm.calls
@@ -471,10 +458,10 @@ async def _measured_plan(goals: GoalClient, llm: ScriptedLLM,
     return 1000 * seconds, state.usage.total_tokens, llm.calls - calls
 
 
-async def _learn(goals: GoalClient) -> str | None:
+async def _learn(goals: JarvisClient) -> str | None:
     """Run the goal for real once, so its plan is remembered as a template."""
-    goal_id = await goals.submit(PLANNING_GOAL, policy="approve-all", submitted_by="bench")
-    state = await goals.wait(goal_id)
+    goal_id = await goals.submit(PLANNING_GOAL, policy="approve-all", by="bench")
+    state = await goals.result(goal_id)
     if state.stage != "succeeded" or not state.template_id:
         raise RuntimeError(f"planning benchmark: the learning run ended {state.stage!r} "
                            f"without a template: {state.message}")
@@ -519,14 +506,14 @@ async def kill_check(folder: Path, tuning: ServerTuning = DEFAULT_TUNING, rounds
     try:
         for round_ in range(rounds):
             client = await connect(address)
-            engine = TemporalWorkflowEngine(client, settings.task_queue, eager_start=False)
+            engine = JarvisClient(client, settings, eager_start=False)
             wait = prepare(Plan.model_validate({"goal": "wait an hour", "steps": [
                 {"id": "w", "tool": "wait", "args": {"seconds": 3600}}]}), registry, settings)
             ids = [f"kill-{round_}-{k}-{uuid.uuid4().hex[:6]}" for k in range(burst)]
-            await asyncio.gather(*(engine.start(wait, run_id=i) for i in ids))
+            await asyncio.gather(*(engine.start_plan(wait, run_id=i) for i in ids))
             started_ids += ids
             async with create_worker(client, settings, registry):
-                run_id = await engine.start(prepare(chain_plan(3), registry, settings))
+                run_id = await engine.start_plan(prepare(chain_plan(3), registry, settings))
                 completed[run_id] = (await engine.handle(run_id).result()).outputs
                 server.kill()  # SIGKILL right after the acknowledgement
                 server.wait()
@@ -540,7 +527,7 @@ async def kill_check(folder: Path, tuning: ServerTuning = DEFAULT_TUNING, rounds
 async def _survivors(address: str, settings: Settings, started: list[str],
                      completed: dict[str, Any]) -> Metrics:
     client = await connect(address)
-    engine = TemporalWorkflowEngine(client, settings.task_queue)
+    engine = JarvisClient(client, settings)
     found = 0
     for run_id in started:
         desc = await engine.handle(run_id).describe()

@@ -25,7 +25,6 @@ from tests.scripted_llm import no_real_llm, scripted_llm, scripted_llm_factory
 
 __all__ = ["no_real_llm", "scripted_llm", "scripted_llm_factory"]  # shared fixtures
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 # Tests never read a developer's ~/.jarvis/config.toml (worker subprocesses inherit this too).
 os.environ["JARVIS_CONFIG"] = str(Path(__file__).resolve().parent / "no-such-config.toml")
@@ -74,6 +73,20 @@ def temporal_engine(client: Client, settings: Settings) -> JarvisClient:
 @pytest.fixture
 def simple_engine(settings: Settings, registry: ToolRegistry) -> SimpleWorkflowEngine:
     return SimpleWorkflowEngine(tool_runtime(settings, registry))
+
+
+LAYERS = ("unit", "evals", "workflow", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries the marker of its layer (its folder): `pytest -m unit` runs the tests
+    that need no server, `-m evals` the eval adapters and scorers over the shared datasets (no
+    server, much data), `-m workflow` those on a real dev server, `-m e2e` the CLI as a
+    subprocess and the browser."""
+    for item in items:
+        layer = next((p for p in item.path.parts if p in LAYERS), None)
+        if layer is not None:
+            item.add_marker(getattr(pytest.mark, layer))
 
 
 _EXIT: dict[str, int] = {}

@@ -65,8 +65,6 @@ def _add_plugin_commands() -> None:
             app.command(ep.name)(target)
 
 
-_add_plugin_commands()
-
 
 def main() -> None:
     """Entry point: one readable line plus a hint on errors; --verbose for the traceback."""
@@ -78,6 +76,7 @@ def main() -> None:
     logging.getLogger("temporalio").setLevel(logging.INFO if verbose else logging.ERROR)
     code = 0
     try:
+        _add_plugin_commands()
         app()  # standalone mode: typer prints usage errors and exits with their code
     except CliError as exc:
         from jarvis_planner.cli.console import err_console

@@ -25,10 +25,11 @@ from playwright.async_api import (
 from temporalio.client import Client
 
 from agents.connection import connect
-from tests.test_web import REMIND, Web, offline_settings, private_dev_server, web_stack
+from tests.paths import ARTIFACTS
+from tests.workflow.test_web import REMIND, Web, offline_settings, private_dev_server, web_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SHOTS = ARTIFACTS / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 XSS = "<img src=x onerror=alert(1)>"
@@ -53,7 +54,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture(scope="module")
 def browser_temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A dev server of this module's own (see tests/test_web.py)."""
+    """A dev server of this module's own (see tests/workflow/test_web.py)."""
     yield from private_dev_server(tmp_path_factory)
 
 

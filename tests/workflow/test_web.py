@@ -34,8 +34,8 @@ from jarvis_planner.api import JarvisClient
 from jarvis_planner.web.app import UvicornServer, create_app, server_config
 from planner.plan import Plan
 from planner.settings import Settings
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 REMIND = "remind me to stretch in 1 seconds"  # a shipped template: wait + notify (side effect)
 WAITING = "awaiting_approval"
 

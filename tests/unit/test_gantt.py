@@ -1,22 +1,11 @@
-"""Timeline (Gantt) pictures: the pure SVG renderer on hand-built states, and `jarvis timeline`
-on real runs and goals (real dev server, the command as a subprocess)."""
+"""The timeline (Gantt) renderer on hand-built states, and why goals without a run have none."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
 
-from activities import default_registry
-from agents.client import JarvisClient
-from agents.worker import create_worker
 from jarvis_planner.cli.timelines import default_path, no_run_reason
 from jarvis_planner.gantt import (
     STATUS_COLOURS,
@@ -28,63 +17,10 @@ from jarvis_planner.gantt import (
     ticks,
 )
 from planner.contracts.goal import Decision, GoalState
-from planner.contracts.run import RunState, StepError, StepState
-from planner.plan import Plan
-from planner.preparation import prepare
+from planner.contracts.run import RunState, StepError
 from planner.scheduler import StepStatus
 from planner.settings import Settings
-from planner.tools import ToolRegistry
-from tests.conftest import ARTIFACTS
-from tests.plans import add_test_tools, fan_plan, open_gate, overlap
-
-ROOT = Path(__file__).resolve().parent.parent
-SVG_NS = "{http://www.w3.org/2000/svg}"
-T0 = 1_700_000_000.0
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def step(step_id: str, status: StepStatus, start: float | None = None,
-         end: float | None = None, *, tool: str = "calc", attempts: int = 1,
-         error: str | None = None) -> StepState:
-    return StepState(
-        id=step_id, tool=tool, status=status, attempts=attempts if start is not None else 0,
-        started_at=None if start is None else T0 + start,
-        finished_at=None if end is None else T0 + end,
-        error=StepError(step_id=step_id, tool=tool, type="ToolError", message=error)
-        if error else None)
-
-
-def parse(svg: str) -> ET.Element:
-    root = ET.fromstring(svg)
-    assert root.tag == f"{SVG_NS}svg"
-    return root
-
-
-def steps_of(root: ET.Element) -> dict[str, ET.Element]:
-    return {g.attrib["data-step"]: g for g in root.iter(f"{SVG_NS}g")
-            if g.attrib.get("class") == "step"}
-
-
-def bar(group: ET.Element) -> ET.Element | None:
-    return next((r for r in group.iter(f"{SVG_NS}rect") if r.attrib.get("class") == "bar"), None)
-
-
-def span_of(group: ET.Element) -> tuple[float, float]:
-    rect = bar(group)
-    assert rect is not None, f"step {group.attrib['data-step']} has no bar"
-    return float(rect.attrib["data-start"]), float(rect.attrib["data-end"])
-
-
-def texts(element: ET.Element, cls: str | None = None) -> list[str]:
-    return ["".join(t.itertext()) for t in element.iter(f"{SVG_NS}text")
-            if cls is None or t.attrib.get("class") == cls]
-
-
-def title_of(root: ET.Element) -> str:
-    title = root.find(f"{SVG_NS}title")
-    assert title is not None
-    return "".join(title.itertext())
+from tests.svg import SVG_NS, T0, bar, parse, span_of, step, steps_of, texts, title_of
 
 
 def fan_state() -> RunState:
@@ -266,120 +202,10 @@ def test_goals_without_a_run_say_why() -> None:
     assert "still planning" in no_run_reason(gid, GoalState(goal="g", stage="planning")).message
 
 
-def test_default_path_is_a_safe_file_name(settings: Settings) -> None:
+def test_default_path_is_a_safe_file_name(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
     assert default_path(settings, "plan-a-1") == settings.data_dir / "timelines" / "plan-a-1.svg"
     path = default_path(settings, "../../etc/passwd")
     assert path.parent == settings.data_dir / "timelines" and "/" not in path.name
 
 
-# --- `jarvis timeline` on real runs --------------------------------------------------------------
-
-def jarvis_timeline(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir),
-           "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
-           "JARVIS_TASK_QUEUE": settings.task_queue, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "jarvis_planner.cli", "timeline", *args], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
-
-
-async def timeline_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """The command in a thread, so an in-process worker keeps serving meanwhile."""
-    return await asyncio.to_thread(jarvis_timeline, settings, *args)
-
-
-@pytest.fixture
-def registry() -> ToolRegistry:
-    return add_test_tools(default_registry())
-
-
-async def test_cli_timeline_of_a_fan_out_run(client: Client, settings: Settings,
-                                             registry: ToolRegistry, tmp_path: Path) -> None:
-    engine = JarvisClient(client, settings)
-    async with create_worker(client, settings, registry):
-        run_id = await engine.start_plan(prepare(fan_plan(), registry, settings))
-        state = await engine.plan_result(run_id)
-        assert state.status == "succeeded", state.failure_report()
-    proc = await timeline_cli(settings, run_id)
-    assert proc.returncode == 0, proc.stderr
-    path = Path(proc.stdout.strip())
-    assert path == settings.data_dir / "timelines" / f"{run_id}.svg" and path.is_file()
-    svg = path.read_text()
-    root = parse(svg)
-    groups = steps_of(root)
-    assert list(groups) == ["who", "a", "b", "c", "sum", "note", "back"]
-    assert all(g.attrib["data-status"] == "succeeded" for g in groups.values())
-    spans = [span_of(groups[s]) for s in ("a", "b", "c")]
-    assert overlap(spans), f"parallel steps must overlap in the picture: {spans}"
-    assert all(span_of(groups["who"])[1] <= start for start, _ in spans)
-    assert span_of(groups["sum"])[0] >= max(end for _, end in spans[:2])
-    assert run_id in texts(root, "subtitle")[0]
-    ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copyfile(path, ARTIFACTS / "timeline-example.svg")
-
-    out = tmp_path / "pics" / "fan.svg"
-    proc = await timeline_cli(settings, run_id, "--out", str(out), "--png")
-    if png_available():
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stdout.split() == [str(out), str(out.with_suffix(".png"))]
-        assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
-        shutil.copyfile(out.with_suffix(".png"), ARTIFACTS / "timeline-example.png")
-        named = tmp_path / "named.png"  # a .png --out: the PNG there, the SVG beside it
-        proc = await timeline_cli(settings, run_id, "--out", str(named))
-        assert proc.stdout.split() == [str(named.with_suffix(".svg")), str(named)], proc.stderr
-    else:
-        assert proc.returncode == 1 and "resvg-py" in proc.stderr, proc.stderr
-    assert out.read_text() == svg, "the same finished run draws the same picture"
-
-
-async def test_cli_timeline_of_a_running_run_is_partial(client: Client, settings: Settings,
-                                                        registry: ToolRegistry) -> None:
-    held = open_gate(f"timeline-{settings.task_queue}")
-    plan = Plan.model_validate({"goal": "slow", "steps": [
-        {"id": "quick", "tool": "calc", "args": {"expression": "1 + 1"}},
-        {"id": "slow", "tool": "gate", "args": {"name": f"timeline-{settings.task_queue}"},
-         "deps": ["quick"]},
-        {"id": "after", "tool": "calc", "args": {"expression": "2"}, "deps": ["slow"]},
-    ]})
-    engine = JarvisClient(client, settings)
-    async with create_worker(client, settings, registry):
-        run_id = await engine.start_plan(prepare(plan, registry, settings))
-        await held.wait_entered()  # the step runs now, and stays running until released
-        seen = await engine.plan_state(run_id)
-        assert seen.step("slow").status is StepStatus.RUNNING
-        proc = await timeline_cli(settings, run_id)
-        assert proc.returncode == 0, proc.stderr
-        assert "partial" in proc.stderr
-        groups = steps_of(parse(Path(proc.stdout.strip()).read_text()))
-        assert [g.attrib["data-status"] for g in groups.values()] == ["succeeded", "running",
-                                                                     "pending"]
-        assert span_of(groups["slow"])[1] > span_of(groups["slow"])[0]
-        assert bar(groups["after"]) is None
-        held.release()
-        assert (await engine.plan_result(run_id)).status == "succeeded"
-
-
-async def test_cli_timeline_of_goals_and_unknown_ids(client: Client, settings: Settings) -> None:
-    offline = settings.model_copy(update={"embedding_backend": "hashing"})
-    goals = JarvisClient(client, offline)
-    async with create_worker(client, offline, default_registry()):
-        ran = await goals.submit("remember that the car needs new tyres in March",
-                                 policy="approve-all")
-        assert (await goals.result(ran)).stage == "succeeded"
-        failed = await goals.submit("book me a table for two at an Italian restaurant")
-        assert (await goals.result(failed)).stage == "failed"
-    proc = await timeline_cli(settings, ran)
-    assert proc.returncode == 0, proc.stderr
-    root = parse(Path(proc.stdout.strip()).read_text())
-    assert steps_of(root) and all(g.attrib["data-status"] == "succeeded"
-                                  for g in steps_of(root).values())
-    assert f"{ran} (succeeded)" in texts(root, "subtitle")[0]
-
-    proc = await timeline_cli(settings, failed)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert "failed before any step ran" in proc.stderr and "no LLM endpoint" in proc.stderr
-    assert f"jarvis goal {failed}" in proc.stderr
-
-    proc = await timeline_cli(settings, "plan-no-such-run")
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert "no plan run or goal with id 'plan-no-such-run'" in proc.stderr
-    assert "jarvis list" in proc.stderr

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from agents.devserver import free_port, port_open
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "examples" / "hello.json"
 
 

@@ -20,8 +20,9 @@ from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
 from planner.contracts.names import durable_names
 from planner.settings import Settings
+from tests.paths import DATA, HISTORIES
 
-CHECKED_IN = Path(__file__).parent / "data" / "durable_names.json"
+CHECKED_IN = DATA / "durable_names.json"
 
 
 def registered_names(tmp_path: Path) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def test_names_in_recorded_histories_are_still_registered(tmp_path: Path) -> Non
     every workflow and activity type they name must still be registered."""
     found = registered_names(tmp_path)
     seen_workflows, seen_activities = set(), set()
-    for path in (Path(__file__).parent / "histories").glob("*.json"):
+    for path in HISTORIES.glob("*.json"):
         for event in json.loads(path.read_text())["events"]:
             started = event.get("workflowExecutionStartedEventAttributes")
             if started:

@@ -15,15 +15,16 @@ from temporalio.worker import Replayer
 
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
+from tests.paths import HISTORIES
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
 
 
 def test_histories_are_present() -> None:
-    assert len(HISTORIES) >= 11, "tests/histories lost its recorded runs"
+    assert len(HISTORY_FILES) >= 11, "tests/histories lost its recorded runs"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(workflows=[ExecutePlanWorkflow, GoalWorkflow],

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 PACKAGES = ("evals", "jarvis_planner", "agents", "activities", "planner", "prompts")
 LINT = str(Path(sys.executable).parent / "lint-imports")
 

@@ -16,8 +16,9 @@ from planner.preparation import prepare
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 from planner.validation import validate_plan
+from tests.paths import ROOT
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.json"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 
 
 def test_there_are_examples() -> None:

@@ -7,7 +7,6 @@ import copy
 import json
 import time
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from planner.parsing import ParseOutcome, parse_plan_output
 from planner.plan import Plan
 from planner.tools import Tool
 from planner.validation import validate_plan
+from tests.paths import DATA
 
-CORPUS = Path(__file__).resolve().parent / "data" / "llm_outputs"
+CORPUS = DATA / "llm_outputs"
 MIN_CORPUS = 25
 
 

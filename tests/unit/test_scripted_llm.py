@@ -6,7 +6,6 @@ import base64
 import os
 import struct
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import httpx
 import openai
@@ -24,9 +23,11 @@ from jarvis_planner.testing import (
     reply_tool_call,
     step,
 )
-from tests.scripted_llm import no_real_llm, scripted_llm, scripted_llm_factory
 
 # fixtures, re-exported for pytest
+from tests.paths import ROOT
+from tests.scripted_llm import no_real_llm, scripted_llm, scripted_llm_factory
+
 __all__ = ["no_real_llm", "scripted_llm", "scripted_llm_factory"]
 
 pytestmark = pytest.mark.usefixtures("no_real_llm")
@@ -191,6 +192,7 @@ STRICT_FIXTURE_CASES = '''
 from activities.llm import make_client
 from jarvis_planner.testing import reply_text
 from tests.scripted_llm import scripted_llm
+from tests.paths import ROOT
 
 __all__ = ["scripted_llm"]
 
@@ -222,7 +224,7 @@ def test_honoured(scripted_llm):
 def test_fixture_teardown_fails_a_test_that_breaks_the_script(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makepyfile(test_strict=STRICT_FIXTURE_CASES)
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=3, errors=2)
     result.stdout.fnmatch_lines(["*unconsumed: step (any request)*",
