@@ -362,7 +362,6 @@ async def _outcome(handle: WorkflowHandle[Any, S], state_type: type[S],
         desc = await handle.describe()
         if desc.status in (WorkflowExecutionStatus.CANCELED,
                            WorkflowExecutionStatus.TERMINATED):
-            kind = "cancelled" if desc.status == WorkflowExecutionStatus.CANCELED \
-                else "terminated"
-            raise Gone(f"{handle.id} was {kind}; it has no final state") from exc
+            raise Gone(f"{handle.id} was cancelled or terminated "
+                       f"({desc.status.name.lower()}); it has no final state") from exc
         raise

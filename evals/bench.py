@@ -245,7 +245,7 @@ class Bench:
         """Seconds from the start request to the result, and the final state."""
         started = time.perf_counter()
         run_id = await self.engine.start_plan(inp, run_id=f"bench-{uuid.uuid4().hex[:12]}")
-        state = await self.engine.handle(run_id).result()
+        state = await self.engine.plan_result(run_id)
         return time.perf_counter() - started, state
 
 
@@ -391,7 +391,7 @@ async def _concurrent_runs(bench: Bench, inp: ExecutePlanInput, goals: int) -> t
     ids = [f"tp-{uuid.uuid4().hex[:12]}" for _ in range(goals)]
     started = time.perf_counter()
     await asyncio.gather(*(bench.engine.start_plan(inp, run_id=run_id) for run_id in ids))
-    states = await asyncio.gather(*(bench.engine.handle(i).result() for i in ids),
+    states = await asyncio.gather(*(bench.engine.plan_result(i) for i in ids),
                                   return_exceptions=True)
     seconds = time.perf_counter() - started
     done = [i for i, s in zip(ids, states, strict=True)
@@ -514,7 +514,7 @@ async def kill_check(folder: Path, tuning: ServerTuning = DEFAULT_TUNING, rounds
             started_ids += ids
             async with create_worker(client, settings, registry):
                 run_id = await engine.start_plan(prepare(chain_plan(3), registry, settings))
-                completed[run_id] = (await engine.handle(run_id).result()).outputs
+                completed[run_id] = (await engine.plan_result(run_id)).outputs
                 server.kill()  # SIGKILL right after the acknowledgement
                 server.wait()
                 server = start_dev_server(db, port, log_file=folder / "server.log",
@@ -535,7 +535,7 @@ async def _survivors(address: str, settings: Settings, started: list[str],
     done = 0
     for run_id, outputs in completed.items():
         desc = await engine.handle(run_id).describe()
-        same = (await engine.handle(run_id).result()).outputs == outputs
+        same = (await engine.plan_result(run_id)).outputs == outputs
         done += desc.status == WorkflowExecutionStatus.COMPLETED and same
     return {"started_acknowledged": len(started), "started_found_after_restart": found,
             "completed_acknowledged": len(completed), "completed_found_after_restart": done,

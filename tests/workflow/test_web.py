@@ -274,10 +274,10 @@ async def test_event_stream_follows_review_and_execution(web: Web) -> None:
     stages = [stage for k, stage, *_ in seen if k == "stage"]
     assert stages.index(WAITING) < stages.index("executing") < stages.index("succeeded")
 
-    # a finished goal's stream replays its state and ends at once
+    # a finished goal's stream replays its whole event log, the same as seen live, and ends
     async with http.stream("GET", f"/api/goals/{goal_id}/events") as stream:
         replay = [kind async for kind, _ in read_events(stream)]
-    assert replay[0] == "plan" and replay[-1] == "done"
+    assert replay == kinds and replay[0] == "stage" and replay[-1] == "done"
 
 
 async def test_openapi_errors_and_security_headers(web: Web) -> None:
