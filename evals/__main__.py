@@ -12,6 +12,7 @@ SCRIPTS = {
     "gnn4taskplan": "evals.gnn4taskplan",  # real model predictions through parser + validator
     "nestful": "evals.nestful",  # NESTFUL conversion report
     "bench": "evals.bench",  # engine benchmarks
+    "startup": "evals.startup",  # how long `jarvis --help` and `jarvis run` take
 }
 
 

@@ -51,6 +51,11 @@ for command in (up.up, down.down, run.run, plan.plan, review.review, approve.app
 app.add_typer(templates.app, name="templates")
 
 
+def _is_builtin(first: list[str]) -> bool:
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    return bool(first) and first[0] in names
+
+
 def _add_plugin_commands() -> None:
     """Commands other packages add through the ``jarvis.commands`` entry point (a typer app
     becomes a group, a function a command): evals adds `jarvis eval` and `jarvis bench` this
@@ -76,7 +81,8 @@ def main() -> None:
     logging.getLogger("temporalio").setLevel(logging.INFO if verbose else logging.ERROR)
     code = 0
     try:
-        _add_plugin_commands()
+        if not _is_builtin(sys.argv[1:2]):  # `jarvis run ...` need not load evals
+            _add_plugin_commands()
         app()  # standalone mode: typer prints usage errors and exits with their code
     except CliError as exc:
         from jarvis_planner.cli.console import err_console
