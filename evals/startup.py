@@ -47,11 +47,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+NEUTRAL_CWD = tempfile.gettempdir()  # not a checkout: `python -m` must import the binary's own code
+
+
 def timed(cmd: Sequence[str], env: dict[str, str] | None = None,
           timeout_s: float = 120) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.perf_counter()
     proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env,
-                          timeout=timeout_s, stdin=subprocess.DEVNULL)
+                          timeout=timeout_s, stdin=subprocess.DEVNULL, cwd=NEUTRAL_CWD)
     return time.perf_counter() - started, proc
 
 
