@@ -316,7 +316,7 @@ def nestful_gold(kind: str = "executable") -> GoldSet:
         approximations=[
             "One step per gold call, labelled as in NESTFUL (var1, var2...); `$var1.a.b$` "
             "references become `${var1.a.b}` and the final `var_result` call becomes the "
-            "plan's `outputs` (evals/nestful.py).",
+            "plan's `outputs` (evals/nestful).",
             "Stub tools come from the spec; where the gold calls disagree with it the stub is "
             "amended and the record lists each spec gap (unknown_arg, missing_required_arg, "
             "arg_type_mismatch, unknown_output_field).",

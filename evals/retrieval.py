@@ -360,7 +360,7 @@ def score_rebinding(embedder: Embedder, registry: ToolRegistry,
 
 @dataclass
 class NestfulRebindScore:
-    """Rebinding on real plans (NESTFUL's 300 gold plans, see ``evals/nestful.py``): each plan's
+    """Rebinding on real plans (NESTFUL's 300 gold plans, see ``evals/nestful``): each plan's
     pattern must rebind its own goal to the very same plan (identity), and, matched against
     every *other* sample's goal, must either not match or yield that sample's steps."""
 

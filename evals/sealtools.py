@@ -228,7 +228,7 @@ def sealtools_gold(split: str = "in_domain") -> GoldSet:
         approximations=[
             "One step per call (`call0`, `call1`...). `API_call_k` names the k-th output field "
             "of the call that responded it, so a parameter holding it becomes a field "
-            "reference such as `${call0.suffix}` (evals/nestful.py does the conversion).",
+            "reference such as `${call0.suffix}` (evals/nestful does the conversion).",
             "Stub tools come from tool.jsonl (parameter types str/int/float/bool, `required`, "
             "`responses` as output fields); where a gold call disagrees with its spec the stub "
             "is amended and the record lists the spec gap.",
