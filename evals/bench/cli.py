@@ -1,0 +1,141 @@
+"""`python -m evals.bench` / `jarvis bench`: options, running every configuration, medians."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.devserver import (
+    DEFAULT_TUNING,
+)
+from evals.bench.benchmarks import _median, _round, run_config
+from evals.bench.kill_check import kill_check
+from evals.bench.levers import (
+    BASELINE,
+    BENCHMARKS,
+    SIZES,
+    TUNED,
+    Levers,
+    Metrics,
+    ablations,
+    explorations,
+)
+from evals.bench.report import Report, machine
+
+
+@dataclass(frozen=True)
+class Options:
+    size: str = "full"
+    out: Path = Path("eval-reports")
+    baseline: bool = False
+    ablate: bool = False
+    explore: bool = False
+    kill_check: bool = False
+    only: tuple[str, ...] = BENCHMARKS
+    rounds: int = 1
+
+    def command(self) -> str:
+        parts = ["python -m evals.bench", f"--size {self.size}", f"--out {self.out}"]
+        parts += ["--baseline"] * self.baseline + ["--ablate"] * self.ablate
+        parts += ["--explore"] * self.explore + ["--kill-check"] * self.kill_check
+        parts += [f"--rounds {self.rounds}"] if self.rounds != 1 else []
+        if self.only != BENCHMARKS:
+            parts.append(f"--only {','.join(self.only)}")
+        return " ".join(parts)
+
+    def configurations(self) -> list[Levers]:
+        return [*([BASELINE] if self.baseline else []), TUNED,
+                *(ablations() if self.ablate else []),
+                *(explorations() if self.explore else [])]
+
+
+async def run(options: Options) -> Report:
+    """Run every configuration (one dev server each), ``rounds`` times in rotated order (the
+    machine drifts), keep each metric's median over the rounds; then the optional kill check."""
+    size = SIZES[options.size]
+    report = Report(options.command(), options.size, machine())
+    print(f"machine: {json.dumps(report.machine)}", flush=True)
+    configs = options.configurations()
+    rounds: dict[str, list[dict[str, Metrics]]] = {c.name: [] for c in configs}
+    with tempfile.TemporaryDirectory(prefix="jarvis-bench-") as tmp:
+        for r in range(options.rounds):
+            for k in range(len(configs)):
+                levers = configs[(k + r) % len(configs)]
+                folder = Path(tmp) / f"r{r}c{k}"
+                rounds[levers.name].append(await run_config(levers, size, folder, options.only))
+        for levers in configs:
+            report.add(levers, {name: combine([one[name] for one in rounds[levers.name]])
+                                for name in options.only})
+        if options.kill_check:
+            metrics = await kill_check(Path(tmp) / "kill", DEFAULT_TUNING, size.kill_rounds,
+                                       size.kill_burst)
+            report.durability["tuned server flags"] = metrics
+            print(f"durability: {json.dumps(metrics)}", flush=True)
+    return report
+
+
+def combine(runs: Sequence[Metrics]) -> Metrics:
+    """One metrics dict from several rounds: the median of each number, the worst count of lost
+    or completed runs, the first value of anything else."""
+    out: Metrics = {}
+    for key, first in runs[0].items():
+        values = [r[key] for r in runs if key in r]
+        if key.endswith("_lost"):
+            out[key] = max(values)
+        elif key.endswith("_completed"):
+            out[key] = min(values)
+        elif isinstance(first, float):
+            out[key] = _round(_median(values))
+        else:
+            out[key] = first
+    if len(runs) > 1:
+        out["rounds"] = len(runs)
+    return out
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--out", type=Path, default=Path("eval-reports"))
+    parser.add_argument("--baseline", action="store_true",
+                        help="also run with every lever off (before/after in one run)")
+    parser.add_argument("--ablate", action="store_true",
+                        help="also run the tuned configuration minus one lever at a time")
+    parser.add_argument("--explore", action="store_true",
+                        help="also run levers tried and not adopted (rates, pollers, knobs)")
+    parser.add_argument("--kill-check", action="store_true",
+                        help="SIGKILL the tuned server after acknowledged runs; count losses")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every configuration this many times; report medians")
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+    args = parser.parse_args(argv)
+    only = tuple(b.strip() for b in args.only.split(",") if b.strip())
+    unknown = [b for b in only if b not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    return Options(size=args.size, out=args.out, baseline=args.baseline, ablate=args.ablate,
+                   explore=args.explore, kill_check=args.kill_check, only=only,
+                   rounds=max(1, args.rounds))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so the dev servers this run started are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("temporalio").setLevel(logging.ERROR)  # failed attempts are expected
+    options = parse_args(argv)
+    report = asyncio.run(run(options))
+    for path in report.write(options.out):
+        print(f"wrote {path}")
+    return 0
+

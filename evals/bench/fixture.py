@@ -1,0 +1,105 @@
+"""One configuration brought up: a dev server of its own, a worker, the engines, the scripted
+LLM."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+
+from agents.client import JarvisClient
+from agents.connection import connect
+from agents.devserver import (
+    free_port,
+    start_dev_server,
+    stop_process,
+)
+from agents.worker import create_worker
+from evals.bench.levers import Levers, Size
+from evals.bench.workloads import bench_registry, chain_plan, fan_plan
+from jarvis_planner.testing import ScriptedLLM
+from planner.contracts.run import ExecutePlanInput, RunState
+from planner.plan import Plan
+from planner.preparation import prepare
+from planner.settings import Settings
+from planner.tools import ToolRegistry
+
+
+@dataclass
+class Bench:
+    """Everything one configuration's benchmarks share."""
+
+    levers: Levers
+    size: Size
+    client: Client
+    settings: Settings
+    registry: ToolRegistry
+    engine: JarvisClient
+    llm: ScriptedLLM
+    notes: list[str] = field(default_factory=list)
+
+    def prepared(self, plan: Plan, *, regular: bool = False) -> ExecutePlanInput:
+        local = self.levers.local_activities and not regular
+        return prepare(plan, self.registry, self.settings, local_activities=local)
+
+    async def timed(self, inp: ExecutePlanInput) -> tuple[float, RunState]:
+        """Seconds from the start request to the result, and the final state."""
+        started = time.perf_counter()
+        run_id = await self.engine.start_plan(inp, run_id=f"bench-{uuid.uuid4().hex[:12]}")
+        state = await self.engine.plan_result(run_id)
+        return time.perf_counter() - started, state
+
+
+def _scripted_llm() -> ScriptedLLM:
+    """The scripted OpenAI-compatible server (:mod:`jarvis_planner.testing`), started."""
+    from activities.llm import forget_working_modes
+    from jarvis_planner.testing import ScriptedLLM
+
+    forget_working_modes()
+    return ScriptedLLM().start()
+
+
+def bench_settings(folder: Path, address: str, llm: ScriptedLLM | None) -> Settings:
+    llm_fields: dict[str, Any] = {"llm_base_url": None, "llm_api_key": None}
+    if llm is not None:
+        llm_fields = {"llm_base_url": llm.base_url, "llm_api_key": "scripted-key",
+                      "llm_model": llm.model, "llm_timeout_s": 10.0}
+    return Settings(data_dir=folder / "data", workspace=None, temporal_address=address,
+                    task_queue=f"bench-{uuid.uuid4().hex[:8]}", chroma_host=None,
+                    embedding_backend="hashing", llm_structured_mode="auto", **llm_fields)
+
+
+@contextlib.asynccontextmanager
+async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterator[Bench]:
+    """A dev server with the configuration's flags, a client and an in-process worker."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log",
+                              tuning=levers.server)
+    llm = _scripted_llm()
+    try:
+        client = await connect(f"127.0.0.1:{port}")
+        settings = bench_settings(folder, f"127.0.0.1:{port}", llm)
+        registry = bench_registry()
+        engine = JarvisClient(client, settings, eager_start=levers.eager_start)
+        async with create_worker(client, settings, registry, sandboxed=levers.sandboxed,
+                                 options=levers.worker_options):
+            bench = Bench(levers, size, client, settings, registry, engine, llm)
+            await _warm_up(bench)
+            yield bench
+    finally:
+        llm.stop()
+        stop_process(server)
+
+
+async def _warm_up(bench: Bench) -> None:
+    """One small run of each kind first: the first workflow pays imports and connections."""
+    await bench.timed(bench.prepared(chain_plan(3)))
+    await bench.timed(bench.prepared(chain_plan(3), regular=True))
+    await bench.timed(bench.prepared(fan_plan(2, 0.01)))

@@ -1,0 +1,120 @@
+"""The levers a benchmark configuration turns (server tuning, worker options, local activities,
+sandbox, eager start), and the configurations built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from agents.devserver import (
+    DEFAULT_TUNING,
+    STOCK,
+    ServerTuning,
+)
+
+BENCHMARKS = ("overhead", "parallelism", "throughput", "planning")
+
+
+Metrics = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Levers:
+    """One configuration of the tuning levers."""
+
+    name: str
+    server: ServerTuning = DEFAULT_TUNING
+    local_activities: bool = True
+    eager_start: bool = True
+    sandboxed: bool = False
+    worker_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "server_flags": self.server.flags(),
+                "local_activities": self.local_activities, "eager_start": self.eager_start,
+                "sandboxed": self.sandboxed, "worker_options": dict(self.worker_options)}
+
+
+TUNED = Levers("tuned")
+
+
+BASELINE = Levers("baseline", server=STOCK, local_activities=False, eager_start=False,
+                  sandboxed=True)
+
+
+def ablations(tuned: Levers = TUNED) -> list[Levers]:
+    """The tuned configuration minus one lever at a time."""
+    server = tuned.server
+    rates = {k: v for k, v in server.dynamic_config.items() if "MaxPollRPS" not in k}
+    return [
+        replace(tuned, name="stock queue read rates",
+                server=ServerTuning(rates, server.pragmas)),
+        replace(tuned, name="rollback journal",
+                server=ServerTuning(server.dynamic_config, ())),
+        replace(tuned, name="wal, synchronous=full",
+                server=ServerTuning(server.dynamic_config, ("journal_mode=wal",))),
+        replace(tuned, name="wal, synchronous=off",
+                server=ServerTuning(server.dynamic_config,
+                                    ("journal_mode=wal", "synchronous=off"))),
+        replace(tuned, name="no local activities", local_activities=False),
+        replace(tuned, name="no eager start", eager_start=False),
+        replace(tuned, name="unsandboxed" if tuned.sandboxed else "sandboxed",
+                sandboxed=not tuned.sandboxed),
+    ]
+
+
+def explorations(tuned: Levers = TUNED) -> list[Levers]:
+    """Levers tried and not adopted: other queue read rates, pollers and slots, more server
+    knobs (each the tuned configuration plus one change)."""
+    server = tuned.server
+
+    def with_config(name: str, **values: object) -> Levers:
+        return replace(tuned, name=name,
+                       server=ServerTuning({**server.dynamic_config, **values}, server.pragmas))
+
+    rates = [with_config(f"queue read rate {rps}", **{
+        k: rps for k in server.dynamic_config if "MaxPollRPS" in k}) for rps in (50, 200, 1000)]
+    return [
+        *rates,
+        with_config("history.shardIOConcurrency=16", **{"history.shardIOConcurrency": 16}),
+        with_config("host-level events cache",
+                    **{"history.enableHostLevelEventsCache": True}),
+        replace(tuned, name="20 eager activities per task",
+                worker_options={"max_eager_activity_reservations_per_workflow_task": 20}),
+        replace(tuned, name="10 pollers per kind",
+                worker_options={"max_concurrent_activity_task_polls": 10,
+                                "max_concurrent_workflow_task_polls": 10}),
+    ]
+
+
+@dataclass(frozen=True)
+class Size:
+    seq_steps: int
+    seq_repeats: int
+    fan_width: int
+    fan_step_s: tuple[float, ...]
+    fan_repeats: int
+    goals: int
+    goal_steps: int
+    plan_repeats: int
+    kill_rounds: int
+    kill_burst: int
+
+
+SIZES = {
+    "full": Size(seq_steps=50, seq_repeats=3, fan_width=20, fan_step_s=(0.2, 1.0), fan_repeats=3,
+                 goals=100, goal_steps=5, plan_repeats=3, kill_rounds=3, kill_burst=20),
+    "smoke": Size(seq_steps=5, seq_repeats=1, fan_width=4, fan_step_s=(0.05,), fan_repeats=1,
+                  goals=8, goal_steps=5, plan_repeats=1, kill_rounds=1, kill_burst=3),
+}
+
+
+TARGETS = {
+    "overhead": {"temporal_default_ms_per_step": "<= 3 (local-activity tools)",
+                 "temporal_regular_ms_per_step": "<= 20"},
+    "parallelism": {"ratio_200ms": "<= 1.15", "ratio_1000ms": "<= 1.03",
+                    "ratio_200ms_regular": "<= 1.15", "ratio_1000ms_regular": "<= 1.03"},
+    "throughput": {"default_steps_per_s": ">= 200", "default_lost": "0", "regular_lost": "0"},
+    "planning": {"template_ms": "<= 50", "template_llm_calls": "0"},
+}
