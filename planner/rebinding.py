@@ -60,7 +60,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from planner.plan import Plan
-from planner.refs import closing_brace
+from planner.refs import scan
 from planner.words import STOP_WORDS
 
 PathItem = str | int
@@ -263,25 +263,9 @@ def _bounded(needle: str, *, number: bool = False) -> re.Pattern[str]:
 
 
 def _split_raw(text: str) -> list[tuple[bool, int, int]]:
-    """Segments of a raw argument string: (is_reference, start, end). ``$${`` stays literal."""
-    segs: list[tuple[bool, int, int]] = []
-    i = start = 0
-    while i < len(text):
-        if text.startswith("$${", i):
-            i += 3
-        elif text.startswith("${", i):
-            end = closing_brace(text, i + 2)
-            if end < 0:
-                break
-            if i > start:
-                segs.append((False, start, i))
-            segs.append((True, i, end + 1))
-            i = start = end + 1
-        else:
-            i += 1
-    if start < len(text):
-        segs.append((False, start, len(text)))
-    return segs
+    """Segments of a raw argument string: (is_reference, start, end), from the one scanner
+    (:func:`planner.refs.scan`); ``$${`` and an unclosed ``${`` stay literal."""
+    return [(span.kind == "ref", span.start, span.end) for span in scan(text)]
 
 
 def _literal_text(text: str) -> list[str]:

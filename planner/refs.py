@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 PathItem = str | int
 
@@ -82,29 +82,58 @@ def parse_ref(expr: str) -> Ref:
     return Ref(match.group(0), tuple(path))
 
 
-def parse_template(text: str) -> list[str | Ref]:
-    """Split a string into literal parts and references."""
-    parts: list[str | Ref] = []
-    buf: list[str] = []
-    i = 0
+@dataclass(frozen=True)
+class Span:
+    """A piece of a string: literal ``text`` (``$${`` escapes still in it), a whole ``ref``
+    (``${`` to its ``}``), or an ``unclosed`` ``${`` and everything after it."""
+
+    kind: Literal["text", "ref", "unclosed"]
+    start: int
+    end: int
+
+
+def scan(text: str) -> list[Span]:
+    """The one ``${...}`` scanner: ``text`` as literal and reference spans, in order.
+
+    ``$${`` is an escaped ``${`` and stays in a literal span; quotes and escapes inside a
+    reference body are skipped (:func:`closing_brace`)."""
+    spans: list[Span] = []
+    i = start = 0
     while i < len(text):
         if text.startswith("$${", i):
-            buf.append("${")
             i += 3
         elif text.startswith("${", i):
             end = closing_brace(text, i + 2)
+            if i > start:
+                spans.append(Span("text", start, i))
             if end < 0:
-                raise RefSyntaxError(f"unclosed '${{' at position {i} in {text!r}")
-            if buf:
-                parts.append("".join(buf))
-                buf = []
-            parts.append(parse_ref(text[i + 2 : end].strip()))
-            i = end + 1
+                spans.append(Span("unclosed", i, len(text)))
+                return spans
+            spans.append(Span("ref", i, end + 1))
+            i = start = end + 1
         else:
-            buf.append(text[i])
             i += 1
-    if buf:
-        parts.append("".join(buf))
+    if start < len(text):
+        spans.append(Span("text", start, len(text)))
+    return spans
+
+
+def unescape(literal: str) -> str:
+    """A literal span as the text it stands for (``$${`` -> ``${``)."""
+    return literal.replace("$${", "${")
+
+
+def parse_template(text: str) -> list[str | Ref]:
+    """Split a string into literal parts and references."""
+    parts: list[str | Ref] = []
+    for span in scan(text):
+        piece = text[span.start:span.end]
+        if span.kind == "text":
+            parts.append(unescape(piece))
+        elif span.kind == "ref":
+            parts.append(parse_ref(piece[2:-1].strip()))
+        else:
+            raise RefSyntaxError(f"unclosed '${{' at position {span.start} in {text!r}")
     return parts
 
 

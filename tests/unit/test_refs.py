@@ -12,6 +12,8 @@ from planner.refs import (
     parse_ref,
     parse_template,
     resolve,
+    scan,
+    unescape,
 )
 
 OUT = {"a": {"items": [{"id": 7, "name": "x"}], "Exchange Rate": 1.5, "n": 3},
@@ -76,3 +78,15 @@ def test_iter_refs_and_whole() -> None:
     assert is_whole_ref("${a.n}") == Ref("a", ("n",))
     assert is_whole_ref("x ${a.n}") is None
     assert format_path(("k", 0)) == ".k[0]"
+
+
+def test_the_one_scanner_gives_spans_that_rebuild_the_text() -> None:
+    text = 'Hi ${a.b["x}y"]} and $${not} ${c}${d[0]} tail ${open'
+    spans = scan(text)
+    assert "".join(text[s.start:s.end] for s in spans) == text
+    assert [(s.kind, text[s.start:s.end]) for s in spans] == [
+        ("text", "Hi "), ("ref", '${a.b["x}y"]}'), ("text", " and $${not} "), ("ref", "${c}"),
+        ("ref", "${d[0]}"), ("text", " tail "), ("unclosed", "${open")]
+    assert unescape(" and $${not} ") == " and ${not} "
+    with pytest.raises(RefSyntaxError, match="unclosed"):
+        parse_template(text)
