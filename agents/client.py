@@ -111,6 +111,7 @@ class JarvisClient:
         # Eager workflow start: when a worker in this process polls the task queue with this
         # same client, the server hands the first workflow task back in the start response.
         self.eager_start = eager_start
+        self._final_stages: dict[str, str] = {}  # closed goals never change: id -> stage
 
     @classmethod
     async def connect(cls, settings: Settings | None = None) -> JarvisClient:
@@ -241,10 +242,12 @@ class JarvisClient:
                 return "running (no worker answers)"
             return state.stage
         if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):
-            try:
-                return (await self.result(goal_id)).stage
-            except (Gone, WorkflowFailureError):
-                return "failed"
+            if goal_id not in self._final_stages:
+                try:
+                    self._final_stages[goal_id] = (await self.result(goal_id)).stage
+                except (Gone, WorkflowFailureError):
+                    self._final_stages[goal_id] = "failed"
+            return self._final_stages[goal_id]
         return status.name.lower() if status is not None else "unknown"
 
     async def _decide(self, update: str, goal_id: str,

@@ -32,6 +32,8 @@ from agents.devserver import free_port, start_dev_server, stop_process
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient
 from jarvis_planner.web.app import UvicornServer, create_app, server_config
+from jarvis_planner.web.view import goal_view
+from planner.contracts.goal import GoalState
 from planner.plan import Plan
 from planner.settings import Settings
 from tests.paths import ROOT
@@ -294,7 +296,8 @@ async def test_openapi_errors_and_security_headers(web: Web) -> None:
         assert methods <= set(paths[path]), path
     assert "text/event-stream" in paths["/api/goals/{goal_id}/events"]["get"]["responses"]["200"][
         "content"]
-    assert {"GoalState", "Plan", "ErrorOut", "EditBody"} <= set(doc["components"]["schemas"])
+    assert {"GoalPage", "GoalView", "Plan", "ErrorOut", "EditBody"} <= set(
+        doc["components"]["schemas"])
     assert (await http.get("/docs")).status_code == 200
 
     page = await http.get("/")
@@ -305,11 +308,17 @@ async def test_openapi_errors_and_security_headers(web: Web) -> None:
     assert page.headers["x-content-type-options"] == "nosniff"
     html = page.text
     assert html.count("<script") == html.count('<script src="/static/') == 1, "no inline script"
-    for asset in ("/static/app.js", "/static/app.css", "/favicon.svg"):
+    for asset in ("/static/js/main.js", "/static/app.css", "/favicon.svg"):
         assert (await http.get(asset)).status_code == 200, asset
-    script = (await http.get("/static/app.js")).text
-    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
-    assert "eval(" not in script and "document.write" not in script
+    modules = sorted((ROOT / "jarvis_planner" / "web" / "static" / "js").glob("*.js"))
+    assert len(modules) >= 5, "the page is native ES modules"
+    for module in modules:  # every module the page loads: JavaScript, no HTML injection
+        served = await http.get(f"/static/js/{module.name}")
+        assert served.status_code == 200, module.name
+        assert "javascript" in served.headers["content-type"], module.name  # module scripts
+        script = served.text
+        assert "innerHTML" not in script and "insertAdjacentHTML" not in script, module.name
+        assert "eval(" not in script and "document.write" not in script, module.name
 
     info = (await http.get("/api/info")).json()
     assert info["temporal_ui"] == f"http://localhost:{web.settings.temporal_ui_port}"
@@ -355,6 +364,8 @@ async def three_views(web: Web, goal_id: str) -> tuple[dict[str, Any], ...]:
     assert proc.returncode == 0, proc.stderr
     from_cli = json.loads(proc.stdout)
     from_web = (await web.http.get(f"/api/goals/{goal_id}")).json()
+    view = from_web.pop("view")  # the web adds what the page shows, derived from the state
+    assert view == goal_view(GoalState.model_validate(api)).model_dump(mode="json")
     return api, from_cli, from_web
 
 

@@ -1,0 +1,73 @@
+"""Request and response bodies of the JSON API (OpenAPI is generated from these)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from jarvis_planner.web.view import Stages
+from planner.plan import Plan
+
+BY = "web"
+
+
+class SubmitBody(BaseModel):
+    goal: str = Field(min_length=1, max_length=4000, description="The goal, in plain language.")
+    yes: bool = Field(False, description="Pre-approve the plan (dangerous steps still ask).")
+    dry_run: bool = Field(False, description="Stop after planning; nothing is executed.")
+    by: str = Field(BY, max_length=200, description="Who submits (kept with the goal).")
+
+
+class Submitted(BaseModel):
+    id: str
+
+
+class GoalItem(BaseModel):
+    id: str
+    goal: str
+    stage: str
+    started: str
+
+
+class ApproveBody(BaseModel):
+    note: str = Field("", max_length=2000)
+    by: str = Field(BY, max_length=200)
+
+
+class RejectBody(BaseModel):
+    reason: str = Field("", max_length=2000)
+    by: str = Field(BY, max_length=200)
+
+
+class EditBody(BaseModel):
+    plan: Plan = Field(description="The whole edited plan; re-validated before it replaces "
+                                   "the current one.")
+    note: str = Field("", max_length=2000)
+    by: str = Field(BY, max_length=200)
+
+
+class Cancelled(BaseModel):
+    id: str
+    cancelled: bool
+
+
+class Info(BaseModel):
+    temporal_ui: str
+    namespace: str
+    task_queue: str
+    temporal_address: str
+    stages: Stages
+
+
+class ProblemOut(BaseModel):
+    code: str
+    step_id: str | None = None
+    location: str = ""
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+    hint: str = ""
+    problems: list[ProblemOut] | None = None
+
+

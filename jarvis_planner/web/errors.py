@@ -1,0 +1,101 @@
+"""Errors as JSON ``{error, hint}`` (plus ``problems``): the exceptions the client raises mapped
+to HTTP statuses in one place, and the handlers that send them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
+
+from agents.client import DecisionRefused, EditRefused
+from jarvis_planner.web.bodies import ErrorOut
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, hint: str = "",
+                 problems: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(error)
+        self.status, self.error, self.hint, self.problems = status, error, hint, problems
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in ((404, "No such goal"), (409, "The goal is not awaiting approval"),
+                       (410, "The goal was cancelled or terminated"),
+                       (503, "The Temporal server is unreachable"))
+}
+
+
+def error_response(status: int, error: str, hint: str = "",
+                   problems: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": error, "hint": hint}
+    if problems is not None:
+        body["problems"] = problems
+    return JSONResponse(body, status_code=status)
+
+
+def describe_error(exc: BaseException) -> tuple[str, str, int]:
+    """(message, hint, HTTP status) for the errors the client raises."""
+    if isinstance(exc, EditRefused):
+        return str(exc), "fix the problems, or approve / reject the current plan", 422
+    if isinstance(exc, DecisionRefused):
+        return str(exc), "GET /api/goals/{id} shows the goal's stage", 409
+    if isinstance(exc, LookupError):
+        return str(exc), "", 410
+    if isinstance(exc, RPCError):
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return "no such goal", "GET /api/goals lists the recent goals", 404
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return (f"the Temporal server is unreachable: {exc.message}",
+                    "start it with `jarvis up`", 503)
+        return f"Temporal error: {exc.message}", "", 502
+    return f"{type(exc).__name__}: {exc}", "", 500
+
+
+def _validation_problems(exc: RequestValidationError) -> Iterator[dict[str, Any]]:
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        in_plan = bool(loc) and loc[0] == "plan"
+        yield {"code": "invalid_plan" if in_plan else "invalid_request", "step_id": None,
+               "location": ".".join(loc[1:] if in_plan else loc), "message": err.get("msg", "")}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def api_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return error_response(exc.status, exc.error, exc.hint, exc.problems)
+
+    async def refused(_: Request, exc: Exception) -> JSONResponse:
+        message, hint, status = describe_error(exc)
+        problems = ([p.model_dump(mode="json") for p in exc.problems]
+                    if isinstance(exc, EditRefused) else None)
+        return error_response(status, message, hint, problems)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        hint = "GET /openapi.json lists the routes" if exc.status_code in (404, 405) else ""
+        return error_response(exc.status_code, str(exc.detail), hint)
+
+    async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = list(_validation_problems(exc))
+        is_plan = any(p["code"] == "invalid_plan" for p in problems)
+        return error_response(
+            422, "the edited plan does not match the plan schema" if is_plan
+            else "the request does not match the API", "GET /openapi.json has the schemas",
+            problems)
+
+    app.add_exception_handler(ApiError, api_error)
+    for kind in (DecisionRefused, LookupError, RPCError):
+        app.add_exception_handler(kind, refused)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+

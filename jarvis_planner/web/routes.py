@@ -1,0 +1,135 @@
+"""The JSON API's routes: goals (submit, list, read, cancel, events, timeline) and review
+(approve, reject, edit). Every call goes through the one client, taken from the app's state."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from agents.client import JarvisClient
+from jarvis_planner.gantt import render_svg
+from jarvis_planner.web.bodies import (
+    ApproveBody,
+    Cancelled,
+    EditBody,
+    ErrorOut,
+    GoalItem,
+    RejectBody,
+    SubmitBody,
+    Submitted,
+)
+from jarvis_planner.web.errors import ERRORS, ApiError
+from jarvis_planner.web.sse import event_stream
+from jarvis_planner.web.view import GoalPage, goal_page
+
+goals = APIRouter(prefix="/api/goals", tags=["goals"])
+review = APIRouter(prefix="/api/goals", tags=["review"])
+
+
+def jarvis(request: Request) -> JarvisClient:
+    client: JarvisClient = request.app.state.jarvis
+    return client
+
+
+Client = Depends(jarvis)
+
+
+@goals.post("", status_code=201, response_model=Submitted, responses={503: ERRORS[503]})
+async def submit(body: SubmitBody, client: JarvisClient = Client) -> Submitted:
+    """Start a goal: it is planned, then waits for review unless policy lets it run."""
+    goal_id = await client.submit(body.goal, yes=body.yes, dry_run=body.dry_run, by=body.by)
+    return Submitted(id=goal_id)
+
+
+@goals.get("", response_model=list[GoalItem])
+async def list_goals(pending: bool = Query(False, description="Only goals waiting for "
+                                                              "a decision."),
+                     limit: int = Query(20, ge=1, le=200),
+                     client: JarvisClient = Client) -> list[GoalItem]:
+    """Recent goals, newest first, with their stage."""
+    return [GoalItem(id=g.id, goal=g.goal, stage=g.stage, started=g.started)
+            for g in await client.list(limit, pending=pending)]
+
+
+@goals.get("/{goal_id}", response_model=GoalPage,
+           responses={404: ERRORS[404], 410: ERRORS[410]})
+async def goal_state(goal_id: str, client: JarvisClient = Client) -> GoalPage:
+    """Stage, plan, problems, risks, decisions, per-step run state, token usage, and the
+    ``view`` the page renders (finished, steps by dependency level, reference segments)."""
+    return goal_page(await client.state(goal_id))
+
+
+@goals.post("/{goal_id}/cancel", response_model=Cancelled,
+            responses={404: ERRORS[404], 409: ERRORS[409]})
+async def cancel(goal_id: str, client: JarvisClient = Client) -> Cancelled:
+    """Cancel a goal that has not finished (running steps are cancelled)."""
+    state = await client.state(goal_id)
+    if state.finished:
+        raise ApiError(409, f"goal {goal_id} is {state.stage}; nothing to cancel")
+    await client.cancel(goal_id)
+    return Cancelled(id=goal_id, cancelled=True)
+
+
+@goals.get("/{goal_id}/events", response_class=StreamingResponse,
+           responses={200: {"content": {"text/event-stream": {}},
+                            "description": "Server-sent events `stage`, `plan`, `step`, "
+                                           "`decision`, `done` (and `error`), in the order "
+                                           "the workflow made them; each `data` is `{kind, "
+                                           "stage, step_id, status, seq, state}` (`state`: "
+                                           "the goal page)."},
+                      404: ERRORS[404], 410: ERRORS[410]})
+async def events(goal_id: str, request: Request, client: JarvisClient = Client
+                 ) -> StreamingResponse:
+    """The goal's whole event log, then its changes as they happen. The stream stays open
+    while the goal waits for review and ends after `done`."""
+    await client.state(goal_id)  # 404 / 410 before the stream starts
+    settings = request.app.state.stream
+    return StreamingResponse(
+        event_stream(client, goal_id, settings["poll_s"], settings["keepalive_s"]),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@goals.get("/{goal_id}/timeline.svg", response_class=Response,
+           responses={200: {"content": {"image/svg+xml": {}},
+                            "description": "A Gantt chart of the run's steps"},
+                      404: ERRORS[404]})
+async def timeline(goal_id: str, client: JarvisClient = Client) -> Response:
+    """The run's steps on a time axis (404 while nothing has run)."""
+    state = await client.state(goal_id)
+    if state.run is None:
+        raise ApiError(404, f"goal {goal_id} is {state.stage}: none of its steps ran yet",
+                       "the timeline exists once the goal executes")
+    svg = render_svg(state.run, title=state.goal, subtitle=goal_id,
+                     now=time.time() if state.run.status == "running" else None)
+    return Response(svg, media_type="image/svg+xml")
+
+
+@review.post("/{goal_id}/approve", response_model=GoalPage,
+             responses={404: ERRORS[404], 409: ERRORS[409]})
+async def approve(goal_id: str, body: ApproveBody | None = None,
+                  client: JarvisClient = Client) -> GoalPage:
+    """Approve the plan of a goal that waits for review; it starts executing."""
+    body = body or ApproveBody()
+    return goal_page(await client.approve(goal_id, by=body.by, note=body.note))
+
+
+@review.post("/{goal_id}/reject", response_model=GoalPage,
+             responses={404: ERRORS[404], 409: ERRORS[409]})
+async def reject(goal_id: str, body: RejectBody | None = None,
+                 client: JarvisClient = Client) -> GoalPage:
+    """Reject the plan; nothing runs."""
+    body = body or RejectBody()
+    return goal_page(await client.reject(goal_id, by=body.by, reason=body.reason))
+
+
+@review.post("/{goal_id}/edit", response_model=GoalPage,
+             responses={404: ERRORS[404], 409: ERRORS[409],
+                        422: {"model": ErrorOut, "description": "The edited plan does not "
+                              "validate; the goal still waits on its current plan"}})
+async def edit(goal_id: str, body: EditBody, client: JarvisClient = Client) -> GoalPage:
+    """Replace the waiting goal's plan. It is validated against the tools first; an invalid
+    plan is refused with its problems and the goal keeps waiting."""
+    return goal_page(await client.edit(goal_id, body.plan, by=body.by, note=body.note))

@@ -1,0 +1,75 @@
+"""Security headers and cross-site protection, as pure ASGI middleware (server-sent event
+streams pass untouched): a strict same-origin CSP on every response; writes only as JSON from
+the page's own origin."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jarvis_planner.web.errors import error_response
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+# FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN with an inline script.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net "
+            "https://fonts.googleapis.com; font-src 'self' https://fonts.gstatic.com; "
+            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+            "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'")
+DOCS_PATHS = {"/docs", "/redoc", "/docs/oauth2-redirect"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class Guard:
+    """Adds CSP and friends to every response; refuses cross-site or non-JSON API writes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        refusal = self._refusal(scope) if scope["method"] in UNSAFE_METHODS else None
+        csp = DOCS_CSP if path in DOCS_PATHS else CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = csp
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "no-referrer"
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        if refusal is not None:
+            await refusal(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    def _refusal(scope: Scope) -> JSONResponse | None:
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != headers.get("host"):
+            return error_response(403, f"cross-origin request from {origin} refused",
+                                  "the API accepts writes from its own page only")
+        if origin == "null":
+            return error_response(403, "request from an opaque origin refused")
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return error_response(415, "POST bodies must be JSON",
+                                  "send `Content-Type: application/json` and a JSON body "
+                                  "(`{}` when there is nothing to say)")
+        return None
+
+

@@ -1,0 +1,84 @@
+// The page's entry point (a native ES module, no build step): the composer, the sidebar and
+// the open goal, wired together.
+import { api } from "./api.js";
+import { $ } from "./dom.js";
+import { loadGoals, loadGoalsSoon, renderGoals } from "./goals.js";
+import { view } from "./state.js";
+import { openGoal, render, resetView } from "./thread.js";
+
+// -- composer and wiring -------------------------------------------------------------------
+async function submitGoal(event) {
+  event.preventDefault();
+  const input = $("goal-input");
+  const goal = input.value.trim();
+  const errorBox = $("composer-error");
+  errorBox.hidden = true;
+  if (!goal) return;
+  $("send").disabled = true;
+  try {
+    const created = await api("POST", "/api/goals", { goal, yes: $("pre-approve").checked });
+    input.value = "";
+    await openGoal(created.id, goal);
+    loadGoalsSoon();
+  } catch (e) {
+    errorBox.textContent = e.message + (e.hint ? " — " + e.hint : "");
+    errorBox.hidden = false;
+  } finally {
+    $("send").disabled = false;
+    input.focus();
+  }
+}
+
+function newGoal() {
+  resetView(null, "");
+  history.replaceState(null, "", location.pathname);
+  renderGoals();
+  render(true);
+  $("goal-input").focus();
+}
+
+async function cancelGoal() {
+  if (!view.id || !window.confirm("Cancel this goal? Running steps are cancelled.")) return;
+  try {
+    await api("POST", goalPath(view.id, "/cancel"), {});
+  } catch (e) {
+    view.actionError = e.message;
+    render(true);
+    return;
+  }
+  const id = view.id;
+  setTimeout(() => { if (view.id === id) openGoal(id, view.goalText); loadGoals(); }, 600);
+}
+
+function openFromHash() {
+  const m = /^#goal=(.+)$/.exec(location.hash);
+  if (m) openGoal(decodeURIComponent(m[1]), "");
+}
+
+async function init() {
+  $("composer").addEventListener("submit", submitGoal);
+  $("goal-input").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("new-goal").addEventListener("click", newGoal);
+  $("refresh").addEventListener("click", loadGoals);
+  $("cancel-goal").addEventListener("click", cancelGoal);
+  for (const chip of document.querySelectorAll(".examples .chip")) {
+    chip.addEventListener("click", () => { $("goal-input").value = chip.textContent; $("goal-input").focus(); });
+  }
+  window.addEventListener("hashchange", () => {
+    const m = /^#goal=(.+)$/.exec(location.hash);
+    if (m && decodeURIComponent(m[1]) !== view.id) openFromHash();
+  });
+  try { view.info = await api("GET", "/api/info"); } catch (e) { view.info = null; }
+  render(true);
+  await loadGoals();
+  openFromHash();
+  setInterval(() => { if (!document.hidden) loadGoals(); }, 10000);
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+else init();

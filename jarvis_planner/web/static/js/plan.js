@@ -1,0 +1,145 @@
+// The plan card: the steps grouped by dependency level as the server computed them (`view`),
+// arguments with their ${...} references highlighted, risk, estimated cost; step statuses,
+// outputs and errors are updated in place while the goal runs.
+import { $, badge, el, fmtSeconds, json, segmentsNode } from "./dom.js";
+import { actions, editor } from "./review.js";
+import { view } from "./state.js";
+
+export function problemList(problems) {
+  if (!problems || !problems.length) return null;
+  return el("ul", { class: "problems" }, ...problems.map((p) => el("li", {},
+    el("span", { class: "problem-code", text: p.code }),
+    p.step_id ? el("span", { class: "mono", text: "step " + p.step_id }) : null,
+    p.location ? el("span", { class: "mono muted", text: p.location }) : null,
+    el("span", { class: "problem-msg", text: p.message }))));
+}
+
+function costLine(st) {
+  const plan = st.plan;
+  const llmSteps = plan.steps.filter((s) => s.tool === "llm").length;
+  const u = st.usage || { total_tokens: 0, calls: 0 };
+  const parts = [
+    plan.steps.length + " step" + (plan.steps.length === 1 ? "" : "s"),
+    llmSteps + " LLM step" + (llmSteps === 1 ? "" : "s"),
+    u.total_tokens + " tokens in " + u.calls + " LLM call" + (u.calls === 1 ? "" : "s") + " so far",
+  ];
+  if (st.repair_rounds) parts.push(st.repair_rounds + " repair round(s)");
+  return el("div", { class: "cost" }, el("span", { class: "cost-label", text: "Estimated cost" }),
+    ...parts.map((p) => el("span", { class: "cost-item", text: p })));
+}
+
+export function planCard(st) {
+  const plan = st.plan;
+  const waiting = st.stage === "awaiting_approval";
+  const dangerous = Object.values(st.risks || {}).includes("dangerous");
+  const card = el("article", { class: "card plan-card", dataset: { stage: st.stage } });
+  card.append(el("header", { class: "card-head" },
+    el("div", {}, el("h3", { text: waiting ? "Proposed plan" : "Plan" }),
+      el("p", { class: "plan-goal", text: plan.goal })),
+    el("div", { class: "card-head-right" }, badge(st.stage),
+      st.source ? el("span", { class: "source muted small",
+        text: st.source === "template" ? "from template memory" : "drafted by the LLM" }) : null)));
+  card.append(costLine(st));
+  if (dangerous && waiting) {
+    card.append(el("p", { class: "warning" }, el("strong", { text: "Dangerous step. " }),
+      "This plan contains a step that runs only with your explicit approval."));
+  }
+  if (view.editing) {
+    card.append(editor(st));
+  } else {
+    const dag = el("div", { class: "dag" });
+    st.view.levels.forEach((steps, i) => {
+      dag.append(el("div", { class: "level" },
+        el("div", { class: "level-label", title: "dependency level", text: String(i + 1) }),
+        el("div", { class: "level-steps" }, ...steps.map(stepCard))));
+    });
+    card.append(dag);
+    const outs = Object.entries(st.view.outputs || {});
+    if (outs.length) {
+      card.append(el("div", { class: "outputs" }, el("span", { class: "outputs-label", text: "Outputs" }),
+        ...outs.map(([k, segs]) => el("span", { class: "output-item" },
+          el("span", { class: "mono", text: k }), " ← ", segmentsNode(segs)))));
+    }
+  }
+  if (st.problems && st.problems.length && !view.editProblems) {
+    card.append(el("div", { class: "problem-box" },
+      el("strong", { text: "Problems" }), problemList(st.problems)));
+  }
+  if (view.editProblems || view.editError) {
+    card.append(el("div", { class: "problem-box", id: "edit-problems", role: "alert" },
+      el("strong", { text: view.editProblems && view.editProblems.length
+        ? "The edit was refused: " + view.editProblems.length + " problem" +
+          (view.editProblems.length === 1 ? "" : "s") + "."
+        : view.editError || "The edit was refused." }),
+      problemList(view.editProblems),
+      el("p", { class: "small", text: "Nothing changed: the goal still waits for a decision on the current plan." })));
+  }
+  if (view.actionError) {
+    card.append(el("p", { class: "error-text", role: "alert", text: view.actionError }));
+  }
+  if (waiting) card.append(actions(st));
+  return card;
+}
+
+function stepCard(step) {
+  const args = Object.entries(step.args || {});
+  return el("div", { class: "step", dataset: { stepId: step.id, status: "pending" } },
+    el("div", { class: "step-head" },
+      el("span", { class: "status-dot", "aria-hidden": "true" }),
+      el("span", { class: "step-id", text: step.id }),
+      el("span", { class: "tool", text: step.tool }),
+      step.risk ? el("span", { class: "risk risk-" + step.risk, text: step.risk }) : null,
+      el("span", { class: "status-label", text: "" })),
+    step.description ? el("div", { class: "step-desc", text: step.description }) : null,
+    args.length ? el("dl", { class: "args" }, ...args.flatMap(([k, segs]) => [
+      el("dt", { text: k }), el("dd", {}, segmentsNode(segs))])) : el("p", { class: "muted small", text: "no arguments" }),
+    step.deps.length ? el("div", { class: "deps" }, "after ",
+      ...step.deps.map((d) => el("span", { class: "dep", text: d }))) : null,
+    step.when ? el("div", { class: "deps" }, "when ", segmentsNode(step.when)) : null,
+    el("div", { class: "step-run" }));
+}
+
+export function workingText(st) {
+  const stepsDone = st.run ? st.run.steps.filter((x) => x.status === "succeeded").length : 0;
+  const total = st.run ? st.run.steps.length : (st.plan ? st.plan.steps.length : 0);
+  return {
+    retrieving: "Looking for a similar plan in template memory…",
+    planning: "Drafting a plan…",
+    repairing: "The draft had problems; repairing it (round " + (st.repair_rounds || 1) + ")…",
+    executing: "Running the plan… " + stepsDone + " of " + total + " step(s) done.",
+    remembering: "All steps ran; saving the plan to template memory…",
+  }[st.stage];
+}
+
+// Step statuses, outputs and errors, updated in place (no re-render of the card).
+export function applyRun() {
+  const st = view.state;
+  if (!st || !st.run) return;
+  const status = document.querySelector(".msg-status .status-text");
+  if (status && workingText(st)) status.textContent = workingText(st);
+  for (const s of st.run.steps) {
+    const node = document.querySelector('.step[data-step-id="' + CSS.escape(s.id) + '"]');
+    if (!node) continue;
+    if (node.dataset.status === s.status && node.dataset.attempts === String(s.attempts)) continue;
+    node.dataset.status = s.status;
+    node.dataset.attempts = String(s.attempts);
+    node.querySelector(".status-label").textContent =
+      s.status + (s.attempts > 1 ? " · " + s.attempts + " attempts" : "");
+    const box = node.querySelector(".step-run");
+    const parts = [];
+    if (s.started_at && s.finished_at) {
+      parts.push(el("span", { class: "muted small", text: "took " + fmtSeconds(s.finished_at - s.started_at) }));
+    }
+    if (s.error) parts.push(el("div", { class: "step-error", text: s.error.type + ": " + s.error.message }));
+    if (s.status === "succeeded" && s.output !== null && s.output !== undefined) {
+      parts.push(el("details", { class: "step-output" }, el("summary", { text: "output" }),
+        el("pre", { text: json(s.output) })));
+    }
+    box.replaceChildren(...parts);
+  }
+}
+
+export function focusRejectReason() {
+  const focus = view.rejecting ? $("reject-reason") : null;
+  if (focus && document.activeElement !== focus) focus.focus();
+}
