@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import ToolError
 from activities.payloads import FilePayloadStore, PayloadStore, compact, hydrate
 from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
-from planner.contracts.run import ToolCall, ToolCallResult
+from planner.contracts.plan_run import ToolCall, ToolCallResult
 from planner.contracts.usage import Usage
 from planner.refs import resolve
 from planner.settings import Settings
@@ -113,7 +113,7 @@ def tool_activities(runtime: ToolRuntime) -> list[Callable[..., Any]]:
 def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:
     workspace = Path(settings.workspace_dir)
     workspace.mkdir(parents=True, exist_ok=True)
-    from activities.llm.client import LLMConfig  # lazy: loads the openai SDK
+    from activities.llm.endpoint import LLMConfig  # lazy: loads the openai SDK
 
     extras = {"llm": LLMConfig.from_settings(settings)} if settings.llm_configured else {}
     context = ToolContext(workspace=workspace, data_dir=settings.data_dir,

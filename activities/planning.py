@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from activities.llm import LLMConfig, LLMError
 from activities.llm.drafting import draft_plan
 from activities.memory import TemplateStore, plan_fingerprints
-from planner.contracts.goal import (
+from planner.contracts.goal_flow import (
     DraftRequest,
     Example,
     PlanDraft,

@@ -2,7 +2,7 @@
 runs (start, follow, cancel, list), over one Temporal connection. The CLI, the web app and host
 applications all use it (``jarvis_planner.JarvisClient`` is this class).
 
-Following a workflow is one mechanism, :func:`agents.events.watch`: the workflow keeps an event
+Following a workflow is one mechanism, :func:`agents.following.watch`: the workflow keeps an event
 log, and the client asks for what came after the last event it saw. Waiting for an outcome
 waits on the workflow's result (a long poll on the server), never on a polling loop.
 """
@@ -31,9 +31,9 @@ from agents.connection import (
     connect_with_retry,
     new_run_id,
 )
-from agents.events import GoalEvent, goal_events, watch
+from agents.following import GoalEvent, goal_events, watch
 from planner.contracts.events import RunEventPage
-from planner.contracts.goal import (
+from planner.contracts.goal_flow import (
     ApprovalPolicy,
     ApproveInput,
     EditInput,
@@ -52,7 +52,7 @@ from planner.contracts.names import (
     REJECT_UPDATE,
     STATE_QUERY,
 )
-from planner.contracts.run import ExecutePlanInput, RunState
+from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.plan import Plan
 from planner.settings import Settings, load_settings
 from planner.validation import Problem

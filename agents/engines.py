@@ -11,7 +11,7 @@ from activities.execution import tool_runtime
 from agents.client import JarvisClient
 from agents.connection import TemporalUnreachable, connect_with_retry
 from agents.simple_engine import SimpleWorkflowEngine
-from planner.contracts.run import ExecutePlanInput, RunState
+from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 

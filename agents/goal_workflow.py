@@ -23,7 +23,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from agents.plan_runner import PlanRunner
     from planner.contracts.events import EventLog, EventsRequest, GoalEventPage
-    from planner.contracts.goal import (
+    from planner.contracts.goal_flow import (
         FAILED_STAGES,
         ApproveInput,
         Decision,
@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
         RETRIEVE_ACTIVITY,
         STATE_QUERY,
     )
-    from planner.contracts.run import StepState
+    from planner.contracts.plan_run import StepState
     from planner.plan import Plan
 
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)

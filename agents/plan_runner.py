@@ -25,7 +25,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from agents.step_driver import StepDriver, StepFailed
     from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
-    from planner.contracts.run import (
+    from planner.contracts.plan_run import (
         ExecutePlanInput,
         StepPolicy,
         StepState,

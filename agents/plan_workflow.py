@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         PLAN_FAILED,
         STATE_QUERY,
     )
-    from planner.contracts.run import ExecutePlanInput, RunState, StepState
+    from planner.contracts.plan_run import ExecutePlanInput, RunState, StepState
 
 
 def plan_failed(state: RunState) -> ApplicationError:

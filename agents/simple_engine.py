@@ -19,7 +19,7 @@ from tenacity import (
 
 from activities.execution import StepFailure, ToolRuntime, execute_call
 from agents.step_driver import StepDriver, StepFailed
-from planner.contracts.run import (
+from planner.contracts.plan_run import (
     ExecutePlanInput,
     RunState,
     StepPolicy,

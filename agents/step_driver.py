@@ -12,7 +12,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
-from planner.contracts.run import (
+from planner.contracts.plan_run import (
     ExecutePlanInput,
     RunState,
     StepError,

@@ -43,7 +43,7 @@ from activities.llm.drafting import draft_plan
 from evals.gold import GoldRecord, GoldSet, load_gold
 from evals.reports import DEFAULT_OUT, fmt, md_table, pct, ratio, text_table, write_report
 from evals.scoring import Aggregate, Counting, PlanGraph, RecordScore, aggregate, score_plan
-from planner.contracts.goal import PlanDraft
+from planner.contracts.goal_flow import PlanDraft
 from planner.parsing import parse_plan_output
 from planner.plan import Plan
 from planner.settings import Settings, load_settings

@@ -21,8 +21,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from agents.client import DecisionRefused, EditRefused, Gone, JarvisClient, Summary
-from agents.events import GoalEvent
-from planner.contracts.goal import GoalState
+from agents.following import GoalEvent
+from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan
 from planner.settings import Settings
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from planner.contracts.run import RunState, StepState
+from planner.contracts.plan_run import RunState, StepState
 from planner.scheduler import StepStatus
 
 STATUS_COLOURS: dict[StepStatus, str] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.contracts.run import ExecutePlanInput, StepPolicy
+from planner.contracts.plan_run import ExecutePlanInput, StepPolicy
 from planner.plan import Plan
 from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from planner.contracts.goal import Example, PlanDraft
+from planner.contracts.goal_flow import Example, PlanDraft
 from planner.tools import Tool, ToolRegistry
 from planner.validation import Problem
 from prompts import load_prompt

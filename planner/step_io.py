@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from planner.contracts.handles import HANDLE_KEY, is_handle
-from planner.contracts.run import ToolCall
+from planner.contracts.plan_run import ToolCall
 from planner.expr import evaluate
 from planner.plan import Plan, Step
 from planner.refs import Ref, is_whole_ref, iter_refs, lookup, parse_template, resolve

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from planner.contracts.run import StepError, StepState
+from planner.contracts.plan_run import StepError, StepState
 from planner.scheduler import StepStatus
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -3,7 +3,7 @@
 No retries happen here: callers run inside Temporal activities, which own retries.
 """
 
-from activities.llm.client import LLMConfig, StructuredMode, make_client
+from activities.llm.endpoint import LLMConfig, StructuredMode, make_client, usage_from_openai
 from activities.llm.errors import NON_RETRYABLE_KINDS, LLMError, classify
 from activities.llm.structured import (
     Mode,
@@ -13,7 +13,6 @@ from activities.llm.structured import (
     complete_text,
     forget_working_modes,
 )
-from activities.llm.usage import usage_from_openai
 from planner.contracts.names import LLMErrorKind
 from planner.contracts.usage import Usage
 

@@ -12,9 +12,9 @@ from typing import cast
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from activities.llm.client import LLMConfig
+from activities.llm.endpoint import LLMConfig
 from activities.llm.structured import complete_structured
-from planner.contracts.goal import Example, PlanDraft
+from planner.contracts.goal_flow import Example, PlanDraft
 from planner.parsing import parse_plan_output
 from planner.plan import Plan, plan_json_schema
 from planner.prompting import planning_messages, prompt_refs, repair_messages

@@ -26,9 +26,8 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import BaseModel
 
-from activities.llm.client import LLMConfig, make_client
+from activities.llm.endpoint import LLMConfig, make_client, usage_from_openai
 from activities.llm.errors import LLMError, classify
-from activities.llm.usage import usage_from_openai
 from planner.contracts.usage import Usage
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from evals.bench.fixture import Bench, bench_context
 from evals.bench.levers import BENCHMARKS, Levers, Metrics, Size
 from evals.bench.workloads import PLANNING_GOAL, PLANNING_PLAN, chain_plan, fan_plan
 from jarvis_planner.testing import ScriptedLLM
-from planner.contracts.run import ExecutePlanInput, RunState, ToolCall
+from planner.contracts.plan_run import ExecutePlanInput, RunState, ToolCall
 
 
 def _median(values: Sequence[float]) -> float:

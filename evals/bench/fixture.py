@@ -24,7 +24,7 @@ from agents.worker import create_worker
 from evals.bench.levers import Levers, Size
 from evals.bench.workloads import bench_registry, chain_plan, fan_plan
 from jarvis_planner.testing import ScriptedLLM
-from planner.contracts.run import ExecutePlanInput, RunState
+from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.settings import Settings

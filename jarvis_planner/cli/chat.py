@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from agents.client import JarvisClient
-    from agents.events import GoalEvent
+    from agents.following import GoalEvent
 
 HELP = "type a goal, or /pending, /goals, /quit"
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from planner.contracts.run import RunState
+from planner.contracts.plan_run import RunState
 from planner.scheduler import StepStatus
 from planner.validation import Problem
 

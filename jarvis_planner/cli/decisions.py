@@ -12,7 +12,7 @@ from jarvis_planner.cli.console import console
 from jarvis_planner.cli.errors import CliError
 from jarvis_planner.cli.goal_follow import follow, print_outcome
 from jarvis_planner.cli.session import session, user
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.settings import load_settings
 
 

@@ -18,7 +18,7 @@ def goal(goal_id: Annotated[str, typer.Argument(help="Goal id.")],
     from jarvis_planner.cli.errors import CliError
     from jarvis_planner.cli.goal_view import goal_view
     from jarvis_planner.cli.session import connect_or_fail
-    from planner.contracts.goal import GoalState
+    from planner.contracts.goal_flow import GoalState
     from planner.settings import load_settings
 
     settings = load_settings()

@@ -9,7 +9,7 @@ from rich.live import Live
 from agents.client import JarvisClient
 from jarvis_planner.cli.console import console, err_console, print_json
 from jarvis_planner.cli.goal_view import goal_view
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 
 
 async def follow(jarvis: JarvisClient, goal_id: str, as_json: bool) -> GoalState:

@@ -10,7 +10,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from jarvis_planner.cli.console import steps_table
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan
 from planner.refs import iter_refs
 

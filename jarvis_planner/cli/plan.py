@@ -17,7 +17,7 @@ def plan(goal: Annotated[str, typer.Argument(help="The goal, in plain language."
     from jarvis_planner.cli.console import console
     from jarvis_planner.cli.goal_view import cost_line, goal_view
     from jarvis_planner.cli.session import session, user
-    from planner.contracts.goal import GoalState
+    from planner.contracts.goal_flow import GoalState
     from planner.settings import load_settings
 
     settings = load_settings()

@@ -13,7 +13,7 @@ from agents.client import Gone
 from jarvis_planner.cli.console import console, err_console, print_json
 from jarvis_planner.cli.errors import CliError
 from jarvis_planner.cli.session import connect_or_fail
-from planner.contracts.run import RunState
+from planner.contracts.plan_run import RunState
 from planner.settings import Settings
 
 

@@ -18,7 +18,7 @@ def review(goal_id: Annotated[str, typer.Argument(help="Goal id (`jarvis list --
     from jarvis_planner.cli.goal_follow import follow, print_outcome
     from jarvis_planner.cli.review_prompt import review_interactively
     from jarvis_planner.cli.session import session
-    from planner.contracts.goal import GoalState
+    from planner.contracts.goal_flow import GoalState
     from planner.settings import load_settings
 
     settings = load_settings()

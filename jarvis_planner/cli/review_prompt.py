@@ -15,7 +15,7 @@ from agents.client import DecisionRefused, EditRefused, JarvisClient
 from jarvis_planner.cli.console import console, err_console
 from jarvis_planner.cli.errors import CliError
 from jarvis_planner.cli.goal_view import plan_tree
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan, PlanLoadError, parse_plan
 
 CHOICES = "[a]pprove / [e]dit / [r]eject"

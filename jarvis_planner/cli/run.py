@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from planner.contracts.goal import GoalState
+    from planner.contracts.goal_flow import GoalState
     from planner.settings import Settings
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from planner.contracts.run import ExecutePlanInput, RunState
+    from planner.contracts.plan_run import ExecutePlanInput, RunState
     from planner.settings import Settings
 
 EngineOpt = Annotated[str | None, typer.Option(

@@ -12,9 +12,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from agents.client import Gone, JarvisClient
 from jarvis_planner.cli.errors import CliError
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.contracts.names import EXECUTE_PLAN_WORKFLOW, GOAL_WORKFLOW
-from planner.contracts.run import RunState
+from planner.contracts.plan_run import RunState
 from planner.settings import Settings
 
 

@@ -38,7 +38,7 @@ from fastapi.staticfiles import StaticFiles
 
 from agents.client import JarvisClient
 from jarvis_planner.web.bodies import Info
-from jarvis_planner.web.errors import install_error_handlers
+from jarvis_planner.web.error_mapping import install_error_handlers
 from jarvis_planner.web.routes import goals, review
 from jarvis_planner.web.security import Guard
 from jarvis_planner.web.server import UvicornServer, server_config

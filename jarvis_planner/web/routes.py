@@ -20,7 +20,7 @@ from jarvis_planner.web.bodies import (
     SubmitBody,
     Submitted,
 )
-from jarvis_planner.web.errors import ERRORS, ApiError
+from jarvis_planner.web.error_mapping import ERRORS, ApiError
 from jarvis_planner.web.sse import event_stream
 from jarvis_planner.web.view import GoalPage, goal_page
 

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agents.client import JarvisClient
-from agents.events import GoalEvent
-from jarvis_planner.web.errors import describe_error
+from agents.following import GoalEvent
+from jarvis_planner.web.error_mapping import describe_error
 from jarvis_planner.web.view import goal_page
 
 

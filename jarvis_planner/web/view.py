@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from planner.contracts.goal import FINAL_STAGES, FLOW_STAGES, GoalState
+from planner.contracts.goal_flow import FINAL_STAGES, FLOW_STAGES, GoalState
 from planner.plan import Plan
 from planner.refs import RefSyntaxError, scan
 

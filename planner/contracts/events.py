@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from planner.contracts.goal import GoalState
-from planner.contracts.run import RunState
+from planner.contracts.goal_flow import GoalState
+from planner.contracts.plan_run import RunState
 
 EventKind = Literal["stage", "plan", "step", "decision", "done"]
 # Events kept per workflow run; a client that falls further behind resynchronises from the state

@@ -16,8 +16,8 @@ from jarvis_planner.gantt import (
     tick_label,
     ticks,
 )
-from planner.contracts.goal import Decision, GoalState
-from planner.contracts.run import RunState, StepError
+from planner.contracts.goal_flow import Decision, GoalState
+from planner.contracts.plan_run import RunState, StepError
 from planner.scheduler import StepStatus
 from planner.settings import Settings
 from tests.svg import SVG_NS, T0, bar, parse, span_of, step, steps_of, texts, title_of

@@ -21,7 +21,7 @@ from activities.langchain_adapter import (
     register_langchain_tools,
     tool_from_langchain,
 )
-from planner.contracts.run import ToolCall
+from planner.contracts.plan_run import ToolCall
 from planner.retry import RetrySpec
 from planner.settings import Settings
 from planner.tools import DuplicateToolError, Risk, ToolContext, ToolRegistry

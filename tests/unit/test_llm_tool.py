@@ -10,7 +10,7 @@ import pytest
 from activities import default_registry
 from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
 from jarvis_planner.testing import ScriptedLLM, reply_error, reply_json, reply_text
-from planner.contracts.run import ToolCall
+from planner.contracts.plan_run import ToolCall
 from planner.settings import Settings
 
 

@@ -16,7 +16,7 @@ import pytest
 from activities import default_registry
 from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
 from activities.payloads import HANDLE_KEY, hydrate, is_handle
-from planner.contracts.run import ToolCall, ToolCallResult
+from planner.contracts.plan_run import ToolCall, ToolCallResult
 from planner.expr import MAX_POWER
 from planner.plan import Plan
 from planner.preparation import DangerousStepRefused, prepare

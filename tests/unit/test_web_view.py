@@ -4,7 +4,7 @@ reference segments computed in Python, so the page derives nothing itself."""
 from __future__ import annotations
 
 from jarvis_planner.web.view import STAGES, goal_view, levels, segments
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan
 from tests.plans import fan_plan
 

@@ -16,7 +16,7 @@ from agents.client import JarvisClient
 from agents.plan_workflow import ExecutePlanWorkflow
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.worker import create_worker
-from planner.contracts.run import ExecutePlanInput, RunState
+from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.plan import Plan
 from planner.preparation import DangerousStepRefused, prepare
 from planner.scheduler import StepStatus

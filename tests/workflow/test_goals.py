@@ -14,7 +14,7 @@ from activities import default_registry
 from agents.client import DecisionRefused, JarvisClient
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_error, reply_json, reply_text, reply_tool_call
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry, tool_from_function
 

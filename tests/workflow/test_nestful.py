@@ -32,7 +32,7 @@ from evals.nestful import (
     stub_call_args,
     stub_output,
 )
-from planner.contracts.run import RunState
+from planner.contracts.plan_run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.refs import Ref, iter_refs, parse_ref, parse_template

@@ -33,7 +33,7 @@ from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient
 from jarvis_planner.web.app import UvicornServer, create_app, server_config
 from jarvis_planner.web.view import goal_view
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan
 from planner.settings import Settings
 from tests.paths import ROOT

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from planner.contracts.run import ExecutePlanInput, RunState
+from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.contracts.usage import Usage
 from planner.plan import Plan
 from planner.tools import Risk

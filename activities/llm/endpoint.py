@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 import openai
+from openai.types import CompletionUsage
 from pydantic import BaseModel, Field, SecretStr
 
 from activities.llm.errors import LLMError
+from planner.contracts.usage import Usage
 from planner.settings import Settings
 
 StructuredMode = Literal["auto", "json_schema", "tools", "json"]
@@ -52,3 +54,14 @@ def make_client(config: LLMConfig) -> openai.AsyncOpenAI:
     # workflow history and latency is not multiplied by a second, hidden retry loop.
     return openai.AsyncOpenAI(api_key=key, base_url=config.base_url, timeout=config.timeout_s,
                               max_retries=0)
+
+
+def usage_from_openai(usage: CompletionUsage | None) -> Usage:
+    """One call's usage; an endpoint that reports none counts as zero tokens."""
+    if usage is None:
+        return Usage(calls=1)
+    # Some OpenAI-compatible servers omit or null fields; the client does not validate them.
+    prompt = getattr(usage, "prompt_tokens", None) or 0
+    completion = getattr(usage, "completion_tokens", None) or 0
+    total = getattr(usage, "total_tokens", None) or prompt + completion
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, calls=1)

@@ -18,7 +18,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
 from planner.contracts.events import EventKind, EventsRequest, GoalEventPage, RunEventPage
-from planner.contracts.goal import GoalState
+from planner.contracts.goal_flow import GoalState
 from planner.contracts.names import EVENTS_QUERY
 
 Page = TypeVar("Page", GoalEventPage, RunEventPage)
