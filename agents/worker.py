@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -54,25 +54,36 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
                   task_queue: str | None = None,
                   max_cached_workflows: int = 1000,
                   sandboxed: bool = False,
-                  options: Mapping[str, Any] | None = None) -> Worker:
+                  options: Mapping[str, Any] | None = None,
+                  replace_activities: Sequence[Callable[..., Any]] = ()) -> Worker:
     """A worker for the plan and goal workflows and every tool (as regular and local
     activities: one registration serves both). ``sandboxed=True`` runs the workflows in the
     SDK's sandbox (slower; see :class:`CheckedUnsandboxedRunner`); ``options`` are more
-    ``Worker`` arguments (pollers, slots: the benchmarks try them)."""
+    ``Worker`` arguments (pollers, slots: the benchmarks try them); ``replace_activities``
+    stand in for the activities of the same names (tests register fakes this way)."""
     runtime = tool_runtime(settings, registry)
     planner = PlannerActivities(settings, registry,
                                 lambda: open_store(settings, registry))
+    activities = {_activity_name(fn): fn for fn in [*tool_activities(runtime), *planner.all()]}
+    for fn in replace_activities:
+        if _activity_name(fn) not in activities:
+            raise ValueError(f"no activity named {_activity_name(fn)!r} to replace")
+        activities[_activity_name(fn)] = fn
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[ExecutePlanWorkflow, GoalWorkflow],
-        activities=[*tool_activities(runtime), *planner.all()],
+        activities=list(activities.values()),
         max_cached_workflows=max_cached_workflows,
         workflow_runner=workflow_runner(sandboxed),
         # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
         graceful_shutdown_timeout=timedelta(seconds=30),
         **(options or {}),
     )
+
+
+def _activity_name(fn: Callable[..., Any]) -> str:
+    return activity._Definition.must_from_callable(fn).name or fn.__name__
 
 
 async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:

@@ -10,16 +10,22 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio import activity
 from temporalio.client import Client
 
 from activities import default_registry
-from agents.client import EditRefused
+from activities.memory.seed import open_store
+from activities.planning import PlannerActivities
+from agents.client import DecisionRefused, EditRefused
 from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process, temporal_binary
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient, JarvisClientSync
+from planner.contracts.goal_flow import PrepareRequest, PrepareResult
+from planner.contracts.names import PREPARE_ACTIVITY
 from planner.plan import Plan
 from planner.settings import Settings
+from tests.plans import open_gate
 from tests.processes import start_worker_process, wait_for_pollers
 
 REMIND = "remind me to stretch in 1 seconds"  # a shipped template: wait + notify (side effect)
@@ -91,6 +97,39 @@ async def test_approval_expires(client: Client, offline: Settings) -> None:
         final = await jarvis.result(goal_id)
     assert final.stage == "expired" and "no decision within 1s" in final.message
     assert final.run is None
+
+
+async def test_an_edit_in_flight_when_the_approval_expires_finishes_and_is_refused(
+        client: Client, offline: Settings) -> None:
+    """The goal expires while an edit is being validated: the workflow waits for the edit
+    (all_handlers_finished) and the edit is refused because the goal expired; nothing runs."""
+    settings = offline.model_copy(update={"approval_timeout_s": 3.0})
+    registry = default_registry()
+    real = PlannerActivities(settings, registry, lambda: open_store(settings, registry))
+    held = open_gate(f"edit-{settings.task_queue}")
+
+    @activity.defn(name=PREPARE_ACTIVITY)
+    async def slow_prepare(request: PrepareRequest) -> PrepareResult:
+        if request.plan.goal == "held edit":
+            held.entered.set()
+            await asyncio.to_thread(held._released.wait, 60)
+        return await real.prepare_plan(request)
+
+    async with create_worker(client, settings, registry, replace_activities=[slow_prepare]):
+        jarvis = JarvisClient(client, settings)
+        goal_id, plan = await waiting(jarvis)
+        edit = asyncio.ensure_future(jarvis.edit(goal_id, edited(plan, goal="held edit"),
+                                                 by="dave"))
+        await held.wait_entered()
+        async for event in jarvis.events(goal_id):  # the approval expires meanwhile
+            if event.kind == "stage" and event.stage == "expired":
+                break
+        held.release()
+        with pytest.raises(DecisionRefused, match="edit refused: the goal is expired now"):
+            await edit
+        final = await jarvis.result(goal_id)
+    assert final.stage == "expired" and final.run is None
+    assert final.plan == plan and final.decisions == []
 
 
 async def test_risk_policy_from_settings(client: Client, offline: Settings) -> None:
