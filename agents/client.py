@@ -154,11 +154,7 @@ class JarvisClient:
 
     async def state(self, goal_id: str) -> GoalState:
         """The goal's state now: queried while it runs, its outcome once closed."""
-        handle = self.handle(goal_id)
-        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-            state: GoalState = await handle.query(STATE_QUERY, result_type=GoalState)
-            return state
-        return await self.result(goal_id)
+        return await _now(self._goal(goal_id), GoalState, GOAL_FAILED)
 
     async def plan(self, goal_id: str) -> Plan | None:
         return (await self.state(goal_id)).plan
@@ -285,12 +281,8 @@ class JarvisClient:
         return run_id
 
     async def plan_state(self, run_id: str) -> RunState:
-        """Current state: from the query while running, from the outcome once closed."""
-        handle = self.handle(run_id)
-        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-            state: RunState = await handle.query(STATE_QUERY, result_type=RunState)
-            return state
-        return await self.plan_result(run_id)
+        """The run's state now: queried while it runs, its outcome once closed."""
+        return await _now(self._run(run_id), RunState, PLAN_FAILED)
 
     async def plan_result(self, run_id: str, on_progress: ProgressCallback | None = None
                           ) -> RunState:
@@ -348,6 +340,14 @@ async def _report(handle: WorkflowHandle[Any, Any], on_progress: ProgressCallbac
     async for page in watch(handle, RunEventPage):
         if page.events:
             on_progress(page.state)
+
+
+async def _now(handle: WorkflowHandle[Any, S], state_type: type[S], failure_type: str) -> S:
+    """The current state: the ``state`` query while the workflow runs, else its outcome."""
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        state: S = await handle.query(STATE_QUERY, result_type=state_type)
+        return state
+    return await _outcome(handle, state_type, failure_type)
 
 
 async def _outcome(handle: WorkflowHandle[Any, S], state_type: type[S],
