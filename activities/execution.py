@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -54,8 +54,11 @@ class ToolRuntime:
     store: PayloadStore
 
 
-async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int) -> ToolCallResult:
-    """Run ``call`` once. Raises StepFailure with its retry posture."""
+async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
+                       run_key: str | None = None) -> ToolCallResult:
+    """Run ``call`` once. Raises StepFailure with its retry posture. ``run_key`` names the run
+    (Temporal: workflow id and run id), so ``<run_key>/<step id>`` is the step's idempotency key:
+    the same on every attempt of the step, different in every run."""
     started = time.time()
     tool = runtime.registry.get(call.tool)
     if tool is None:
@@ -78,7 +81,7 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int) -> To
                           "InvalidArguments", retryable=False) from exc
     _usage.set(None)
     try:
-        output = await tool.call(parsed, runtime.context)
+        output = await tool.call(parsed, _call_context(runtime.context, call, run_key))
     except ToolError as exc:
         raise StepFailure(str(exc), type(exc).__name__, retryable=exc.retryable,
                           retry_after_s=exc.retry_after_s) from exc
@@ -90,11 +93,18 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int) -> To
                           usage=_usage.get())
 
 
+def _call_context(ctx: ToolContext, call: ToolCall, run_key: str | None) -> ToolContext:
+    key = f"{run_key}/{call.step_id}" if run_key else None
+    return replace(ctx, idempotency_key=key)
+
+
 def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
     async def run_tool(call: ToolCall) -> ToolCallResult:
-        attempt = activity.info().attempt
+        info = activity.info()
+        attempt = info.attempt
         try:
-            return await execute_call(runtime, call, attempt)
+            return await execute_call(runtime, call, attempt,
+                                      run_key=f"{info.workflow_id}/{info.workflow_run_id}")
         except StepFailure as exc:
             delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
             raise ApplicationError(str(exc), {"attempt": attempt}, type=exc.type,
@@ -117,6 +127,7 @@ def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:
 
     extras = {"llm": LLMConfig.from_settings(settings)} if settings.llm_configured else {}
     context = ToolContext(workspace=workspace, data_dir=settings.data_dir,
-                          webhook_url=settings.webhook_url, extras=extras)
+                          webhook_url=settings.webhook_url, extras=extras,
+                          egress_allow=tuple(settings.egress_allow))
     return ToolRuntime(registry=registry, context=context,
                        store=FilePayloadStore(settings.payload_dir))

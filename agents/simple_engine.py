@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 
 from tenacity import (
@@ -50,6 +51,7 @@ class _SimpleRun(StepDriver):
         super().__init__(inp, engine="simple")
         self.runtime = runtime
         self.on_progress = on_progress or (lambda _state: None)
+        self.run_key = f"simple-{uuid.uuid4().hex}"  # one per run: the steps' idempotency keys
 
     def now(self) -> float:
         return time.time()
@@ -82,7 +84,8 @@ class _SimpleRun(StepDriver):
                     self.changed(st)
                     try:
                         result = await asyncio.wait_for(
-                            execute_call(self.runtime, call, attempt), timeout)
+                            execute_call(self.runtime, call, attempt, run_key=self.run_key),
+                            timeout)
                     except TimeoutError as exc:
                         raise StepFailure(f"attempt timed out after {timeout}s", "Timeout",
                                           retryable=True) from exc

@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     workspace: Path | None = None
     payload_inline_limit: int = 32_000
     webhook_url: str | None = None
+    # Egress policy (docs/security.md): tools that open connections refuse loopback, private,
+    # link-local and other internal addresses unless a host name or CIDR is listed here.
+    egress_allow: list[str] = []
+    http_max_bytes: int = Field(10_000_000, ge=1_000)
+    # Web app: the Host names it answers to (DNS rebinding), and its token (generated at first
+    # start into <data dir>/web-token when unset).
+    web_allowed_hosts: list[str] = ["localhost", "127.0.0.1", "[::1]"]
+    web_token: str | None = None
+    # The key that signs a person's approval of a dangerous step (hex); read from
+    # <data dir>/approval.key (created 0600 at first use) when unset. Workers and approving
+    # clients (CLI, web app) must share it.
+    approval_key: str | None = None
 
     # LLM: any OpenAI-compatible endpoint. No base URL and no key means "no LLM configured".
     llm_base_url: str | None = None

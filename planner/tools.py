@@ -34,6 +34,13 @@ class ToolContext:
     data_dir: Any
     webhook_url: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Hosts and CIDRs that tools opening connections may reach although they are loopback,
+    # private or link-local (the egress policy, activities/egress.py); empty: public only.
+    egress_allow: tuple[str, ...] = ()
+    # Per call: the logical identity of this step's side effect (workflow id, run id, step id),
+    # the same on every attempt; side-effecting tools honour it so a retry after a crash does
+    # not repeat the effect. None outside a step (direct tool calls in tests and the CLI).
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
