@@ -14,14 +14,16 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.approval_key import approval_key
 from activities.errors import ToolError
 from activities.payloads import FilePayloadStore, PayloadStore, compact, hydrate
+from planner.approval import matches_template, verify_step
 from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
 from planner.contracts.plan_run import ToolCall, ToolCallResult
 from planner.contracts.usage import Usage
 from planner.refs import resolve
 from planner.settings import Settings
-from planner.tools import Tool, ToolContext, ToolRegistry
+from planner.tools import Risk, Tool, ToolContext, ToolRegistry
 
 # Error types that no retry can fix (a durable list: the contracts define it).
 NON_RETRYABLE_TYPES = list(NON_RETRYABLE_TOOL_ERRORS)
@@ -52,6 +54,8 @@ class ToolRuntime:
     registry: ToolRegistry
     context: ToolContext
     store: PayloadStore
+    # signs and checks a person's grants for dangerous steps (None: no dangerous step runs)
+    approval_key: bytes | None = None
 
 
 async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
@@ -71,6 +75,8 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
             args = resolve(args, outputs)
         except LookupError as exc:
             raise StepFailure(str(exc), "InvalidArguments", retryable=False) from exc
+    if tool.risk is Risk.DANGEROUS:
+        _check_grant(runtime, tool, call, args, run_key)
     try:
         parsed = tool.parse(args)
     except ValidationError as exc:
@@ -91,6 +97,29 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
     return ToolCallResult(output=compact(output, runtime.store, call.inline_limit),
                           attempt=attempt, started_at=started, finished_at=time.time(),
                           usage=_usage.get())
+
+
+def _check_grant(runtime: ToolRuntime, tool: Tool, call: ToolCall, args: dict[str, Any],
+                 run_key: str | None) -> None:
+    """A dangerous tool runs only with a person's grant for exactly this step of exactly this
+    run, over the argument template the resolved ``args`` fill in. The risk is this worker's
+    registry's, never the workflow input's."""
+    workflow_id, _, run_id = (run_key or "").rpartition("/")
+    why = None
+    if runtime.approval_key is None:
+        why = "this worker has no approval key"
+    elif not call.grant or call.template is None or not run_key:
+        why = "no person's approval of this step came with it"
+    elif not verify_step(runtime.approval_key, workflow_id, run_id, call.step_id, tool.name,
+                         call.template, call.grant):
+        why = ("its approval is not valid for this step in this run (forged, copied from "
+               "another run, or signed with another key)")
+    elif not matches_template(call.template, args):
+        why = "its arguments are not the ones the person approved"
+    if why:
+        raise StepFailure(f"tool '{tool.name}' is dangerous and step '{call.step_id}' was "
+                          f"refused: {why}; a person approves it with `jarvis approve "
+                          "GOAL_ID` (or the web app)", "ToolRefused", retryable=False)
 
 
 def _call_context(ctx: ToolContext, call: ToolCall, run_key: str | None) -> ToolContext:
@@ -130,4 +159,5 @@ def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:
                           webhook_url=settings.webhook_url, extras=extras,
                           egress_allow=tuple(settings.egress_allow))
     return ToolRuntime(registry=registry, context=context,
-                       store=FilePayloadStore(settings.payload_dir))
+                       store=FilePayloadStore(settings.payload_dir),
+                       approval_key=approval_key(settings))

@@ -26,12 +26,14 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.approval_key import approval_key
 from agents.connection import (
     alive,
     connect_with_retry,
     new_run_id,
 )
 from agents.following import GoalEvent, goal_events, watch
+from planner.approval import sign_plan
 from planner.contracts.events import RunEventPage
 from planner.contracts.goal_flow import (
     ApprovalPolicy,
@@ -55,6 +57,7 @@ from planner.contracts.names import (
 from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.plan import Plan
 from planner.settings import Settings, load_settings
+from planner.tools import Risk
 from planner.validation import Problem
 
 ProgressCallback = Callable[[RunState], None]
@@ -198,16 +201,33 @@ class JarvisClient:
                 task.cancel()
             await asyncio.gather(final, watcher, return_exceptions=True)
 
-    async def approve(self, goal_id: str, by: str = "api", note: str = "") -> GoalState:
-        return await self._decide(APPROVE_UPDATE, goal_id, ApproveInput(by=by, note=note))
+    async def approve(self, goal_id: str, plan_digest: str, by: str = "api", note: str = ""
+                      ) -> GoalState:
+        """Approve version ``plan_digest`` of the goal's plan (``GoalState.plan_digest`` of the
+        state the person saw); refused if the plan is another version now. The approval carries
+        a grant, signed with the approval key, for each dangerous step of that version."""
+        state = await self.state(goal_id)
+        grants: dict[str, str] = {}
+        if state.plan is not None and state.plan_digest == plan_digest:
+            dangerous = {s.tool for s in state.plan.steps
+                         if state.risks.get(s.id) == Risk.DANGEROUS}
+            if dangerous:
+                run_id = (await self.handle(goal_id).describe()).run_id
+                grants = sign_plan(approval_key(self.settings), goal_id, run_id, state.plan,
+                                   dangerous)
+        return await self._decide(APPROVE_UPDATE, goal_id, ApproveInput(
+            by=by, note=note, plan_digest=plan_digest, grants=grants))
 
     async def reject(self, goal_id: str, by: str = "api", reason: str = "") -> GoalState:
         return await self._decide(REJECT_UPDATE, goal_id, RejectInput(by=by, reason=reason))
 
-    async def edit(self, goal_id: str, plan: Plan, by: str = "api", note: str = ""
-                   ) -> GoalState:
-        """Replace the waiting goal's plan; raises EditRefused with the problems if invalid."""
-        return await self._decide(EDIT_UPDATE, goal_id, EditInput(plan=plan, by=by, note=note))
+    async def edit(self, goal_id: str, plan: Plan, plan_digest: str, by: str = "api",
+                   note: str = "") -> GoalState:
+        """Replace the waiting goal's plan, version ``plan_digest`` (the one the person edited),
+        with ``plan``; raises EditRefused with the problems if invalid, DecisionRefused if the
+        goal's plan is another version now."""
+        return await self._decide(EDIT_UPDATE, goal_id, EditInput(
+            plan=plan, by=by, note=note, plan_digest=plan_digest))
 
     async def cancel(self, goal_id: str) -> None:
         await self.handle(goal_id).cancel()

@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from agents.plan_runner import PlanRunner
+    from planner.approval import plan_digest, short
     from planner.contracts.events import EventLog, EventsRequest, GoalEventPage
     from planner.contracts.goal_flow import (
         FAILED_STAGES,
@@ -73,6 +74,7 @@ class GoalWorkflow:
         self._log = EventLog()
         self._prepared: PrepareResult | None = None
         self._editing = False
+        self._grants: dict[str, str] = {}  # a person's grants for the dangerous steps
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> GoalState:
@@ -121,6 +123,7 @@ class GoalWorkflow:
     def _set_plan(self, plan: Plan | None) -> None:
         if plan != self._state.plan:
             self._state.plan = plan
+            self._state.plan_digest = plan_digest(plan) if plan is not None else None
             if plan is not None:
                 self._log.add("plan", self._state.stage)
 
@@ -238,12 +241,14 @@ class GoalWorkflow:
 
     @workflow.update(name=APPROVE_UPDATE)
     def approve(self, decision: ApproveInput) -> GoalState:
+        self._grants = dict(decision.grants)
         self._decide("approve", decision.by, decision.note)
         return self._state
 
     @approve.validator
     def _validate_approve(self, decision: ApproveInput) -> None:
         self._must_await("approve")
+        self._must_be_current("approve", decision.plan_digest)
 
     @workflow.update(name=REJECT_UPDATE)
     def reject(self, decision: RejectInput) -> GoalState:
@@ -281,6 +286,18 @@ class GoalWorkflow:
     @edit.validator
     def _validate_edit(self, change: EditInput) -> None:
         self._must_await("edit")
+        self._must_be_current("edit", change.plan_digest)
+
+    def _must_be_current(self, action: str, digest: str | None) -> None:
+        """A decision names the version of the plan the person saw; only the current one."""
+        current = self._state.plan_digest
+        if digest is None:
+            raise ValueError(f"cannot {action}: say which version of the plan you saw "
+                             f"(plan_digest; the current one is {short(current)})")
+        if digest != current:
+            raise ValueError(f"cannot {action}: the plan changed since you saw it (you saw "
+                             f"version {short(digest)}, it is now {short(current)}); look at "
+                             "the current plan and decide again")
 
     def _must_await(self, action: str) -> None:
         st = self._state
@@ -298,7 +315,8 @@ class GoalWorkflow:
         last = self._last_decision()
         human = last is not None and last.action == "approve" and not last.by.startswith(
             "policy:") and last.reason != PRE_APPROVED
-        execution = prepared.execution.model_copy(update={"allow_dangerous": human})
+        execution = prepared.execution.model_copy(
+            update={"allow_dangerous": human, "grants": self._grants if human else {}})
         runner = PlanRunner(execution, on_step=self._step_changed)
         st.run = runner.state  # the state query reads the live run state from here on
         self._set_stage("executing")

@@ -140,6 +140,9 @@ class StepDriver(ABC):
         if policy.risk == Risk.DANGEROUS and not self.inp.allow_dangerous:
             self._fail(st, "ToolRefused", refusal(step.tool), 0)
             return True
+        grant = self.inp.grants.get(step.id)
+        if grant:  # the worker checks it against the template the person approved
+            call = call.model_copy(update={"grant": grant, "template": step.args})
         st.status = StepStatus.RUNNING
         st.started_at = self.now()
         self.changed(st)

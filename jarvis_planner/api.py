@@ -65,14 +65,16 @@ class JarvisClientSync:
     def result(self, goal_id: str) -> GoalState:
         return self._run(self._async.result(goal_id))
 
-    def approve(self, goal_id: str, by: str = "api", note: str = "") -> GoalState:
-        return self._run(self._async.approve(goal_id, by, note))
+    def approve(self, goal_id: str, plan_digest: str, by: str = "api", note: str = ""
+                ) -> GoalState:
+        return self._run(self._async.approve(goal_id, plan_digest, by, note))
 
     def reject(self, goal_id: str, by: str = "api", reason: str = "") -> GoalState:
         return self._run(self._async.reject(goal_id, by, reason))
 
-    def edit(self, goal_id: str, plan: Plan, by: str = "api", note: str = "") -> GoalState:
-        return self._run(self._async.edit(goal_id, plan, by, note))
+    def edit(self, goal_id: str, plan: Plan, plan_digest: str, by: str = "api",
+             note: str = "") -> GoalState:
+        return self._run(self._async.edit(goal_id, plan, plan_digest, by, note))
 
     def cancel(self, goal_id: str) -> None:
         self._run(self._async.cancel(goal_id))

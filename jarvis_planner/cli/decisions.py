@@ -7,16 +7,35 @@ import asyncio
 from contextlib import AsyncExitStack
 from typing import Literal
 
-from agents.client import DecisionRefused
+from agents.client import DecisionRefused, JarvisClient
 from jarvis_planner.cli.console import console
 from jarvis_planner.cli.errors import CliError
 from jarvis_planner.cli.goal_follow import follow, print_outcome
+from jarvis_planner.cli.goal_view import plan_tree
 from jarvis_planner.cli.session import session, user
+from planner.approval import short
 from planner.contracts.goal_flow import GoalState
 from planner.settings import load_settings
 
 
-def decide(goal_id: str, action: Literal["approve", "reject"], text: str) -> None:
+async def _show_plan(jarvis: JarvisClient, goal_id: str, version: str | None) -> str:
+    """Print the plan about to be approved; its version (``version``, a prefix of it, must
+    name the current one when given: the plan seen elsewhere, e.g. in the web app)."""
+    state = await jarvis.state(goal_id)
+    if state.plan is None or state.plan_digest is None:
+        raise CliError(f"goal {goal_id} is {state.stage} and has no plan to approve",
+                       f"`jarvis goal {goal_id}` shows its state")
+    console.print(plan_tree(state.plan, state.risks))
+    console.print(f"plan version {short(state.plan_digest)}", highlight=False)
+    if version and not state.plan_digest.startswith(version.lower()):
+        raise CliError(f"the plan of {goal_id} is version {short(state.plan_digest)} now, not "
+                       f"{version}: it changed since you saw it",
+                       f"look at the plan above and run `jarvis approve {goal_id}` again")
+    return state.plan_digest
+
+
+def decide(goal_id: str, action: Literal["approve", "reject"], text: str,
+           version: str | None = None) -> None:
     settings = load_settings()
 
     async def _go() -> tuple[GoalState, bool]:
@@ -24,7 +43,8 @@ def decide(goal_id: str, action: Literal["approve", "reject"], text: str) -> Non
             jarvis, local = await session(settings, stack)
             try:
                 if action == "approve":
-                    state = await jarvis.approve(goal_id, by=user(), note=text)
+                    digest = await _show_plan(jarvis, goal_id, version)
+                    state = await jarvis.approve(goal_id, digest, by=user(), note=text)
                 else:
                     state = await jarvis.reject(goal_id, by=user(), reason=text)
             except DecisionRefused as exc:

@@ -15,6 +15,7 @@ from agents.client import DecisionRefused, EditRefused, JarvisClient
 from jarvis_planner.cli.console import console, err_console
 from jarvis_planner.cli.errors import CliError
 from jarvis_planner.cli.goal_view import plan_tree
+from planner.approval import short
 from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan, PlanLoadError, parse_plan
 
@@ -30,12 +31,13 @@ async def review_interactively(jarvis: JarvisClient, goal_id: str, state: GoalSt
     while True:
         if state.plan is not None:
             console.print(plan_tree(state.plan, state.risks))
+            console.print(f"[dim]plan version {short(state.plan_digest)}[/]")
         if any(r == "dangerous" for r in state.risks.values()):
             console.print("[bold red]this plan has DANGEROUS steps (shown in red)[/]")
         choice = typer.prompt(CHOICES, default="r").strip().lower()[:1]
         try:
             if choice == "a":
-                await jarvis.approve(goal_id, by=_who())
+                await jarvis.approve(goal_id, state.plan_digest or "", by=_who())
                 return
             if choice == "r":
                 reason = typer.prompt("Reason", default="not wanted")
@@ -44,7 +46,8 @@ async def review_interactively(jarvis: JarvisClient, goal_id: str, state: GoalSt
             if choice == "e" and state.plan is not None:
                 edited = edit_in_editor(state.plan)
                 if edited is not None:
-                    state = await jarvis.edit(goal_id, edited, by=_who())
+                    state = await jarvis.edit(goal_id, edited, state.plan_digest or "",
+                                              by=_who())
                     console.print("[green]edit accepted[/]; the goal still waits for approval")
                 continue
         except EditRefused as exc:

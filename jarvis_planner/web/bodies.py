@@ -28,7 +28,13 @@ class GoalItem(BaseModel):
     started: str
 
 
+DIGEST = Field(min_length=8, max_length=64, pattern="^[0-9a-f]+$",
+               description="The version of the plan you saw (the goal's `plan_digest`, or a "
+                           "prefix of at least 8 hex digits); refused if the plan changed.")
+
+
 class ApproveBody(BaseModel):
+    plan_digest: str = DIGEST
     note: str = Field("", max_length=2000)
     by: str = Field(BY, max_length=200)
 
@@ -41,6 +47,7 @@ class RejectBody(BaseModel):
 class EditBody(BaseModel):
     plan: Plan = Field(description="The whole edited plan; re-validated before it replaces "
                                    "the current one.")
+    plan_digest: str = DIGEST
     note: str = Field("", max_length=2000)
     by: str = Field(BY, max_length=200)
 

@@ -109,11 +109,11 @@ async def timeline(goal_id: str, client: JarvisClient = Client) -> Response:
 
 @review.post("/{goal_id}/approve", response_model=GoalPage,
              responses={404: ERRORS[404], 409: ERRORS[409]})
-async def approve(goal_id: str, body: ApproveBody | None = None,
+async def approve(goal_id: str, body: ApproveBody,
                   client: JarvisClient = Client) -> GoalPage:
     """Approve the plan of a goal that waits for review; it starts executing."""
-    body = body or ApproveBody()
-    return goal_page(await client.approve(goal_id, by=body.by, note=body.note))
+    digest = await _full_digest(client, goal_id, body.plan_digest)
+    return goal_page(await client.approve(goal_id, digest, by=body.by, note=body.note))
 
 
 @review.post("/{goal_id}/reject", response_model=GoalPage,
@@ -132,4 +132,12 @@ async def reject(goal_id: str, body: RejectBody | None = None,
 async def edit(goal_id: str, body: EditBody, client: JarvisClient = Client) -> GoalPage:
     """Replace the waiting goal's plan. It is validated against the tools first; an invalid
     plan is refused with its problems and the goal keeps waiting."""
-    return goal_page(await client.edit(goal_id, body.plan, by=body.by, note=body.note))
+    digest = await _full_digest(client, goal_id, body.plan_digest)
+    return goal_page(await client.edit(goal_id, body.plan, digest, by=body.by, note=body.note))
+
+
+async def _full_digest(client: JarvisClient, goal_id: str, given: str) -> str:
+    """The current plan's digest when ``given`` is a prefix of it; else ``given`` (refused by
+    the workflow as a decision about another version of the plan)."""
+    current = (await client.state(goal_id)).plan_digest or ""
+    return current if current.startswith(given) else given

@@ -58,6 +58,11 @@ class Decision(BaseModel):
 class ApproveInput(BaseModel):
     by: str = Field("unknown", max_length=200)
     note: str = Field("", max_length=2000)
+    # the version of the plan the person saw (planner.approval.plan_digest); an approval of any
+    # other version is refused. None only in histories recorded before it existed.
+    plan_digest: str | None = Field(None, max_length=64)
+    # step id -> grant for each dangerous step, signed by the approving client
+    grants: dict[str, str] = Field(default_factory=dict, max_length=1000)
 
 
 class RejectInput(BaseModel):
@@ -71,6 +76,8 @@ class EditInput(BaseModel):
     plan: Plan
     by: str = Field("unknown", max_length=200)
     note: str = Field("", max_length=2000)
+    # the version of the plan the person edited (refused if the goal's plan changed since)
+    plan_digest: str | None = Field(None, max_length=64)
 
 
 class RetrieveRequest(BaseModel):
@@ -143,6 +150,7 @@ class GoalState(BaseModel):
     source: Literal["template", "llm", ""] = ""
     template_id: str | None = None
     plan: Plan | None = None
+    plan_digest: str | None = None  # the plan's version: approve and edit must name it
     problems: list[Problem] = Field(default_factory=list)
     repair_rounds: int = 0
     fixes: list[str] = Field(default_factory=list)

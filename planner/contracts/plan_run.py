@@ -36,6 +36,9 @@ class ExecutePlanInput(BaseModel):
     policies: dict[str, StepPolicy]
     payload_inline_limit: int = Field(32_000, ge=256, le=2_000_000)
     allow_dangerous: bool = False
+    # step id -> a person's grant for that dangerous step (planner.approval); the worker checks
+    # it before a dangerous tool runs, whatever ``allow_dangerous`` and the policies say
+    grants: dict[str, str] = Field(default_factory=dict)
 
 
 class ToolCall(BaseModel):
@@ -45,6 +48,9 @@ class ToolCall(BaseModel):
     # outputs of referenced steps that live in the payload store: the activity resolves the args
     deferred: dict[str, Any] = Field(default_factory=dict)
     inline_limit: int = 32_000
+    # for a step that holds a grant: the grant and the argument template it signs
+    grant: str | None = None
+    template: dict[str, Any] | None = None
 
 
 class ToolCallResult(BaseModel):

@@ -180,11 +180,22 @@ async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Sessi
     await expect(ui.step("ping").locator(".args")).to_contain_text("Reminder: drink water")
     await expect(page.locator(".decision-edit")).to_contain_text("hydrate instead")
 
+    # every status the page shows for the wait step, recorded as it renders (the 3 s it runs
+    # can pass between two frames of a loaded machine, so no timed look at the screen)
+    await page.evaluate("""() => {
+      window.pauseStatuses = [];
+      new MutationObserver(() => {
+        const el = document.querySelector('.plan-card .step[data-step-id="pause"]');
+        const last = window.pauseStatuses[window.pauseStatuses.length - 1];
+        if (el && el.dataset.status !== last) window.pauseStatuses.push(el.dataset.status);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    }""")
     await card.locator("#approve").click()
-    await expect(ui.step("pause")).to_have_attribute("data-status", "running")
     await ui.shot("04-running")
     await expect(ui.step("ping")).to_have_attribute("data-status", "succeeded", timeout=20_000)
     await expect(ui.step("pause")).to_have_attribute("data-status", "succeeded")
+    seen = await page.evaluate("window.pauseStatuses")
+    assert "running" in seen and seen[-1] == "succeeded", seen
     result = page.locator(".msg-result .result-json")
     await expect(result).to_contain_text("outbox.jsonl")
     outputs = json.loads((await result.text_content()) or "{}")

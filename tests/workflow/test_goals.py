@@ -173,7 +173,7 @@ async def test_approval_gate(goals: Goals, scripted_llm: ScriptedLLM) -> None:
     waiting = await goals.client.wait_for_review(goal_id)
     assert waiting.stage == "awaiting_approval" and waiting.risks == {"write": "side-effecting"}
     assert not (Path(goals.settings.workspace_dir) / "tea.txt").exists()
-    await goals.client.approve(goal_id, by="alice", note="fine")
+    await goals.client.approve(goal_id, waiting.plan_digest or "", by="alice", note="fine")
     done = await goals.client.result(goal_id)
     assert done.stage == "succeeded"
     assert [(d.action, d.by) for d in done.decisions] == [("approve", "alice")]

@@ -21,6 +21,7 @@ from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process, temporal_binary
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient, JarvisClientSync
+from planner.approval import plan_digest
 from planner.contracts.goal_flow import PrepareRequest, PrepareResult
 from planner.contracts.names import PREPARE_ACTIVITY
 from planner.plan import Plan
@@ -61,15 +62,15 @@ async def test_invalid_edits_are_refused_and_the_goal_still_waits(jarvis: Jarvis
     steps = plan.model_dump(mode="json")["steps"]
     cyclic = [{**steps[0], "deps": [steps[1]["id"]]}, steps[1]]
     with pytest.raises(EditRefused) as refused:
-        await jarvis.edit(goal_id, edited(plan, steps=cyclic), by="alice")
+        await jarvis.edit(goal_id, edited(plan, steps=cyclic), plan_digest(plan), by="alice")
     assert [p.code for p in refused.value.problems] == ["cycle"]
     unknown = [steps[0], {**steps[1], "tool": "send_carrier_pigeon"}]
     with pytest.raises(EditRefused) as refused:
-        await jarvis.edit(goal_id, edited(plan, steps=unknown), by="alice")
+        await jarvis.edit(goal_id, edited(plan, steps=unknown), plan_digest(plan), by="alice")
     assert refused.value.problems[0].code == "unknown_tool"
     state = await jarvis.state(goal_id)
     assert state.stage == "awaiting_approval" and state.plan == plan
-    await jarvis.approve(goal_id, by="alice")
+    await jarvis.approve(goal_id, plan_digest(plan), by="alice")
     assert (await jarvis.result(goal_id)).stage == "succeeded"
 
 
@@ -78,9 +79,16 @@ async def test_valid_edit_replaces_the_plan_then_approval_runs_it(jarvis: Jarvis
     goal_id, plan = await waiting(jarvis)
     steps = plan.model_dump(mode="json")["steps"]
     steps[1]["args"]["message"] = "Reminder: drink water"
-    state = await jarvis.edit(goal_id, edited(plan, steps=steps), by="bob", note="water")
+    with pytest.raises(DecisionRefused, match="changed since you saw it"):
+        await jarvis.edit(goal_id, edited(plan, steps=steps), "0" * 64, by="mallory")
+    state = await jarvis.edit(goal_id, edited(plan, steps=steps), plan_digest(plan), by="bob",
+                              note="water")
     assert state.stage == "awaiting_approval"
-    await jarvis.approve(goal_id, by="carol")
+    assert state.plan_digest == plan_digest(edited(plan, steps=steps)) != plan_digest(plan)
+    # an approval of the version before the edit (what someone else saw) is refused
+    with pytest.raises(DecisionRefused, match="changed since you saw it"):
+        await jarvis.approve(goal_id, plan_digest(plan), by="carol")
+    await jarvis.approve(goal_id, state.plan_digest or "", by="carol")
     final = await jarvis.result(goal_id)
     assert final.stage == "succeeded"
     assert [(d.action, d.by) for d in final.decisions] == [("edit", "bob"), ("approve", "carol")]
@@ -119,7 +127,7 @@ async def test_an_edit_in_flight_when_the_approval_expires_finishes_and_is_refus
         jarvis = JarvisClient(client, settings)
         goal_id, plan = await waiting(jarvis)
         edit = asyncio.ensure_future(jarvis.edit(goal_id, edited(plan, goal="held edit"),
-                                                 by="dave"))
+                                                 plan_digest(plan), by="dave"))
         await held.wait_entered()
         async for event in jarvis.events(goal_id):  # the approval expires meanwhile
             if event.kind == "stage" and event.stage == "expired":
@@ -157,7 +165,8 @@ async def test_api_streams_events_and_sync_wrapper_agrees(jarvis: JarvisClient,
     try:
         pending = await asyncio.to_thread(sync.list, pending=True)
         assert goal_id in [g.id for g in pending]
-        await asyncio.to_thread(sync.approve, goal_id, "dave")
+        seen = await asyncio.to_thread(sync.state, goal_id)
+        await asyncio.to_thread(sync.approve, goal_id, seen.plan_digest or "", "dave")
         steps = [e for e in await asyncio.to_thread(lambda: list(sync.events(goal_id, 0.1)))
                  if e.kind == "step"]
         assert {(e.step_id, e.status) for e in steps} >= {("pause", "succeeded"),
@@ -169,12 +178,18 @@ async def test_api_streams_events_and_sync_wrapper_agrees(jarvis: JarvisClient,
 
 async def test_stock_temporal_cli_can_approve(jarvis: JarvisClient, temporal_address: str
                                               ) -> None:
-    goal_id, _ = await waiting(jarvis)
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [temporal_binary(), "workflow", "update", "execute", "--address", temporal_address,
-         "--workflow-id", goal_id, "--name", "approve", "--input", '{"by": "ops"}'],
-        capture_output=True, text=True, timeout=60)
+    goal_id, plan = await waiting(jarvis)
+
+    def update(body: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [temporal_binary(), "workflow", "update", "execute", "--address", temporal_address,
+             "--workflow-id", goal_id, "--name", "approve", "--input", json.dumps(body)],
+            capture_output=True, text=True, timeout=60)
+
+    # an approval must name the plan version it approves; the refusal says which one is current
+    refused = await asyncio.to_thread(update, {"by": "ops"})
+    assert refused.returncode != 0 and plan_digest(plan)[:12] in refused.stderr
+    proc = await asyncio.to_thread(update, {"by": "ops", "plan_digest": plan_digest(plan)})
     assert proc.returncode == 0, proc.stderr
     final = await jarvis.result(goal_id)
     assert final.stage == "succeeded" and final.decisions[-1].by == "ops"
@@ -192,7 +207,7 @@ async def test_waiting_goal_survives_worker_and_server_restarts(tmp_path: Path) 
         engine = JarvisClient(client, settings)
         await wait_for_pollers(engine, worker)
         jarvis = JarvisClient(client, settings)
-        goal_id, _ = await waiting(jarvis)
+        goal_id, plan = await waiting(jarvis)
         worker.kill()
         worker.wait()
         stop_process(server)
@@ -200,7 +215,7 @@ async def test_waiting_goal_survives_worker_and_server_restarts(tmp_path: Path) 
         worker = start_worker_process(settings, tmp_path / "w2.log")
         await wait_for_pollers(engine, worker)
         assert (await jarvis.state(goal_id)).stage == "awaiting_approval"
-        await jarvis.approve(goal_id, by="after-restart")
+        await jarvis.approve(goal_id, plan_digest(plan), by="after-restart")
         final = await jarvis.result(goal_id)
     finally:
         if worker.poll() is None:

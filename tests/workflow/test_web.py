@@ -149,21 +149,25 @@ async def test_invalid_edits_are_refused_with_problems_then_approval_runs(web: W
     steps = plan["steps"]
 
     cyclic = [{**steps[0], "deps": ["ping"]}, steps[1]]
+    digest = state["plan_digest"]
     resp = await http.post(f"/api/goals/{goal_id}/edit",
-                           json={"plan": with_steps(plan, cyclic), "note": "loop"})
+                           json={"plan": with_steps(plan, cyclic), "note": "loop",
+                                 "plan_digest": digest})
     assert resp.status_code == 422, resp.text
     body = resp.json()
     assert [p["code"] for p in body["problems"]] == ["cycle"]
     assert "edit refused" in body["error"] and body["hint"]
 
     unknown = [steps[0], {**steps[1], "tool": "send_carrier_pigeon"}]
-    resp = await http.post(f"/api/goals/{goal_id}/edit", json={"plan": with_steps(plan, unknown)})
+    resp = await http.post(f"/api/goals/{goal_id}/edit", json={"plan": with_steps(plan, unknown),
+                                                                "plan_digest": digest})
     assert resp.status_code == 422
     assert resp.json()["problems"][0]["code"] == "unknown_tool"
     assert resp.json()["problems"][0]["step_id"] == "ping"
 
     malformed = [{**steps[0], "id": "not an id!"}, steps[1]]
-    resp = await http.post(f"/api/goals/{goal_id}/edit", json={"plan": with_steps(plan, malformed)})
+    resp = await http.post(f"/api/goals/{goal_id}/edit", json={"plan": with_steps(plan, malformed),
+                                                                "plan_digest": digest})
     assert resp.status_code == 422
     body = resp.json()
     assert body["problems"][0]["code"] == "invalid_plan"
@@ -176,7 +180,8 @@ async def test_invalid_edits_are_refused_with_problems_then_approval_runs(web: W
     resp = await http.get(f"/api/goals/{goal_id}/timeline.svg")
     assert resp.status_code == 404 and "none of its steps ran" in resp.json()["error"]
 
-    resp = await http.post(f"/api/goals/{goal_id}/approve", json={"note": "fine"})
+    resp = await http.post(f"/api/goals/{goal_id}/approve",
+                           json={"note": "fine", "plan_digest": digest[:12]})
     assert resp.status_code == 200, resp.text
     assert resp.json()["decisions"][-1]["action"] == "approve"
     final = await wait_stage(http, goal_id, {"succeeded", "failed"})
@@ -186,7 +191,7 @@ async def test_invalid_edits_are_refused_with_problems_then_approval_runs(web: W
     assert [(d["action"], d["by"], d["reason"]) for d in final["decisions"]] == [
         ("approve", "web", "fine")]
 
-    again = await http.post(f"/api/goals/{goal_id}/approve", json={})
+    again = await http.post(f"/api/goals/{goal_id}/approve", json={"plan_digest": digest})
     assert again.status_code == 409
     assert "not awaiting approval" in again.json()["error"] and again.json()["hint"]
     svg = await http.get(f"/api/goals/{goal_id}/timeline.svg")
@@ -203,7 +208,8 @@ async def test_valid_edit_then_reject(web: Web) -> None:
     steps = [plan["steps"][0], {**plan["steps"][1],
                                 "args": {**plan["steps"][1]["args"], "message": "drink water"}}]
     resp = await http.post(f"/api/goals/{goal_id}/edit",
-                           json={"plan": with_steps(plan, steps), "note": "water", "by": "alice"})
+                           json={"plan": with_steps(plan, steps), "note": "water", "by": "alice",
+                                 "plan_digest": state["plan_digest"]})
     assert resp.status_code == 200, resp.text
     edited = resp.json()
     assert edited["stage"] == WAITING
@@ -215,7 +221,8 @@ async def test_valid_edit_then_reject(web: Web) -> None:
     assert final["run"] is None and "not now" in final["message"]
     assert [(d["action"], d["by"]) for d in final["decisions"]] == [("edit", "alice"),
                                                                     ("reject", "web")]
-    resp = await http.post(f"/api/goals/{goal_id}/edit", json={"plan": plan})
+    resp = await http.post(f"/api/goals/{goal_id}/edit",
+                           json={"plan": plan, "plan_digest": edited["plan_digest"]})
     assert resp.status_code == 409
     resp = await http.post(f"/api/goals/{goal_id}/cancel", json={})
     assert resp.status_code == 409 and "nothing to cancel" in resp.json()["error"]
@@ -266,7 +273,9 @@ async def test_event_stream_follows_review_and_execution(web: Web) -> None:
             if kind == "stage" and data["stage"] == WAITING:
                 assert data["state"]["plan"]["steps"][1]["tool"] == "notify"
                 # decide while the stream is open: it carries on with the execution
-                approved = await http.post(f"/api/goals/{goal_id}/approve", json={})
+                approved = await http.post(
+                    f"/api/goals/{goal_id}/approve",
+                    json={"plan_digest": data["state"]["plan_digest"]})
                 assert approved.status_code == 200
     kinds = [k for k, *_ in seen]
     assert "plan" in kinds and kinds[-1] == "done" and seen[-1][1] == "succeeded"
@@ -376,7 +385,8 @@ async def test_api_client_cli_and_web_agree(web: Web) -> None:
     plan = Plan.model_validate(state["plan"])
     data = plan.model_dump(mode="json")
     data["steps"][1]["args"]["message"] = "Reminder: all three agree"
-    await web.jarvis.edit(goal_id, Plan.model_validate(data), by="api-client", note="reword")
+    await web.jarvis.edit(goal_id, Plan.model_validate(data), state["plan_digest"],
+                          by="api-client", note="reword")
 
     api, from_cli, from_web = await three_views(web, goal_id)
     assert api["stage"] == from_cli["stage"] == from_web["stage"] == WAITING
@@ -432,7 +442,8 @@ def test_jarvis_serve_runs_the_app_with_its_own_worker(offline: Settings, tmp_pa
             while time.monotonic() < deadline + 30:
                 state = http.get(f"/api/goals/{goal_id}").json()
                 if state["stage"] == WAITING:
-                    assert http.post(f"/api/goals/{goal_id}/approve", json={}).status_code == 200
+                    assert http.post(f"/api/goals/{goal_id}/approve", json={
+                        "plan_digest": state["plan_digest"]}).status_code == 200
                 if state["stage"] in ("succeeded", "failed"):
                     break
                 time.sleep(0.2)

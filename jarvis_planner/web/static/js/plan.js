@@ -38,7 +38,10 @@ export function planCard(st) {
       el("p", { class: "plan-goal", text: plan.goal })),
     el("div", { class: "card-head-right" }, badge(st.stage),
       st.source ? el("span", { class: "source muted small",
-        text: st.source === "template" ? "from template memory" : "drafted by the LLM" }) : null)));
+        text: st.source === "template" ? "from template memory" : "drafted by the LLM" }) : null,
+      st.plan_digest ? el("span", { class: "plan-version muted small",
+        title: "the version you approve: " + st.plan_digest,
+        text: "version " + st.plan_digest.slice(0, 12) }) : null)));
   card.append(costLine(st));
   if (dangerous && waiting) {
     card.append(el("p", { class: "warning" }, el("strong", { text: "Dangerous step. " }),

@@ -32,7 +32,7 @@ export function actions(st) {
   }
   bar.append(
     el("button", { type: "button", class: "btn btn-primary", id: "approve", disabled: view.busy,
-      onclick: () => decide("approve", {}), text: "Approve" }),
+      onclick: () => decide("approve", { plan_digest: st.plan_digest }), text: "Approve" }),
     el("button", { type: "button", class: "btn", id: "edit", disabled: view.busy,
       onclick: () => startEdit(st), text: "Edit" }),
     el("button", { type: "button", class: "btn btn-danger-ghost", id: "reject", disabled: view.busy,
@@ -72,7 +72,7 @@ export function startEdit(st) {
       args[step.id][k] = { string: typeof v === "string", text: typeof v === "string" ? v : json(v, 0) };
     }
   }
-  view.draft = { args, json: json(readable(st.plan)), note: "" };
+  view.draft = { args, json: json(readable(st.plan)), note: "", digest: st.plan_digest };
   view.editing = "args";
   view.editProblems = null;
   view.editError = "";
@@ -159,9 +159,10 @@ function switchTab(mode, st) {
 function startEditFrom(plan, st) {
   // keep the JSON editor's changes when going back to the argument inputs
   if (!plan || !Array.isArray(plan.steps)) throw new Error("the plan needs a list of steps");
-  const note = view.draft.note;
+  const { note, digest } = view.draft;
   startEdit({ ...st, plan });
   view.draft.note = note;
+  view.draft.digest = digest;
   view.draft.base = plan;
 }
 
@@ -181,7 +182,8 @@ async function saveEdit() {
   view.busy = true;
   render(true);
   try {
-    const state = await api("POST", goalPath(id, "/edit"), { plan, note: view.draft.note });
+    const state = await api("POST", goalPath(id, "/edit"), { plan, note: view.draft.note,
+                                                            plan_digest: view.draft.digest });
     if (view.id !== id) return;
     view.state = state;
     view.editing = null;
