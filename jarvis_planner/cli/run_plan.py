@@ -68,9 +68,18 @@ async def _run(settings: Settings, inp: ExecutePlanInput, detach: bool, as_json:
     from jarvis_planner.cli.errors import CliError
     from jarvis_planner.cli.session import ensure_worker
 
+    if detach:  # a detached run must be durable: never the in-process fallback
+        if settings.engine == "simple":
+            raise CliError("--detach needs the Temporal engine (an in-process run ends with "
+                           "this command)", "drop --engine simple", code=2)
+        settings = settings.model_copy(update={"engine": "temporal"})
     try:
         choice = await choose_engine(settings, default_registry())
     except TemporalUnreachable as exc:
+        if detach:
+            raise CliError(f"{exc}; nothing was started (--detach runs only on the Temporal "
+                           "server, never in this process)",
+                           "start the server with `jarvis up`, then run again") from exc
         raise CliError(str(exc), "or use --engine auto to fall back in-process") from exc
     if choice.warning:
         err_console.print(f"[bold yellow]warning:[/] {choice.warning}", highlight=False)

@@ -35,9 +35,12 @@ async def ensure_worker(stack: AsyncExitStack, jarvis: JarvisClient, *,
     if await jarvis.has_pollers():
         return False
     settings = jarvis.settings
-    if detach:
-        raise CliError(f"no worker polls task queue '{settings.task_queue}'",
-                       "start one with `jarvis up` (or `jarvis worker`)")
+    if detach:  # started durably all the same: it waits on the server for a worker
+        err_console.print(f"[yellow]note:[/] no worker polls task queue "
+                          f"'{settings.task_queue}' right now; the run is queued on the "
+                          "Temporal server and starts when one does (`jarvis up` or "
+                          "`jarvis worker`)", highlight=False)
+        return False
     err_console.print(f"[yellow]note:[/] no worker polls task queue '{settings.task_queue}'; "
                       "running one in this process for this command (`jarvis up` starts a "
                       "permanent one)")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from agents.client import JarvisClient
 from agents.devserver import free_port, port_open
 from tests.paths import ROOT
 
@@ -91,6 +92,35 @@ def test_unreachable_server_falls_back_and_says_so(tmp_path: Path, env: dict[str
     assert '"total": 82.76' in proc.stdout
     proc = jarvis("run-plan", str(HELLO), "--engine", "temporal", env=env)
     assert_clean_error(proc, 1, "unreachable", "jarvis up")
+
+
+async def test_detach_queues_a_run_durably_when_no_worker_polls(
+        env: dict[str, str], temporal_engine: JarvisClient) -> None:
+    proc = jarvis("run-plan", str(HELLO), "--detach", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "queued on the Temporal server" in proc.stderr
+    run_id = re.search(r"run id: (\S+)", proc.stderr).group(1)  # type: ignore[union-attr]
+    # a worker that comes later picks it up: `jarvis result` waits for the outcome
+    worker = subprocess.Popen([sys.executable, "-m", "jarvis_planner.cli", "worker"],
+                              env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        state = await temporal_engine.plan_result(run_id)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert state.status == "succeeded" and state.outputs["total"] == 82.76
+
+
+def test_detach_refuses_when_the_server_is_down(tmp_path: Path, env: dict[str, str]) -> None:
+    env = {**env, "JARVIS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+           "JARVIS_CONNECT_TIMEOUT_S": "1"}
+    proc = jarvis("run-plan", str(HELLO), "--detach", env=env)
+    assert_clean_error(proc, 1, "unreachable", "nothing was started", "jarvis up")
+    assert "simple engine" not in proc.stderr
+    assert not (Path(env["JARVIS_DATA_DIR"]) / "payloads").exists()
+    proc = jarvis("run-plan", str(HELLO), "--detach", "--engine", "simple", env=env)
+    assert_clean_error(proc, 2, "--detach needs the Temporal engine")
 
 
 def test_run_status_result_list(tmp_path: Path, env: dict[str, str]) -> None:
