@@ -149,7 +149,7 @@ class JarvisClient:
             "llm_timeout_s": s.llm_timeout_s,
             "auto_approve": list(auto_approve if auto_approve is not None else s.auto_approve),
             "approval_timeout_s": approval_timeout_s or s.approval_timeout_s})
-        goal_id = new_run_id(goal, prefix="goal")
+        goal_id = new_run_id(goal, prefix="goal", readable=not s.payload_key_id)
         await self.temporal.start_workflow(
             GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue, result_type=GoalState,
             memo={"goal": goal[:500]}, request_eager_start=self.eager_start)
@@ -293,7 +293,8 @@ class JarvisClient:
     # -- plan runs ------------------------------------------------------------------------
     async def start_plan(self, inp: ExecutePlanInput, run_id: str | None = None) -> str:
         """Start a prepared plan as a durable run; returns its id."""
-        run_id = run_id or new_run_id(inp.plan.goal)
+        run_id = run_id or new_run_id(inp.plan.goal,
+                                      readable=not self.settings.payload_key_id)
         await self.temporal.start_workflow(
             EXECUTE_PLAN_WORKFLOW, inp, id=run_id, task_queue=self.task_queue,
             result_type=RunState, memo={"goal": inp.plan.goal[:500]},

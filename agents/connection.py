@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import socket
@@ -10,6 +11,7 @@ import uuid
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from planner.settings import Settings
@@ -19,13 +21,24 @@ class TemporalUnreachable(ConnectionError):
     pass
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace,
-                                data_converter=pydantic_data_converter)
+async def connect(address: str, namespace: str = "default",
+                  codec: PayloadCodec | None = None) -> Client:
+    """A client with the pydantic data converter and, when given, a payload codec (e.g.
+    encryption, agents/codec.py); workers built on this client use the same converter."""
+    converter = pydantic_data_converter
+    if codec is not None:
+        converter = dataclasses.replace(converter, payload_codec=codec)
+    return await Client.connect(address, namespace=namespace, data_converter=converter)
 
 
 async def connect_with_retry(settings: Settings) -> Client:
-    """Connect to Temporal, retrying briefly (tenacity: Temporal is not in charge here yet)."""
+    """Connect to Temporal, retrying briefly (tenacity: Temporal is not in charge here yet);
+    payloads are encrypted when the settings name a payload key."""
+    codec = None
+    if settings.payload_key_id:
+        from agents.codec import codec_from_settings  # loads cryptography only when asked
+
+        codec = codec_from_settings(settings)
     try:
         async for attempt in AsyncRetrying(
             stop=stop_after_delay(settings.connect_timeout_s), wait=wait_fixed(0.5),
@@ -34,7 +47,7 @@ async def connect_with_retry(settings: Settings) -> Client:
         ):
             with attempt:
                 return await asyncio.wait_for(
-                    connect(settings.temporal_address, settings.temporal_namespace),
+                    connect(settings.temporal_address, settings.temporal_namespace, codec),
                     timeout=max(settings.connect_timeout_s, 1.0))
     except (TimeoutError, RuntimeError, OSError) as exc:
         raise TemporalUnreachable(
@@ -44,8 +57,11 @@ async def connect_with_retry(settings: Settings) -> Client:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def new_run_id(goal: str, prefix: str = "plan") -> str:
-    """A readable, unique workflow id: ``<prefix>-<slug of the goal>-<8 hex>``."""
+def new_run_id(goal: str, prefix: str = "plan", *, readable: bool = True) -> str:
+    """A unique workflow id: ``<prefix>-<slug of the goal>-<8 hex>``; without the slug when not
+    ``readable`` (payloads are encrypted: ids are stored in the clear)."""
+    if not readable:
+        return f"{prefix}-{uuid.uuid4().hex}"
     slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or prefix
     return f"{prefix}-{slug}-{uuid.uuid4().hex[:8]}"
 

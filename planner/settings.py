@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # <data dir>/approval.key (created 0600 at first use) when unset. Workers and approving
     # clients (CLI, web app) must share it.
     approval_key: str | None = None
+    # Payload encryption at rest (agents/codec.py, docs/security.md): key id -> 32-byte hex key,
+    # and the id of the key that encrypts new payloads (the others only decrypt: rotation).
+    payload_keys: dict[str, str] = {}
+    payload_key_id: str | None = None
 
     # LLM: any OpenAI-compatible endpoint. No base URL and no key means "no LLM configured".
     llm_base_url: str | None = None

@@ -13,12 +13,14 @@ def worker() -> None:
     from agents.worker import run_worker
     from jarvis_planner.cli.console import console
     from jarvis_planner.cli.errors import CliError
+    from planner import redaction
     from planner.settings import load_settings
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("temporalio").setLevel(logging.INFO)
     settings = load_settings()
+    redaction.install(settings)
     registry = default_registry()
 
     async def _main() -> None:
