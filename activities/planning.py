@@ -5,6 +5,8 @@ plan for execution, remember the outcome. Names are durable contracts
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -38,6 +40,9 @@ from planner.settings import Settings
 from planner.tools import ToolRegistry
 from planner.validation import ValidationFailed
 
+log = logging.getLogger(__name__)
+MEMORY_ATTEMPTS = 3  # the goal workflow's retry policy for memory activities
+
 NO_LLM = (
     "no LLM endpoint is configured and no stored template matches this goal. Configure an "
     "OpenAI-compatible endpoint: JARVIS_LLM_BASE_URL (e.g. http://localhost:11434/v1 for Ollama) "
@@ -62,15 +67,27 @@ class PlannerActivities:
         self.registry = registry
         self._store_factory = store
         self._store: TemplateStore | None = None
+        self._store_lock = threading.Lock()
 
     def store(self) -> TemplateStore:
-        if self._store is None:
-            self._store = self._store_factory()
-        return self._store
+        with self._store_lock:  # activities run in threads: open the store once
+            if self._store is None:
+                self._store = self._store_factory()
+            return self._store
 
     @activity.defn(name=RETRIEVE_ACTIVITY)
     async def retrieve(self, request: RetrieveRequest) -> RetrieveResult:
-        return await asyncio.to_thread(self._retrieve, request.goal)
+        """Templates for the goal. Memory is an optimisation: when the store keeps failing, the
+        last attempt plans without it (and says so) instead of failing the goal."""
+        try:
+            return await asyncio.to_thread(self._retrieve, request.goal)
+        except Exception as exc:
+            self._store = None  # a stale client (e.g. another process wrote): reopen next time
+            if activity.info().attempt < MEMORY_ATTEMPTS:
+                raise
+            log.warning("template memory unavailable, planning without it: %s", exc)
+            return RetrieveResult(note=f"template memory unavailable ({type(exc).__name__}: "
+                                       f"{exc}); planned without templates")
 
     def _retrieve(self, goal: str) -> RetrieveResult:
         store = self.store()
@@ -118,7 +135,16 @@ class PlannerActivities:
 
     @activity.defn(name=REMEMBER_ACTIVITY)
     async def remember(self, request: RememberRequest) -> str | None:
-        return await asyncio.to_thread(self._remember, request)
+        """Record the outcome in template memory; a store that keeps failing loses this one
+        template (logged), never the goal's result."""
+        try:
+            return await asyncio.to_thread(self._remember, request)
+        except Exception as exc:
+            self._store = None
+            if activity.info().attempt < MEMORY_ATTEMPTS:
+                raise
+            log.warning("template memory unavailable, outcome not recorded: %s", exc)
+            return None
 
     def _remember(self, request: RememberRequest) -> str | None:
         store = self.store()

@@ -23,7 +23,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approval_key import approval_key
@@ -140,8 +140,11 @@ class JarvisClient:
     async def submit(self, goal: str, *, yes: bool = False, dry_run: bool = False,
                      by: str = "api", policy: ApprovalPolicy | None = None,
                      approval_timeout_s: float | None = None,
-                     auto_approve: Sequence[str] | None = None) -> str:
-        """Start a goal; returns its id. ``yes`` pre-approves (dangerous steps still ask)."""
+                     auto_approve: Sequence[str] | None = None,
+                     goal_id: str | None = None) -> str:
+        """Start a goal; returns its id. ``yes`` pre-approves (dangerous steps still ask).
+        With ``goal_id`` a retried submission (e.g. after a timeout that hid a success) starts
+        nothing twice: the second start finds the goal already there and returns its id."""
         s = self.settings
         inp = GoalInput.model_validate({
             "goal": goal, "policy": policy or ("approve-all" if yes else "auto-read-only"),
@@ -149,10 +152,16 @@ class JarvisClient:
             "llm_timeout_s": s.llm_timeout_s,
             "auto_approve": list(auto_approve if auto_approve is not None else s.auto_approve),
             "approval_timeout_s": approval_timeout_s or s.approval_timeout_s})
-        goal_id = new_run_id(goal, prefix="goal", readable=not s.payload_key_id)
-        await self.temporal.start_workflow(
-            GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue, result_type=GoalState,
-            memo={"goal": goal[:500]}, request_eager_start=self.eager_start)
+        given = goal_id is not None
+        goal_id = goal_id or new_run_id(goal, prefix="goal", readable=not s.payload_key_id)
+        try:
+            await self.temporal.start_workflow(
+                GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue,
+                result_type=GoalState, memo={"goal": goal[:500]},
+                request_eager_start=self.eager_start)
+        except WorkflowAlreadyStartedError:
+            if not given:
+                raise
         return goal_id
 
     async def state(self, goal_id: str) -> GoalState:

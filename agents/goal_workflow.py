@@ -64,6 +64,9 @@ with workflow.unsafe.imports_passed_through():
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
 FAILURE_PATCH = "goal-failure-fails-workflow"  # failed/invalid goals fail the workflow
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
+# a memory call takes well under a second (the first one loads the embedding model); the
+# timeout is how long a goal waits when the worker running it died
+_MEMORY_TIMEOUT = timedelta(seconds=20)
 
 
 @workflow.defn(name=GOAL_WORKFLOW)
@@ -135,7 +138,7 @@ class GoalWorkflow:
         st = self._state
         found: RetrieveResult = await workflow.execute_activity(
             RETRIEVE_ACTIVITY, RetrieveRequest(goal=inp.goal), result_type=RetrieveResult,
-            start_to_close_timeout=timedelta(seconds=60), retry_policy=_MEMORY_RETRY)
+            start_to_close_timeout=_MEMORY_TIMEOUT, retry_policy=_MEMORY_RETRY)
         if found.reuse is not None:
             st.source, st.template_id = "template", found.reuse.template_id
             st.message = found.note or "reused a stored template; no LLM call"
@@ -144,6 +147,8 @@ class GoalWorkflow:
                 self._set_stage("planned")
             return found.reuse.plan
         st.source = "llm"
+        if found.note:  # e.g. template memory was unavailable
+            st.message = found.note
         self._set_stage("planning")
         draft = await self._llm(DRAFT_ACTIVITY, DraftRequest(goal=inp.goal,
                                                              examples=found.examples), inp)
@@ -340,7 +345,7 @@ class GoalWorkflow:
                                   duration_s=max(0.0, finished - started),
                                   tokens=st.usage.total_tokens)
         template_id: str | None = await workflow.execute_activity(
-            REMEMBER_ACTIVITY, request, start_to_close_timeout=timedelta(seconds=60),
+            REMEMBER_ACTIVITY, request, start_to_close_timeout=_MEMORY_TIMEOUT,
             retry_policy=_MEMORY_RETRY)
         st.template_id = st.template_id or template_id
         self._set_stage(final)

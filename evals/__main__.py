@@ -13,6 +13,7 @@ SCRIPTS = {
     "nestful": "evals.nestful",  # NESTFUL conversion report
     "bench": "evals.bench",  # engine benchmarks
     "startup": "evals.startup",  # how long `jarvis --help` and `jarvis run` take
+    "chaos": "evals.chaos",  # faults and load: kills, failing tools and LLM; lost/repeated
 }
 
 

@@ -1,0 +1,81 @@
+"""An OpenAI-compatible endpoint that misbehaves in bursts: rate limits (429 with Retry-After),
+server errors (500), answers slower than the client's timeout, and garbage instead of a plan.
+Between the bursts it answers the plan of the goal it is asked about (see :func:`plan_for`).
+
+The schedule is a function of the call number, so a run with the same seed injects the same
+faults in the same order; how many of each landed is counted in ``injected``."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from jarvis_planner.testing.replies import message_text, reply_error, reply_json, reply_text
+from jarvis_planner.testing.scripted_llm import RecordedRequest, ScriptedLLM
+
+GOAL = re.compile(r"Goal: chaos goal (\d+) kind (effect|flaky|broken|calc)")
+KINDS = ("effect", "flaky", "calc", "broken")
+TIMEOUT_DELAY_S = 4.0  # longer than the chaos settings' llm_timeout_s
+
+
+def goal_text(index: int) -> str:
+    return f"chaos goal {index} kind {KINDS[index % len(KINDS)]}"
+
+
+def plan_for(index: int, kind: str, hold_s: float) -> dict[str, Any]:
+    goal = f"chaos goal {index} kind {kind}"
+    effect = {"id": "effect", "tool": "chaos_effect",
+              "args": {"tag": f"g{index}", "hold_s": hold_s}}
+    steps: list[dict[str, Any]]
+    if kind == "effect":
+        steps = [effect]
+    elif kind == "flaky":
+        steps = [{"id": "flaky", "tool": "chaos_flaky", "args": {"tag": f"g{index}"}},
+                 {**effect, "deps": ["flaky"]}]
+    elif kind == "calc":
+        steps = [{"id": "calc", "tool": "calc", "args": {"expression": f"{index} * 2"}},
+                 {**effect, "args": {"tag": f"g{index}-${{calc.value}}", "hold_s": hold_s}}]
+    else:
+        steps = [{"id": "broken", "tool": "chaos_broken", "args": {"tag": f"g{index}"}},
+                 {**effect, "deps": ["broken"]}]
+    return {"goal": goal, "steps": steps}
+
+
+class FaultyLLM(ScriptedLLM):
+    def __init__(self, seed: int, *, hold_s: float = 0.6, fault_rate: float = 0.35) -> None:
+        super().__init__(model="chaos-model")
+        self.rng = random.Random(seed)
+        self.hold_s = hold_s
+        self.fault_rate = fault_rate
+        self.injected: Counter[str] = Counter()
+        self._burst: list[str] = []
+
+    def _chat(self, request: RecordedRequest) -> tuple[int, Any, Mapping[str, str], float]:
+        self._calls += 1
+        body = request.json() or {}
+        if not self._burst and self.rng.random() < self.fault_rate:
+            kind = self.rng.choice(["429", "500", "timeout", "garbage"])
+            self._burst = [kind] * self.rng.randint(1, 3 if kind in ("429", "500") else 1)
+        if self._burst:
+            kind = self._burst.pop()
+            self.injected[kind] += 1
+            if kind == "429":
+                reply = reply_error(429, message="rate limited (chaos)",
+                                    headers={"retry-after": "0.2"})
+            elif kind == "500":
+                reply = reply_error(500, message="server error (chaos)")
+            elif kind == "timeout":
+                reply = reply_text("{}", delay_s=TIMEOUT_DELAY_S)
+            else:
+                reply = reply_text("Sure! Here is what I would do: first, think about it.")
+            status, payload = reply.render(body)
+            return status, payload, reply.headers, reply.delay_s
+        found = GOAL.search(message_text(body))
+        if found is None:
+            return self._refuse("the chaos LLM only plans chaos goals")
+        reply = reply_json(plan_for(int(found.group(1)), found.group(2), self.hold_s))
+        status, payload = reply.render(body)
+        return status, payload, reply.headers, 0.0
