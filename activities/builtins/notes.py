@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 from pathlib import Path
 
@@ -36,11 +38,30 @@ def _notes_file(ctx: ToolContext) -> Path:
 def notes_append(text: str, ctx: ToolContext, tags: list[str] | None = None) -> NoteAdded:
     """Append a note (with optional tags) to the notes file in the data dir."""
     note = Note(text=text, tags=tags or [], created_at=time.time())
-    path = _notes_file(ctx)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(note.model_dump_json() + "\n")
-    with path.open(encoding="utf-8") as fh:
-        return NoteAdded(count=sum(1 for _ in fh))
+    key = ctx.idempotency_key
+    record = {**note.model_dump(), **({"key": key} if key else {})}
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
+    fd = os.open(_notes_file(ctx), os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "r+b") as fh:
+        # one writer at a time, so "is this step's note there yet?" and the append are one act:
+        # a retry after a crash that followed the write finds the note and adds nothing
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        lines = fh.read().splitlines()
+        if key is None or not any(_has_key(raw, key) for raw in lines):
+            fh.write(line)  # one write of one line, O_APPEND
+            fh.flush()
+            lines.append(line)
+        return NoteAdded(count=len(lines))
+
+
+def _has_key(raw: bytes, key: str) -> bool:
+    if key.encode() not in raw:
+        return False
+    try:
+        return bool(json.loads(raw).get("key") == key)
+    except ValueError:
+        return False
 
 
 def notes_search(query: str, ctx: ToolContext, limit: int = 10) -> NoteHits:
@@ -62,6 +83,7 @@ def notes_search(query: str, ctx: ToolContext, limit: int = 10) -> NoteHits:
 
 
 def register(registry: ToolRegistry) -> None:
+    # idempotent: a retried step (same idempotency key) finds its note and appends nothing
     registry.register(tool_from_function(notes_append, risk=Risk.SIDE_EFFECTING,
-                                         idempotent=False, timeout_s=10))
+                                         idempotent=True, timeout_s=10))
     registry.register(tool_from_function(notes_search, timeout_s=10))

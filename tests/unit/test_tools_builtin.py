@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ import pytest
 from activities import default_registry
 from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
 from activities.payloads import HANDLE_KEY, hydrate, is_handle
+from planner.approval import sign_step
 from planner.contracts.plan_run import ToolCall, ToolCallResult
 from planner.expr import MAX_POWER
-from planner.plan import Plan
+from planner.plan import Plan, Step
 from planner.preparation import DangerousStepRefused, prepare
 from planner.settings import Settings
 from planner.tools import Risk
@@ -49,11 +51,16 @@ def workspace(runtime: ToolRuntime) -> Path:
 async def call(runtime: ToolRuntime, tool: str, args: dict[str, Any], *, attempt: int = 1,
                inline_limit: int = 32_000, deferred: dict[str, Any] | None = None
                ) -> ToolCallResult:
+    run = f"run-{uuid.uuid4().hex[:8]}"  # every call is another run: its own idempotency key
+    grant = None
+    spec = runtime.registry.get(tool)
+    if spec is not None and spec.risk is Risk.DANGEROUS and runtime.approval_key:  # approved
+        grant = sign_step(runtime.approval_key, "test-wf", run, Step(id="s", tool=tool, args=args))
     return await execute_call(
         runtime,
         ToolCall(step_id="s", tool=tool, args=args, inline_limit=inline_limit,
-                 deferred=deferred or {}),
-        attempt,
+                 deferred=deferred or {}, grant=grant, template=args if grant else None),
+        attempt, run_key=f"test-wf/{run}",
     )
 
 
@@ -489,6 +496,20 @@ async def test_shell_is_dangerous(runtime: ToolRuntime, tool_settings: Settings)
         prepare(plan, runtime.registry, tool_settings)
     assert prepare(plan, runtime.registry, tool_settings,
                    allow_dangerous=True).policies["sh"].risk == "dangerous"
+
+
+async def test_shell_without_a_grant_is_refused_by_the_worker(runtime: ToolRuntime,
+                                                               workspace: Path) -> None:
+    args = {"command": "echo hi > made.txt"}
+    for grant, run_key in ((None, "wf/run"), ("f" * 64, "wf/run"),
+                           (sign_step(runtime.approval_key or b"", "wf", "run",
+                                      Step(id="s", tool="shell", args=args)), "wf/other-run")):
+        with pytest.raises(StepFailure) as refused:
+            await execute_call(runtime, ToolCall(step_id="s", tool="shell", args=args,
+                                                 grant=grant, template=args), 1, run_key=run_key)
+        assert refused.value.type == "ToolRefused" and not refused.value.retryable
+        assert "jarvis approve" in str(refused.value)
+    assert not (workspace / "made.txt").exists()
 
 
 async def test_shell_runs_in_the_workspace(runtime: ToolRuntime, workspace: Path) -> None:
