@@ -16,17 +16,27 @@ from typing import Any
 from jarvis_planner.testing.replies import message_text, reply_error, reply_json, reply_text
 from jarvis_planner.testing.scripted_llm import RecordedRequest, ScriptedLLM
 
-GOAL = re.compile(r"Goal: chaos goal (\d+) kind (effect|flaky|broken|calc)")
 KINDS = ("effect", "flaky", "calc", "broken")
+# Each kind is worded differently, so template memory reuses plans within a kind (rebinding the
+# number) and never across kinds.
+PHRASES = {
+    "effect": "write an effect note",
+    "flaky": "call the flaky tool, then write an effect note",
+    "calc": "double the number, then write an effect note",
+    "broken": "call the broken tool, then write an effect note",
+}
+GOAL = re.compile(r"Goal: chaos goal (\d+): (" + "|".join(map(re.escape, PHRASES.values()))
+                  + ")")
 TIMEOUT_DELAY_S = 4.0  # longer than the chaos settings' llm_timeout_s
 
 
-def goal_text(index: int) -> str:
-    return f"chaos goal {index} kind {KINDS[index % len(KINDS)]}"
+def goal_text(index: int, kind: str | None = None) -> str:
+    kind = kind or KINDS[index % len(KINDS)]
+    return f"chaos goal {index}: {PHRASES[kind]}"
 
 
 def plan_for(index: int, kind: str, hold_s: float) -> dict[str, Any]:
-    goal = f"chaos goal {index} kind {kind}"
+    goal = goal_text(index, kind)
     effect = {"id": "effect", "tool": "chaos_effect",
               "args": {"tag": f"g{index}", "hold_s": hold_s}}
     steps: list[dict[str, Any]]
@@ -76,6 +86,7 @@ class FaultyLLM(ScriptedLLM):
         found = GOAL.search(message_text(body))
         if found is None:
             return self._refuse("the chaos LLM only plans chaos goals")
-        reply = reply_json(plan_for(int(found.group(1)), found.group(2), self.hold_s))
+        kind = next(k for k, phrase in PHRASES.items() if phrase == found.group(2))
+        reply = reply_json(plan_for(int(found.group(1)), kind, self.hold_s))
         status, payload = reply.render(body)
         return status, payload, reply.headers, 0.0

@@ -33,6 +33,7 @@ def summary(result: ChaosResult, web: dict[str, Any] | None = None) -> dict[str,
         "failed": by_status.get("failed", 0),
         "lost": len(result.lost),
         "unexpected_outcomes": len(result.unexpected),
+        "failed_llm_gave_up": len(result.llm_gave_up),
         "side_effects": sum(result.effects.values()),
         "side_effects_repeated": sum(n - 1 for n in result.repeated.values()),
         "side_effects_missing": len(result.missing_effects()),
@@ -49,7 +50,8 @@ def summary(result: ChaosResult, web: dict[str, Any] | None = None) -> dict[str,
 
 def markdown(data: dict[str, Any]) -> str:
     lines = ["| measure | value |", "|---|---|"]
-    for key in ("started", "completed", "failed", "lost", "unexpected_outcomes",
+    for key in ("started", "completed", "failed", "failed_llm_gave_up", "lost",
+                "unexpected_outcomes",
                 "side_effects", "side_effects_repeated", "side_effects_missing", "wall_s"):
         lines.append(f"| {key.replace('_', ' ')} | {data[key]} |")
     for fault, n in sorted(data["faults"].items()):
