@@ -83,7 +83,8 @@ class FaultyLLM(ScriptedLLM):
                 reply = reply_text("Sure! Here is what I would do: first, think about it.")
             status, payload = reply.render(body)
             return status, payload, reply.headers, reply.delay_s
-        found = GOAL.search(message_text(body))
+        # the last "Goal:" is the user's; examples from template memory come before it
+        found = ([*GOAL.finditer(message_text(body))] or [None])[-1]
         if found is None:
             return self._refuse("the chaos LLM only plans chaos goals")
         kind = next(k for k, phrase in PHRASES.items() if phrase == found.group(2))
