@@ -84,7 +84,8 @@ class FaultyLLM(ScriptedLLM):
             status, payload = reply.render(body)
             return status, payload, reply.headers, reply.delay_s
         # the last "Goal:" is the user's; examples from template memory come before it
-        found = ([*GOAL.finditer(message_text(body))] or [None])[-1]
+        matches = list(GOAL.finditer(message_text(body)))
+        found = matches[-1] if matches else None
         if found is None:
             return self._refuse("the chaos LLM only plans chaos goals")
         kind = next(k for k, phrase in PHRASES.items() if phrase == found.group(2))
