@@ -68,7 +68,9 @@ class Tool:
         if self.kind != "activity":
             return False
         if self.local_ok is not None:
-            return self.local_ok
+            # never a tool that is not idempotent: a local attempt repeats when its worker dies
+            # before the result is recorded
+            return self.local_ok and self.idempotent
         return (self.risk is Risk.READ_ONLY and self.idempotent
                 and self.timeout_s <= LOCAL_MAX_TIMEOUT_S)
 

@@ -95,6 +95,9 @@ def test_local_activities_only_for_short_read_only_idempotent_tools(settings: Se
     opted_in = tool_from_function(lambda: 1, name="side", risk=opted_out.risk, local_ok=True,
                                   timeout_s=120)
     assert not opted_out.runs_local and opted_in.runs_local
+    # a tool that is not idempotent never runs local, even when it asks to
+    effect = tool_from_function(lambda: 1, name="effect", local_ok=True, idempotent=False)
+    assert not effect.runs_local
 
 
 async def dawdle(seconds: float) -> float:
