@@ -137,6 +137,8 @@ def list_files(ctx: ToolContext, path: str = ".", pattern: str = "*",
         raise ToolInputError(f"pattern {pattern!r} may not be absolute or contain '..'")
     check_path(pattern, Path(ctx.workspace))
     wanted = [p for p in pattern.split("/") if p not in ("", ".")] or ["*"]
+    if wanted[0] == "**":  # '**/x' is 'x' at any depth, as rglob('x')
+        recursive, wanted = True, wanted[1:] or ["*"]
     with locate(ctx.workspace, path) as loc:
         try:
             fd = os.open(loc.name, DIR_FLAGS, dir_fd=loc.dir_fd)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from activities import default_registry, effects
+from activities.builtins import notes as notes_module
 from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
 from planner.contracts.plan_run import ToolCall
 from planner.settings import Settings
@@ -84,10 +86,21 @@ async def test_note_from_another_run_or_step_or_no_run_is_appended(runtime: Tool
     assert "key" not in notes(runtime)[-1]
 
 
-async def test_concurrent_attempts_of_one_step_append_one_note(runtime: ToolRuntime) -> None:
+async def test_concurrent_attempts_of_one_step_append_one_note(
+        runtime: ToolRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two attempts at once (a retry while a stuck attempt still runs): the lock around the
+    look-up and the append lets one append; the other finds its key."""
+    read_at = effects.read_at
+
+    def slow_read(fd: int, offset: int, length: int) -> bytes:
+        held = read_at(fd, offset, length)
+        time.sleep(0.3)  # every attempt would read the file before any appends, unlocked
+        return held
+
+    monkeypatch.setattr(notes_module, "read_at", slow_read)
     outputs = await asyncio.gather(*(run(runtime, "notes_append", {"text": "once"},
-                                         attempt=n) for n in range(1, 9)))
-    assert outputs == [{"count": 1}] * 8
+                                         attempt=n) for n in range(1, 4)))
+    assert outputs == [{"count": 1}] * 3
     assert len(notes(runtime)) == 1
 
 

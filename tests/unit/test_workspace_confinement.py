@@ -66,12 +66,13 @@ async def refused(runtime: ToolRuntime, tool: str, args: dict[str, Any], *words:
     return failure
 
 
-READ = ("read_file", {})
-WRITE = ("write_file", {"text": "pwned"})
-APPEND = ("write_file", {"text": "pwned", "mode": "append"})
+Action = tuple[str, dict[str, Any]]
+READ: Action = ("read_file", {})
+WRITE: Action = ("write_file", {"text": "pwned"})
+APPEND: Action = ("write_file", {"text": "pwned", "mode": "append"})
 
 
-def with_path(action: tuple[str, dict[str, Any]], path: str) -> tuple[str, dict[str, Any]]:
+def with_path(action: Action, path: str) -> Action:
     return action[0], {**action[1], "path": path}
 
 
@@ -107,7 +108,7 @@ async def test_only_planted_temporary_names_refuse_the_write(
 @pytest.mark.parametrize("action", [READ, WRITE, APPEND], ids=["read", "write", "append"])
 async def test_link_as_a_folder_on_the_way_is_refused(runtime: ToolRuntime, workspace: Path,
                                                       outside: Path,
-                                                      action: tuple[str, dict[str, Any]]) -> None:
+                                                      action: Action) -> None:
     (workspace / "sub").mkdir()
     (workspace / "sub" / "out").symlink_to(outside, target_is_directory=True)
     await refused(runtime, *with_path(action, "sub/out/secret.txt"), "escapes the workspace",
@@ -119,7 +120,7 @@ async def test_link_as_a_folder_on_the_way_is_refused(runtime: ToolRuntime, work
 @pytest.mark.parametrize("action", [READ, WRITE, APPEND], ids=["read", "write", "append"])
 async def test_link_as_the_last_name_is_refused(runtime: ToolRuntime, workspace: Path,
                                                 outside: Path,
-                                                action: tuple[str, dict[str, Any]]) -> None:
+                                                action: Action) -> None:
     (workspace / "secret.txt").symlink_to(outside / "secret.txt")
     (workspace / "relative.txt").symlink_to("../../outside/secret.txt")
     (workspace / "dangling.txt").symlink_to(outside / "new.txt")
@@ -168,7 +169,7 @@ async def test_listing_does_not_follow_links_out(runtime: ToolRuntime, workspace
 
 @pytest.mark.parametrize("action", [READ, WRITE, APPEND], ids=["read", "write", "append"])
 async def test_hard_linked_file_is_refused(runtime: ToolRuntime, workspace: Path, outside: Path,
-                                           action: tuple[str, dict[str, Any]]) -> None:
+                                           action: Action) -> None:
     os.link(outside / "secret.txt", workspace / "linked.txt")
     await refused(runtime, *with_path(action, "linked.txt"), "hard links", "linked.txt")
     assert (workspace / "linked.txt").read_text() == SECRET
@@ -180,7 +181,7 @@ async def test_hard_linked_file_is_refused(runtime: ToolRuntime, workspace: Path
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize("action", [READ, WRITE, APPEND], ids=["read", "write", "append"])
 async def test_fifo_is_refused_without_hanging(runtime: ToolRuntime, workspace: Path,
-                                               action: tuple[str, dict[str, Any]]) -> None:
+                                               action: Action) -> None:
     os.mkfifo(workspace / "pipe")
     await refused(runtime, *with_path(action, "pipe"), "not a regular file", "pipe")
 
