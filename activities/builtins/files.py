@@ -1,16 +1,42 @@
-"""Files confined to the workspace directory: read, write, list."""
+"""Files confined to the workspace directory: read, write, list.
+
+Every path is walked inside the workspace by ``activities.workspace`` (no link is followed by
+the kernel, '..' and links may not leave it; NUL bytes, over-long names and lone surrogates are
+refused before any system call). Only plain files are read or written: folders, FIFOs, devices
+and files with more than one hard link are refused. An overwrite goes to a temporary file
+created exclusively (``O_CREAT | O_EXCL | O_NOFOLLOW``, a random name) and renamed over the
+target; an append is made at most once per step (``activities.effects``).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
-from activities.errors import ToolInputError
+from activities.effects import append_once, read_at, write_all
+from activities.errors import ToolError, ToolInputError
+from activities.folder_listing import walk_folder
+from activities.workspace import (
+    DIR_FLAGS,
+    FILE_FLAGS,
+    Location,
+    check_path,
+    locate,
+    open_file,
+    refuse_odd,
+    shown,
+)
 from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
 
 MAX_READ_BYTES = 5_000_000
+TEMP_ATTEMPTS = 8
 
 
 class FileText(BaseModel):
@@ -35,71 +61,105 @@ class FileList(BaseModel):
     count: int
 
 
-def confine(workspace: Path, relative: str) -> Path:
-    """Resolve ``relative`` inside ``workspace``; refuse anything that escapes it."""
-    root = Path(workspace).resolve()
-    candidate = Path(relative)
-    if candidate.is_absolute():
-        raise ToolInputError(
-            f"path {relative!r} is absolute; use a path relative to the workspace {root}"
-        )
-    resolved = (root / candidate).resolve()
-    if resolved != root and root not in resolved.parents:
-        raise ToolInputError(f"path {relative!r} escapes the workspace {root}")
-    return resolved
-
-
 def read_file(path: str, ctx: ToolContext) -> FileText:
     """Read a UTF-8 text file from the workspace."""
-    target = confine(ctx.workspace, path)
-    if not target.is_file():
-        raise ToolInputError(f"no file {path!r} in the workspace")
-    size = target.stat().st_size
-    if size > MAX_READ_BYTES:
-        raise ToolInputError(f"{path!r} is {size} bytes; the limit is {MAX_READ_BYTES}")
-    return FileText(path=path, text=target.read_text(encoding="utf-8", errors="replace"),
-                    bytes=size)
+    with locate(ctx.workspace, path) as loc:
+        fd = open_file(loc, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_READ_BYTES:
+            raise ToolInputError(f"{path!r} is {size} bytes; the limit is {MAX_READ_BYTES}")
+        data = read_at(fd, 0, MAX_READ_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_READ_BYTES:
+        raise ToolInputError(f"{path!r} grew past the limit of {MAX_READ_BYTES} bytes")
+    return FileText(path=path, text=data.decode("utf-8", errors="replace"), bytes=len(data))
 
 
 def write_file(
     path: str, text: str, ctx: ToolContext, mode: Literal["overwrite", "append"] = "overwrite"
 ) -> FileWritten:
     """Write (or append) UTF-8 text to a file in the workspace, creating folders as needed."""
-    target = confine(ctx.workspace, path)
-    if target.is_dir():
-        raise ToolInputError(f"{path!r} is a directory")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if mode == "append":
-        with target.open("a", encoding="utf-8") as fh:
-            fh.write(text)
+    data = text.encode("utf-8")
+    with locate(ctx.workspace, path, make_dirs=True) as loc:
+        if mode == "append":
+            fd = open_file(loc, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+            try:
+                size = append_once(fd, data, key=ctx.idempotency_key,
+                                   journal=Path(ctx.data_dir) / "effects", label=loc.relative)
+            finally:
+                os.close(fd)
+        else:
+            size = _replace(loc, data)
+    return FileWritten(path=path, bytes=size)
+
+
+def temp_name() -> str:
+    """A fresh, unpredictable name for a temporary file (fixed length: never over NAME_MAX)."""
+    return f".jarvis-{secrets.token_hex(8)}.tmp"
+
+
+def _replace(loc: Location, data: bytes) -> int:
+    """Put ``data`` at ``loc`` atomically: an exclusive temporary file renamed over it."""
+    if loc.name == ".":
+        raise ToolInputError(f"{shown(loc.path)} is a directory")
+    with contextlib.suppress(FileNotFoundError):  # a new file
+        refuse_odd(loc, os.lstat(loc.name, dir_fd=loc.dir_fd))
+    for _ in range(TEMP_ATTEMPTS):
+        tmp = temp_name()
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | FILE_FLAGS, 0o666,
+                         dir_fd=loc.dir_fd)
+            break
+        except FileExistsError:
+            continue  # taken (or planted): never reuse it, draw another name
     else:
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    return FileWritten(path=path, bytes=target.stat().st_size)
+        raise ToolError(f"could not create a temporary file next to {shown(loc.path)}: "
+                        f"{TEMP_ATTEMPTS} fresh names were all taken")
+    try:
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(tmp, loc.name, src_dir_fd=loc.dir_fd, dst_dir_fd=loc.dir_fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=loc.dir_fd)
+        raise
+    return len(data)
 
 
 def list_files(ctx: ToolContext, path: str = ".", pattern: str = "*",
                recursive: bool = False) -> FileList:
     """List files in a workspace folder (glob pattern, optionally recursive)."""
-    folder = confine(ctx.workspace, path)
-    if not folder.is_dir():
-        raise ToolInputError(f"no folder {path!r} in the workspace")
     if pattern.startswith("/") or ".." in Path(pattern).parts:
         raise ToolInputError(f"pattern {pattern!r} may not be absolute or contain '..'")
-    root = Path(ctx.workspace).resolve()
-    found = folder.rglob(pattern) if recursive else folder.glob(pattern)
-    inside = (p for p in sorted(found) if p.resolve() == root or root in p.resolve().parents)
-    entries = [
-        FileEntry(path=str(p.relative_to(root)), is_dir=p.is_dir(),
-                  bytes=p.stat().st_size if p.is_file() else 0)
-        for p in inside
-    ]
-    return FileList(entries=entries, count=len(entries))
+    check_path(pattern, Path(ctx.workspace))
+    wanted = [p for p in pattern.split("/") if p not in ("", ".")] or ["*"]
+    if wanted[0] == "**":  # '**/x' is 'x' at any depth, as rglob('x')
+        recursive, wanted = True, wanted[1:] or ["*"]
+    with locate(ctx.workspace, path) as loc:
+        try:
+            fd = os.open(loc.name, DIR_FLAGS, dir_fd=loc.dir_fd)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                raise
+            raise ToolInputError(f"no folder {path!r} in the workspace") from None
+        base = () if loc.relative == "." else tuple(loc.relative.split("/"))
+    try:
+        entries = walk_folder(fd, base, wanted, recursive, ctx.workspace)
+    finally:
+        os.close(fd)
+    found = [FileEntry(path="/".join(e.parts), is_dir=stat.S_ISDIR(e.mode), bytes=e.size)
+             for e in sorted(entries, key=lambda e: e.parts)]
+    return FileList(entries=found, count=len(found))
 
 
 def register(registry: ToolRegistry) -> None:
     registry.register(tool_from_function(read_file, timeout_s=30))
     registry.register(tool_from_function(list_files, timeout_s=30))
+    # Idempotent honestly: an overwrite leaves the same file however often it runs, and an
+    # append is journaled under the step's idempotency key (activities/effects.py).
     registry.register(tool_from_function(write_file, risk=Risk.SIDE_EFFECTING,
                                          idempotent=True, timeout_s=30))

@@ -1,4 +1,7 @@
-"""A shell command in the workspace. Dangerous: never runs without an approval."""
+"""A shell command in the workspace. Dangerous: never runs without an approval.
+
+The command gets a scrubbed environment (``activities.child_env``): PATH, HOME, the locale and
+a few more, never the worker's API keys or settings."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from activities.child_env import scrubbed_env
 from activities.errors import ToolError
 from planner.retry import RetrySpec
 from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
@@ -26,7 +30,8 @@ async def shell(command: str, ctx: ToolContext, timeout_s: float = 60.0,
     workspace = Path(ctx.workspace)
     workspace.mkdir(parents=True, exist_ok=True)
     proc = await asyncio.create_subprocess_shell(
-        command, cwd=workspace, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        command, cwd=workspace, env=scrubbed_env(), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
