@@ -6,12 +6,36 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planner.refs import STEP_ID_PATTERN, Ref, iter_refs
 from planner.retry import RetryOverride
 
 SCHEMA_VERSION = 1
+# How deep arguments and outputs may nest (lists and objects): real plans use a handful; the
+# bound keeps every later walk of a plan (references, validation, rebinding) shallow.
+MAX_VALUE_DEPTH = 32
+
+
+def nesting_depth(value: Any, limit: int = MAX_VALUE_DEPTH) -> int:
+    """How deep ``value`` nests, counted without recursion; stops counting past ``limit``."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _shallow(value: Any, what: str) -> Any:
+    if nesting_depth(value) > MAX_VALUE_DEPTH:
+        raise ValueError(f"{what} nest deeper than {MAX_VALUE_DEPTH} levels of lists and "
+                         "objects; pass flatter data")
+    return value
 
 
 class Step(BaseModel):
@@ -37,6 +61,11 @@ class Step(BaseModel):
     timeout_s: float | None = Field(
         None, gt=0, le=7 * 86400, description="Per-attempt timeout override in seconds."
     )
+
+    @field_validator("args", mode="before")
+    @classmethod
+    def _shallow_args(cls, value: Any) -> Any:
+        return _shallow(value, "arguments")
 
     def refs(self) -> list[Ref]:
         found = list(iter_refs(self.args))
@@ -66,6 +95,11 @@ class Plan(BaseModel):
         "independent branches to the end. Dependants of a failure never run.",
     )
 
+    @field_validator("outputs", mode="before")
+    @classmethod
+    def _shallow_outputs(cls, value: Any) -> Any:
+        return _shallow(value, "outputs")
+
     def step(self, step_id: str) -> Step:
         for s in self.steps:
             if s.id == step_id:
@@ -91,6 +125,9 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         raise PlanLoadError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError as exc:
+        raise PlanLoadError(f"{source}: the JSON nests too deeply to read (plans nest at most "
+                            f"{MAX_VALUE_DEPTH} levels in arguments)") from exc
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
