@@ -86,7 +86,9 @@ async def _exchange(method: str, url: str, allow: Allowance, timeout_s: float, m
                     json_body: Any, too_large: Literal["error", "truncate"],
                     follow_redirects: bool) -> Fetched:
     try:
-        current = httpx.URL(url, params=dict(params) if params else None)
+        current = httpx.URL(url)  # (URL(url, params=...) would drop the url's own query)
+        if params:
+            current = current.copy_merge_params(dict(params))
     except (httpx.InvalidURL, TypeError) as exc:
         raise ToolInputError(f"invalid url {url!r}: {exc}") from exc
     sent = httpx.Headers(headers or {})
