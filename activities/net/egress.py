@@ -88,9 +88,11 @@ def _literal(host: str) -> IPAddress | None:
 
 
 def _hint(host: str, ip: IPAddress) -> str:
-    entry = host if _literal(host) is None else f"{ip}/{ip.max_prefixlen}"
+    cidr = f"{str(ip).split('%')[0]}/{ip.max_prefixlen}"  # no zone id in a CIDR
+    example = f"'[\"{cidr}\"]'" if _literal(host) is not None else \
+        f"'[\"{host}\"]' or '[\"{cidr}\"]'"
     return (f"to allow it, list the host name or a CIDR in {ALLOW_SETTING} "
-            f"(e.g. {ALLOW_SETTING}='[\"{entry}\"]')")
+            f"(e.g. {ALLOW_SETTING}={example})")
 
 
 def _refuse(url: httpx.URL, why: str, via: str | None) -> EgressRefused:
