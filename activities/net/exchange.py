@@ -117,7 +117,10 @@ async def _exchange(method: str, url: str, allow: Allowance, timeout_s: float, m
             except httpx.InvalidURL as exc:
                 raise ToolInputError(f"{method} {current} redirected to an invalid url "
                                      f"{location!r}: {exc}") from exc
-            method, body = _redirected(response.status_code, method, body)
+            next_method, body = _redirected(response.status_code, method, body)
+            if next_method != method:  # the effect was done by the hop that redirected
+                sent.pop(IDEMPOTENCY_HEADER, None)
+            method = next_method
             if (following.scheme, following.netloc) != (current.scheme, current.netloc):
                 sent.pop("authorization", None)
                 sent.pop("cookie", None)

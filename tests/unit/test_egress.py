@@ -8,6 +8,7 @@ means "no request reached it", not only "an error was raised".
 from __future__ import annotations
 
 import asyncio
+import errno
 import gzip
 import json
 import time
@@ -57,20 +58,34 @@ def refused(failure: StepFailure) -> None:
     assert failure.retryable is False
 
 
+def twins(first: str, second: str) -> tuple[LocalHTTPServer, LocalHTTPServer]:
+    """Started servers on two loopback addresses with the same port (a port free on the first
+    address may be held on the second, by a listener or a closing client socket: try again)."""
+    for _ in range(50):
+        one = LocalHTTPServer(first).start()
+        try:
+            return one, LocalHTTPServer(second, one.port).start()
+        except OSError as exc:
+            one.stop()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise RuntimeError(f"no port free on both {first} and {second}")
+
+
 @pytest.fixture
 def loopback() -> Iterator[tuple[LocalHTTPServer, LocalHTTPServer]]:
     """The same port on 127.0.0.1 and on [::1], so every loopback spelling has a listener."""
-    with LocalHTTPServer("127.0.0.1") as v4:
-        try:
-            v6 = LocalHTTPServer("::1", v4.port).start()
-        except OSError:  # no IPv6 loopback here, or the port is taken on it
-            v6 = LocalHTTPServer("127.0.0.1", 0).start()
-        try:
-            for server in (v4, v6):
-                server.text("/", "internal")
-            yield v4, v6
-        finally:
-            v6.stop()
+    try:
+        v4, v6 = twins("127.0.0.1", "::1")
+    except OSError:  # no IPv6 loopback on this machine: [::1] spellings then reach nothing
+        v4, v6 = LocalHTTPServer().start(), LocalHTTPServer().start()
+    try:
+        for server in (v4, v6):
+            server.text("/", "internal")
+        yield v4, v6
+    finally:
+        v4.stop()
+        v6.stop()
 
 
 @pytest.fixture
@@ -271,8 +286,11 @@ async def test_303_turns_a_post_into_a_get(tmp_path: Path) -> None:
         server.route("/submit", redirect("/echo", 303), ("POST",))
         server.echo("/echo")
         out = await run(runtime, "http_request", {"url": server.url("/submit"),
-                                                  "method": "POST", "json_body": {"a": 1}})
+                                                  "method": "POST", "json_body": {"a": 1}},
+                        run_key="wf/run")
+        assert server.requests[0].headers["idempotency-key"] == "wf/run/s"
     assert out["body"]["method"] == "GET" and out["body"]["text"] == ""
+    assert "idempotency-key" not in out["body"]["headers"]
 
 
 # --- DNS pinning: the connection goes to the address that was checked ------------------------
@@ -282,8 +300,8 @@ async def test_the_checked_address_is_the_one_connected_to(
         tmp_path: Path, fake_dns: dict[str, list[list[str]]]) -> None:
     # a rebinding answer: allowed 127.0.0.2 at the check, 127.0.0.1 on any later lookup
     runtime = make_runtime(tmp_path, ["127.0.0.2/32"])
-    with LocalHTTPServer("127.0.0.2") as checked, \
-            LocalHTTPServer("127.0.0.1", checked.port) as rebound:
+    checked, rebound = twins("127.0.0.2", "127.0.0.1")
+    try:
         for server in (checked, rebound):
             server.echo("/who")
         fake_dns["rebind.test"] = [["127.0.0.2"], ["127.0.0.1"]]
@@ -291,6 +309,9 @@ async def test_the_checked_address_is_the_one_connected_to(
         assert out["body"]["headers"]["host"] == f"rebind.test:{checked.port}"
         assert out["url"] == f"http://rebind.test:{checked.port}/who"
         assert len(checked.requests) == 1 and rebound.requests == []
+    finally:
+        checked.stop()
+        rebound.stop()
     assert fake_dns["calls"] == [["rebind.test"]]  # one lookup, no second chance to rebind
 
 
