@@ -23,3 +23,10 @@ class ToolRefused(ToolError):
     """A tool refuses to run (policy: dangerous tool without approval): no retry."""
 
     retryable = False
+
+
+class EgressRefused(ToolRefused):
+    """The egress policy refuses a connection (internal address, scheme, userinfo, port): no
+    retry. Its own type name reaches the step state; ``non_retryable`` carries the posture."""
+
+    retryable = False

@@ -157,7 +157,8 @@ def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:
     extras = {"llm": LLMConfig.from_settings(settings)} if settings.llm_configured else {}
     context = ToolContext(workspace=workspace, data_dir=settings.data_dir,
                           webhook_url=settings.webhook_url, extras=extras,
-                          egress_allow=tuple(settings.egress_allow))
+                          egress_allow=tuple(settings.egress_allow),
+                          http_max_bytes=settings.http_max_bytes)
     return ToolRuntime(registry=registry, context=context,
                        store=FilePayloadStore(settings.payload_dir),
                        approval_key=approval_key(settings))

@@ -35,8 +35,10 @@ class ToolContext:
     webhook_url: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     # Hosts and CIDRs that tools opening connections may reach although they are loopback,
-    # private or link-local (the egress policy, activities/egress.py); empty: public only.
+    # private or link-local (the egress policy, activities/net/egress.py); empty: public only.
     egress_allow: tuple[str, ...] = ()
+    # The most bytes of a response body an HTTP tool reads (JARVIS_HTTP_MAX_BYTES).
+    http_max_bytes: int = 10_000_000
     # Per call: the logical identity of this step's side effect (workflow id, run id, step id),
     # the same on every attempt; side-effecting tools honour it so a retry after a crash does
     # not repeat the effect. None outside a step (direct tool calls in tests and the CLI).

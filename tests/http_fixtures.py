@@ -1,4 +1,5 @@
-"""A small, real HTTP server for tests: ``ThreadingHTTPServer`` on 127.0.0.1:<free port>.
+"""A small, real HTTP server for tests: ``ThreadingHTTPServer`` on 127.0.0.1:<free port>
+(or another loopback address: ``LocalHTTPServer("127.0.0.2")``, ``LocalHTTPServer("::1")``).
 
 Usage::
 
@@ -18,6 +19,7 @@ or, in pytest, import the ``http_server`` fixture into a test module (or a conft
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -117,8 +119,17 @@ def echo(request: Request) -> Response:
                           "text": request.text, "json": parsed})
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class LocalHTTPServer:
-    def __init__(self) -> None:
+    """``host``: the loopback address to listen on (127.0.0.1, another 127.x.y.z, or ::1);
+    ``port``: 0 for a free one."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self._port = port
         self._routes: dict[tuple[str, str], Handler] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -173,13 +184,15 @@ class LocalHTTPServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
 
     def start(self) -> LocalHTTPServer:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        server_class = _IPv6Server if ":" in self.host else ThreadingHTTPServer
+        self._server = server_class((self.host, self._port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from planner.settings import Settings
 def worker_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir),
             "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
-            "JARVIS_TASK_QUEUE": settings.task_queue, "JARVIS_CONNECT_TIMEOUT_S": "30"}
+            "JARVIS_TASK_QUEUE": settings.task_queue, "JARVIS_CONNECT_TIMEOUT_S": "30",
+            "JARVIS_EGRESS_ALLOW": json.dumps(settings.egress_allow)}
 
 
 def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:

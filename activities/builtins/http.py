@@ -1,4 +1,5 @@
-"""HTTP tools: a general request and a page fetched as readable text."""
+"""HTTP tools: a general request and a page fetched as readable text, both under the egress
+policy and caps of ``activities.net``."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import json
 from html.parser import HTMLParser
 from typing import Any, Literal
 
-import httpx
 from pydantic import BaseModel
 
 from activities.errors import ToolError, ToolInputError
+from activities.net.exchange import Fetched, exchange, with_idempotency_key
 from planner.retry import RetrySpec
-from planner.tools import Risk, ToolRegistry, tool_from_function
+from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
 
 MAX_BODY_CHARS = 200_000
 
@@ -29,29 +30,22 @@ class PageText(BaseModel):
     status: int
     title: str
     text: str
+    truncated: bool = False
 
 
-def _client(timeout_s: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=timeout_s, follow_redirects=True)
-
-
-async def _send(method: str, url: str, timeout_s: float, **kwargs: Any) -> httpx.Response:
-    if not url.startswith(("http://", "https://")):
-        raise ToolInputError(f"url must start with http:// or https:// (got {url!r})")
-    try:
-        async with _client(timeout_s) as client:
-            response = await client.request(method, url, **kwargs)
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        raise ToolInputError(f"invalid url {url!r}: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise ToolError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from exc
-    if response.status_code >= 500 or response.status_code in (408, 429):
-        raise ToolError(f"{method} {url} returned {response.status_code} (will retry)")
+async def _send(ctx: ToolContext, method: str, url: str, timeout_s: float, *,
+                too_large: Literal["error", "truncate"] = "error", **kwargs: Any) -> Fetched:
+    """The exchange under the egress policy and caps; 5xx, 408 and 429 raise to be retried."""
+    response = await exchange(method, url, allow=ctx.egress_allow, timeout_s=timeout_s,
+                              max_bytes=ctx.http_max_bytes, too_large=too_large, **kwargs)
+    if response.status >= 500 or response.status in (408, 429):
+        raise ToolError(f"{method} {url} returned {response.status} (will retry)")
     return response
 
 
 async def http_request(
     url: str,
+    ctx: ToolContext,
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET",
     headers: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
@@ -62,19 +56,20 @@ async def http_request(
     """Send an HTTP request and return status, headers and body (parsed JSON when it is JSON).
 
     5xx, 408 and 429 responses are retried; other 4xx fail the step unless fail_on_4xx is false.
+    Internal addresses are refused unless allowed (JARVIS_EGRESS_ALLOW); methods with effects
+    carry the step's Idempotency-Key header.
     """
-    response = await _send(method, url, timeout_s, headers=headers, params=params,
-                           json=json_body)
-    if fail_on_4xx and 400 <= response.status_code < 500:
-        raise ToolInputError(
-            f"{method} {url} returned {response.status_code}: {response.text[:200]}"
-        )
+    response = await _send(ctx, method, url, timeout_s, params=params, json_body=json_body,
+                           headers=with_idempotency_key(headers, method, ctx.idempotency_key))
+    if fail_on_4xx and 400 <= response.status < 500:
+        raise ToolInputError(f"{method} {url} returned {response.status}: "
+                             f"{response.text[:200]}")
     body: Any = response.text[:MAX_BODY_CHARS]
     if "json" in response.headers.get("content-type", ""):
-        with contextlib.suppress(json.JSONDecodeError):
-            body = response.json()
-    return HttpResponse(status=response.status_code, headers=dict(response.headers),
-                        body=body, url=str(response.url))
+        with contextlib.suppress(ValueError):
+            body = json.loads(response.text)
+    return HttpResponse(status=response.status, headers=dict(response.headers), body=body,
+                        url=response.url)
 
 
 class _TextExtractor(HTMLParser):
@@ -123,18 +118,21 @@ def html_to_text(html: str) -> tuple[str, str]:
     return parser.title.strip(), parser.text()
 
 
-async def fetch_page(url: str, max_chars: int = 20_000, timeout_s: float = 30.0) -> PageText:
-    """Fetch a web page and return its title and readable text (scripts and styles removed)."""
-    response = await _send("GET", url, timeout_s)
-    if response.status_code >= 400:
-        raise ToolInputError(f"GET {url} returned {response.status_code}")
+async def fetch_page(url: str, ctx: ToolContext, max_chars: int = 20_000,
+                     timeout_s: float = 30.0) -> PageText:
+    """Fetch a web page and return its title and readable text (scripts and styles removed).
+    Internal addresses are refused unless allowed (JARVIS_EGRESS_ALLOW); ``truncated`` says the
+    text is not the whole page (cut at max_chars or at the byte cap)."""
+    response = await _send(ctx, "GET", url, timeout_s, too_large="truncate")
+    if response.status >= 400:
+        raise ToolInputError(f"GET {url} returned {response.status}")
     kind = response.headers.get("content-type", "")
     if "html" in kind or not kind:
         title, text = html_to_text(response.text)
     else:
         title, text = "", response.text
-    return PageText(url=str(response.url), status=response.status_code, title=title,
-                    text=text[:max_chars])
+    return PageText(url=response.url, status=response.status, title=title,
+                    text=text[:max_chars], truncated=response.truncated or len(text) > max_chars)
 
 
 def register(registry: ToolRegistry) -> None:

@@ -34,8 +34,9 @@ pytestmark = pytest.mark.timeout(60)
 @pytest.fixture
 def tool_settings(tmp_path: Path) -> Settings:
     data = tmp_path / "data"
+    # the test servers listen on loopback, which the egress policy refuses unless allowed
     return Settings(data_dir=data, workspace=data / "workspace", webhook_url=None,
-                    payload_inline_limit=32_000)
+                    payload_inline_limit=32_000, egress_allow=["127.0.0.1/32"])
 
 
 @pytest.fixture
@@ -190,7 +191,7 @@ async def test_http_connection_refused_is_retryable(runtime: ToolRuntime) -> Non
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "file:///etc/passwd", "127.0.0.1/x"])
 async def test_http_refuses_other_schemes(runtime: ToolRuntime, url: str) -> None:
     failure = await fails(runtime, "http_request", {"url": url})
-    assert_permanent(failure)
+    assert_permanent(failure, "EgressRefused")
     assert "http://" in str(failure)
 
 
@@ -455,7 +456,8 @@ async def test_notify_posts_to_webhook_argument(runtime: ToolRuntime,
 async def test_notify_uses_configured_webhook(tmp_path: Path,
                                               http_server: LocalHTTPServer) -> None:
     sink = http_server.sink("/configured", status=200)
-    settings = Settings(data_dir=tmp_path / "d", webhook_url=http_server.url("/configured"))
+    settings = Settings(data_dir=tmp_path / "d", webhook_url=http_server.url("/configured"),
+                        egress_allow=["127.0.0.1"])
     runtime = tool_runtime(settings, default_registry())
     out = await run(runtime, "notify", {"message": "via settings"})
     assert out["webhook_status"] == 200

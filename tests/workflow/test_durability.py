@@ -72,6 +72,8 @@ async def test_killed_worker_mid_run(client: Client, settings: Settings, slow_se
          "deps": ["one"], "timeout_s": 3, "retry": {"initial_interval_s": 0.2}},
         {"id": "two", "tool": "notes_append", "args": {"text": "two ${fetch.body.hit}"}},
     ]})
+    # the slow server listens on loopback, which the worker's egress policy must allow
+    settings = settings.model_copy(update={"egress_allow": ["127.0.0.1/32"]})
     engine = JarvisClient(client, settings)
     first = start_worker_process(settings, tmp_path / "w1.log")
     second = None
