@@ -128,6 +128,8 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
     except RecursionError as exc:
         raise PlanLoadError(f"{source}: the JSON nests too deeply to read (plans nest at most "
                             f"{MAX_VALUE_DEPTH} levels in arguments)") from exc
+    except ValueError as exc:  # e.g. an integer literal too long to convert
+        raise PlanLoadError(f"{source}: not valid JSON: {exc}") from exc
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:

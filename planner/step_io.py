@@ -34,14 +34,17 @@ def prepare_call(step: Step, outputs: Mapping[str, Any], inline_limit: int) -> T
 def condition_holds(step: Step, outputs: Mapping[str, Any]) -> bool:
     if not step.when:
         return True
-    parts = parse_template(step.when)
-    refs = [p for p in parts if isinstance(p, Ref)]
-    text = "".join(p if isinstance(p, str) else f"_ref{refs.index(p)}" for p in parts)
     try:
+        parts = parse_template(step.when)
+        refs = [p for p in parts if isinstance(p, Ref)]
+        text = "".join(p if isinstance(p, str) else f"_ref{refs.index(p)}" for p in parts)
         values = {f"_ref{i}": lookup(outputs[r.step], r) for i, r in enumerate(refs)}
         return bool(evaluate(text, values))
     except (LookupError, ValueError) as exc:
         raise StepInputError(f"condition {step.when!r}: {exc}") from exc
+    except Exception as exc:  # anything else fails this step, never the workflow task
+        raise StepInputError(f"condition {step.when!r} could not be evaluated: "
+                             f"{type(exc).__name__}: {exc}") from exc
 
 
 def final_outputs(plan: Plan, outputs: Mapping[str, Any], skipped: set[str]) -> dict[str, Any]:

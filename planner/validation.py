@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from planner.expr import ExpressionError
+from planner.expr import ExpressionError, ExpressionLimitError
 from planner.plan import Plan, Step
 from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_refs, parse_template
 from planner.scheduler import find_cycle
@@ -32,6 +32,7 @@ ProblemCode = Literal[
     "too_large",
     "unparseable",  # the model's output is not a plan at all (no JSON object found)
     "bad_plan_shape",  # JSON found, but it does not match the plan schema
+    "check_failed",  # a validator could not handle this plan: repaired like any problem
 ]
 
 
@@ -80,18 +81,22 @@ def validate_plan(
     known = set(ids)
     deps: dict[str, set[str]] = {}
     for step in plan.steps:
-        refs, ref_problems = _collect_refs(step)
+        try:
+            refs, ref_problems = _collect_refs(step)
+        except Exception as exc:  # a check that breaks on a hostile plan is a problem too
+            problems.append(_crashed("references", exc, step.id))
+            continue
         problems += ref_problems
-        problems += _check_dependencies(step, refs, known)
+        problems += _guarded("dependencies", step.id, _check_dependencies, step, refs, known)
         # self references are reported as not_ancestor above, not again as a cycle
         deps[step.id] = (({r.step for r in refs} | set(step.deps)) & known) - {step.id}
         tool = tools.get(step.tool)
         if tool is None:
             problems.append(_unknown_tool(step, tools))
             continue
-        problems += _check_args(step, tool)
-        problems += _check_fields(step, refs, plan, tools)
-    problems += _check_outputs(plan, known, tools)
+        problems += _guarded("arguments", step.id, _check_args, step, tool)
+        problems += _guarded("fields", step.id, _check_fields, step, refs, plan, tools)
+    problems += _guarded("outputs", None, _check_outputs, plan, known, tools)
     cycle = find_cycle(deps)
     if cycle:
         problems.append(
@@ -102,6 +107,23 @@ def validate_plan(
             )
         )
     return problems
+
+
+def _guarded(check: str, step_id: str | None, fn: Callable[..., list[Problem]],
+             *args: Any) -> list[Problem]:
+    """Run one check; if it breaks on this plan (a bug, or input it cannot handle), that is
+    a problem of the plan, sent to repair like the others, not an exception."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        return [_crashed(check, exc, step_id)]
+
+
+def _crashed(check: str, exc: Exception, step_id: str | None) -> Problem:
+    return Problem(code="check_failed", step_id=step_id,
+                   message=f"the {check} check could not handle this "
+                           f"{'step' if step_id else 'plan'} ({type(exc).__name__}: "
+                           f"{str(exc)[:200]}); simplify it")
 
 
 def ensure_valid(plan: Plan, tools: Mapping[str, ToolLike]) -> None:
@@ -173,6 +195,8 @@ def condition_expression(when: str) -> tuple[str, list[Ref]]:
     text = "".join(p if isinstance(p, str) else f"_ref{refs.index(p)}" for p in parts)
     try:
         evaluate(text, {f"_ref{i}": 0 for i in range(len(refs))})
+    except ExpressionLimitError:
+        raise  # too big whatever the references hold
     except ExpressionError as exc:
         if "cannot parse" in str(exc) or "not allowed" in str(exc) or "unknown name" in str(exc):
             raise

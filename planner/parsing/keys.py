@@ -18,6 +18,13 @@ _MAX_WRAP_DEPTH = 5
 
 _MAX_BLOCKS = 64
 
+# Bounds on hostile or broken model output: how deep its JSON may nest (a plan needs about 6
+# levels plus its arguments' own), and how long an answer is read at all.
+MAX_DEPTH = 48
+MAX_OUTPUT_CHARS = 1_000_000
+MAX_REPAIR_CHARS = 200_000  # json_repair (pure Python) is not run on longer blocks
+SCAN_BUDGET = 4  # scan at most this many times the output's length over all blocks
+
 
 _PY_LITERALS = ("True", "False", "None")
 

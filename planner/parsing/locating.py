@@ -20,6 +20,10 @@ from planner.parsing.keys import (
     _SCORE_PLAN,
     _SCORE_PLAN_KEYS,
     _SCORE_STEP_LIST,
+    MAX_DEPTH,
+    MAX_OUTPUT_CHARS,
+    MAX_REPAIR_CHARS,
+    SCAN_BUDGET,
     WRAPPER_KEYS,
 )
 from planner.parsing.scanning import _fence_lines, _Region, _regions, _Scanner, _Segment
@@ -40,12 +44,26 @@ class _Block:
 _FAILED = object()
 
 
+class _TooDeep(Exception):
+    """The output nests deeper than MAX_DEPTH at ``position``: no plan is that deep."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(position)
+        self.position = position
+
+
 def _decode(text: str) -> tuple[Any, bool, str]:
     """(value, strict, error): json.loads, else json_repair; ``_FAILED`` when both fail."""
     try:
         return json.loads(text), True, ""
     except json.JSONDecodeError as exc:
         error = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except RecursionError:
+        return _FAILED, False, "nested too deeply"
+    except ValueError as exc:  # e.g. an integer literal too long to convert
+        return _FAILED, False, str(exc)
+    if len(text) > MAX_REPAIR_CHARS:
+        return _FAILED, False, f"{error}; too long to repair ({len(text)} characters)"
     try:
         value: Any = json_repair.loads(text, skip_json_loads=True)
     except (ValueError, RecursionError, IndexError) as exc:  # json_repair's own failures
@@ -54,16 +72,19 @@ def _decode(text: str) -> tuple[Any, bool, str]:
 
 
 def _blocks(text: str) -> Iterator[_Block]:
-    count = 0
+    count, budget = 0, SCAN_BUDGET * len(text) + 1000  # characters scanned, all blocks
     for region in _regions(text):
         i = region.start
-        while i < region.end and count < _MAX_BLOCKS:
+        while i < region.end and count < _MAX_BLOCKS and budget > 0:
             starts = [p for p in (text.find("{", i, region.end), text.find("[", i, region.end))
                       if p >= 0]
             if not starts:
                 break
             start = min(starts)
             seg = _Scanner(text, start, region.end).run()
+            if seg.too_deep:
+                raise _TooDeep(seg.end)
+            budget -= seg.end - seg.start
             body = text[seg.start:seg.end]
             value, strict, error = _decode(body + seg.closers if seg.completable else body)
             count += 1
@@ -96,17 +117,29 @@ def _locate(text: str, fixes: list[str]) -> tuple[Any, _Segment | None] | list[P
     if not text.strip():
         return [Problem(code="unparseable", message="the output is empty; answer with the plan "
                         "as one JSON object with 'goal' and 'steps'")]
+    if len(text) > MAX_OUTPUT_CHARS:
+        return [Problem(code="unparseable", message=f"the output is {len(text)} characters "
+                        f"long (at most {MAX_OUTPUT_CHARS} are read); answer with the plan "
+                        "alone, as one JSON object with 'goal' and 'steps'")]
     stripped = text.strip()
     if stripped[:1] in "{[\"":
         try:  # fast path: the whole output is JSON
             whole: Any = json.loads(stripped)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
             pass
         else:
             if isinstance(whole, dict | list) or _score(_unwrap(whole, [])):
                 return _unwrap(whole, fixes), None
-    blocks = [b for b in _blocks(text) if b.score >= _SCORE_PLAN_KEYS or (
-        b.score and (b.region.fenced or text[b.segment.start:b.segment.end].strip() == stripped))]
+    try:
+        blocks = [b for b in _blocks(text) if b.score >= _SCORE_PLAN_KEYS or (
+            b.score and (b.region.fenced
+                         or text[b.segment.start:b.segment.end].strip() == stripped))]
+    except _TooDeep as deep:
+        line, col = _line_col(text, deep.position)
+        return [Problem(code="unparseable", location=f"line {line}, column {col}",
+                        message=f"the JSON nests deeper than {MAX_DEPTH} levels here; a plan "
+                        "needs only a few: answer with the plan as one flat JSON object with "
+                        "'goal' and 'steps'")]
     if not blocks:
         return [Problem(code="unparseable", message=f"no plan JSON in the output (it starts "
                         f"{_excerpt(stripped)}); answer with the plan as one JSON object with "

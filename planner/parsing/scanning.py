@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from planner.parsing.keys import _PY_LITERALS, WRAPPER_KEYS
+from planner.parsing.keys import _PY_LITERALS, MAX_DEPTH, WRAPPER_KEYS
 
 Tail = Literal["value", "nested", "key", "string", "word", "comma", "colon", "open"]
 
@@ -28,6 +28,7 @@ class _Segment:
     py_literals: set[str] = field(default_factory=set)
     comments: bool = False
     trailing_commas: bool = False
+    too_deep: bool = False  # nested deeper than MAX_DEPTH: scanning stopped there
 
     @property
     def closers(self) -> str:
@@ -64,6 +65,9 @@ class _Scanner:
             elif ch == "/" and text.startswith(("//", "/*"), self.i):
                 self._comment()
             elif ch in "{[":
+                if len(seg.stack) >= MAX_DEPTH:
+                    seg.too_deep, seg.end = True, self.i
+                    return self._cut("open")
                 seg.stack.append(ch)
                 seg.keys.append(self.key if self.last == "colon" else None)
                 self.last = "open"

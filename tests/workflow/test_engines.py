@@ -248,3 +248,21 @@ async def test_recorded_history_replays(
     replayer = Replayer(workflows=[ExecutePlanWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
+
+
+async def test_a_condition_that_breaks_at_run_time_fails_its_step_on_both_engines(
+    client: Client, settings: Settings, registry: ToolRegistry
+) -> None:
+    """Inside workflow code too: the step fails with the condition's error, the other branch
+    finishes, and the workflow task never fails (the run completes)."""
+    plan = Plan.model_validate({"goal": "g", "on_failure": "continue", "steps": [
+        {"id": "a", "tool": "calc", "args": {"expression": "1"}},
+        {"id": "b", "tool": "calc", "args": {"expression": "2"},
+         "when": "'x' * 99999 + 'y' * (${a.value} * 2) != ''"},
+        {"id": "c", "tool": "calc", "args": {"expression": "3"}, "deps": ["a"]}]})
+    for state in await run_both(client, settings, registry, prepare(plan, registry, settings)):
+        assert state.status == "failed", state.engine
+        b = state.step("b")
+        assert b.status.value == "failed" and b.error is not None
+        assert "condition" in b.error.message and "longer than" in b.error.message
+        assert state.step("c").status.value == "succeeded"
