@@ -1,4 +1,4 @@
-"""Address ranges a tool may not reach unless the operator allows them (docs/security-egress.md).
+"""Address ranges a tool may not reach unless the operator allows them (docs/security.md).
 
 Explicit lists rather than ``ipaddress``'s ``is_private``/``is_global`` alone: those lists change
 between Python versions and treat IPv6 forms that embed an IPv4 address (IPv4-mapped, NAT64,
