@@ -24,7 +24,7 @@ export function showApp(info) {
   $("app").hidden = false;
   $("who").hidden = !info;
   $("logout").hidden = !info;
-  $("who").textContent = info ? info.user + (info.admin ? " (admin)" : "") : "";
+  $("who").textContent = !info ? "" : info.user + (info.admin && info.user !== "admin" ? " (admin)" : "");
 }
 
 async function logIn(token) {
