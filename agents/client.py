@@ -63,6 +63,7 @@ from planner.validation import Problem
 ProgressCallback = Callable[[RunState], None]
 S = TypeVar("S", GoalState, RunState)
 WAITING_STAGES = frozenset({"awaiting_approval"})
+OWNER_SCAN = 2_000  # goals looked at, newest first, to list one person's
 
 
 class DecisionRefused(ValueError):
@@ -89,6 +90,7 @@ class Summary:
     goal: str
     stage: str
     started: str
+    by: str = ""  # who submitted a goal (its memo); "" when not recorded
 
     @property
     def status(self) -> str:
@@ -157,12 +159,19 @@ class JarvisClient:
         try:
             await self.temporal.start_workflow(
                 GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue,
-                result_type=GoalState, memo={"goal": goal[:500]},
+                result_type=GoalState, memo={"goal": goal[:500], "by": by},
                 request_eager_start=self.eager_start)
         except WorkflowAlreadyStartedError:
             if not given:
                 raise
         return goal_id
+
+    async def owner(self, goal_id: str) -> str | None:
+        """Who submitted the goal (``by`` at submit, kept in its memo); None for goals started
+        before the owner was recorded."""
+        memo = await (await self.handle(goal_id).describe()).memo()
+        by = memo.get("by")
+        return by if isinstance(by, str) else None
 
     async def state(self, goal_id: str) -> GoalState:
         """The goal's state now: queried while it runs, its outcome once closed."""
@@ -241,19 +250,29 @@ class JarvisClient:
     async def cancel(self, goal_id: str) -> None:
         await self.handle(goal_id).cancel()
 
-    async def list(self, limit: int = 20, *, pending: bool = False) -> builtins.list[Summary]:
-        """Recent goals, newest first; ``pending``: only those waiting for a decision."""
+    async def list(self, limit: int = 20, *, pending: bool = False, by: str | None = None
+                   ) -> builtins.list[Summary]:
+        """Recent goals, newest first; ``pending``: only those waiting for a decision; ``by``:
+        only those this person submitted (up to ``limit`` of theirs among the newest
+        ``OWNER_SCAN`` goals)."""
         query = f"WorkflowType = '{GOAL_WORKFLOW}'"
         if pending:
             query += " AND ExecutionStatus = 'Running'"
         out = []
-        async for wf in self.temporal.list_workflows(query, limit=limit):
+        scan = limit if by is None else max(limit, OWNER_SCAN)
+        async for wf in self.temporal.list_workflows(query, limit=scan):
             memo = await wf.memo() if wf.raw_info.memo.fields else {}
+            owner = memo.get("by")
+            owner = owner if isinstance(owner, str) else ""
+            if by is not None and owner != by:
+                continue
             stage = await self._stage(wf.id, wf.status)
             if pending and stage not in WAITING_STAGES:
                 continue
             out.append(Summary(id=wf.id, goal=str(memo.get("goal", "")), stage=stage,
-                               started=wf.start_time.isoformat(timespec="seconds")))
+                               started=wf.start_time.isoformat(timespec="seconds"), by=owner))
+            if by is not None and len(out) >= limit:
+                break
         return out
 
     async def _stage(self, goal_id: str, status: WorkflowExecutionStatus | None) -> str:

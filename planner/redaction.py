@@ -52,8 +52,11 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(settings: Settings) -> None:
-    """Mask secrets in everything the root logger's handlers write."""
-    filt = RedactingFilter(known_secrets(settings))
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(filt)
+def install(settings: Settings, *, extra: Iterable[str] = (),
+            loggers: Iterable[str] = ("",)) -> None:
+    """Mask secrets (the settings' and ``extra``) in everything the handlers of ``loggers``
+    write (the root logger's by default; uvicorn configures its own)."""
+    filt = RedactingFilter([*known_secrets(settings), *extra])
+    for name in loggers:
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(filt)

@@ -31,6 +31,7 @@ from jarvis_planner.cli import (
     timeline,
     tools,
     up,
+    users,
     validate,
     worker,
 )
@@ -49,6 +50,7 @@ for command in (up.up, down.down, run.run, plan.plan, review.review, approve.app
                 worker.worker):
     app.command(command.__name__.rstrip("_").replace("_", "-"))(command)
 app.add_typer(templates.app, name="templates")
+app.add_typer(users.app, name="users")
 
 
 def _is_builtin(first: list[str]) -> bool:

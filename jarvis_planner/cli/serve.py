@@ -14,6 +14,7 @@ import typer
 from jarvis_planner.cli.errors import CliError
 
 if TYPE_CHECKING:
+    from jarvis_planner.web.tokens import AdminToken
     from planner.settings import Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -36,36 +37,74 @@ def _check_port(host: str, port: int) -> None:
                            "choose another port with --port") from exc
 
 
-async def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
+def _token(settings: Settings) -> AdminToken:
+    from jarvis_planner.web.tokens import TokenError, admin_token
+
+    try:
+        return admin_token(settings)
+    except TokenError as exc:
+        raise CliError(exc.message, exc.hint or None) from exc
+
+
+def _say_how_to_log_in(token: AdminToken, url: str, hosts: list[str]) -> None:
+    from jarvis_planner.cli.console import console
+
+    if token.created:
+        console.print(f"[bold]web token[/] (shown this once; kept in {token.path}):",
+                      highlight=False)
+        console.print(token.token, highlight=False, soft_wrap=True)
+        console.print(f"log in with: {url}/#token={token.token}", highlight=False,
+                      soft_wrap=True)
+    elif token.path is not None:
+        console.print(f"web token in {token.path}", highlight=False)
+    else:
+        console.print("web token from JARVIS_WEB_TOKEN", highlight=False)
+    console.print(f"[dim]answers to host names {', '.join(hosts)} (JARVIS_WEB_ALLOWED_HOSTS); "
+                  "`jarvis users add NAME` adds people[/]", highlight=False)
+
+
+async def _serve(settings: Settings, token: AdminToken, host: str, port: int,
+                 log_level: str) -> None:
     # imported here: the rest of the CLI does not need FastAPI / uvicorn to start
     from jarvis_planner.cli.console import console
     from jarvis_planner.cli.session import session
     from jarvis_planner.web.app import UvicornServer, create_app, server_config, temporal_ui_base
+    from jarvis_planner.web.security import allowed_hosts
+    from planner import redaction
 
     async with AsyncExitStack() as stack:
         jarvis, _ = await session(settings, stack)
-        app = create_app(settings, jarvis)
+        app = create_app(settings, jarvis, bind_host=host, token=token)
         level = log_level if log_level in LOG_LEVELS else "info"
         server = UvicornServer(server_config(app, host, port, level))
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-        console.print(f"[green]JARVIS chat[/] on http://{shown}:{port}  (API docs: /docs, "
+        # uvicorn has configured its loggers now: keep tokens and keys out of what they write
+        redaction.install(settings, extra=[token.token],
+                          loggers=("", "uvicorn", "uvicorn.error", "uvicorn.access"))
+        shown = ("localhost" if host in ("127.0.0.1", "0.0.0.0", "::")
+                 else f"[{host}]" if ":" in host else host)
+        url = f"http://{shown}:{port}"
+        console.print(f"[green]JARVIS chat[/] on {url}  (API docs: /docs, "
                       f"Temporal UI: {temporal_ui_base(settings)}); Ctrl-C to stop",
                       highlight=False)
+        _say_how_to_log_in(token, url, sorted(allowed_hosts(settings.web_allowed_hosts, host)))
         await server.serve()
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every "
-                                           "interface; there is no login).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface; "
+                                           "requests must still name an allowed host, see "
+                                           "JARVIS_WEB_ALLOWED_HOSTS).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Serve the chat web app and its JSON API (a worker runs here when none polls)."""
+    """Serve the chat web app and its JSON API (a worker runs here when none polls). Every
+    API call needs a token: the first start makes one and prints it (once)."""
     from planner.settings import load_settings
 
     settings = load_settings()
     _check_port(host, port)
-    asyncio.run(_serve(settings, host, port, log_level))
+    token = _token(settings)
+    asyncio.run(_serve(settings, token, host, port, log_level))
 
 
 if __name__ == "__main__":  # `python -m jarvis_planner.cli.serve`: this command alone

@@ -1,4 +1,7 @@
-"""Request and response bodies of the JSON API (OpenAPI is generated from these)."""
+"""Request and response bodies of the JSON API (OpenAPI is generated from these).
+
+Who submits or decides is never in a body: it is the logged-in identity (``auth``); unknown
+fields, a ``by`` among them, are ignored."""
 
 from __future__ import annotations
 
@@ -7,14 +10,11 @@ from pydantic import BaseModel, Field
 from jarvis_planner.web.view import Stages
 from planner.plan import Plan
 
-BY = "web"
-
 
 class SubmitBody(BaseModel):
     goal: str = Field(min_length=1, max_length=4000, description="The goal, in plain language.")
     yes: bool = Field(False, description="Pre-approve the plan (dangerous steps still ask).")
     dry_run: bool = Field(False, description="Stop after planning; nothing is executed.")
-    by: str = Field(BY, max_length=200, description="Who submits (kept with the goal).")
 
 
 class Submitted(BaseModel):
@@ -36,12 +36,10 @@ DIGEST = Field(min_length=8, max_length=64, pattern="^[0-9a-f]+$",
 class ApproveBody(BaseModel):
     plan_digest: str = DIGEST
     note: str = Field("", max_length=2000)
-    by: str = Field(BY, max_length=200)
 
 
 class RejectBody(BaseModel):
     reason: str = Field("", max_length=2000)
-    by: str = Field(BY, max_length=200)
 
 
 class EditBody(BaseModel):
@@ -49,7 +47,6 @@ class EditBody(BaseModel):
                                    "the current one.")
     plan_digest: str = DIGEST
     note: str = Field("", max_length=2000)
-    by: str = Field(BY, max_length=200)
 
 
 class Cancelled(BaseModel):
@@ -63,6 +60,8 @@ class Info(BaseModel):
     task_queue: str
     temporal_address: str
     stages: Stages
+    user: str = Field(description="Who is logged in.")
+    admin: bool = Field(description="Whether they see and decide every goal.")
 
 
 class ProblemOut(BaseModel):

@@ -18,9 +18,11 @@ from jarvis_planner.web.bodies import ErrorOut
 
 class ApiError(Exception):
     def __init__(self, status: int, error: str, hint: str = "",
-                 problems: list[dict[str, Any]] | None = None) -> None:
+                 problems: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(error)
         self.status, self.error, self.hint, self.problems = status, error, hint, problems
+        self.headers = headers
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -29,14 +31,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                        (410, "The goal was cancelled or terminated"),
                        (503, "The Temporal server is unreachable"))
 }
+NO_SUCH_GOAL = ("no such goal", "GET /api/goals lists the recent goals")
 
 
 def error_response(status: int, error: str, hint: str = "",
-                   problems: list[dict[str, Any]] | None = None) -> JSONResponse:
+                   problems: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"error": error, "hint": hint}
     if problems is not None:
         body["problems"] = problems
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def describe_error(exc: BaseException) -> tuple[str, str, int]:
@@ -49,7 +53,7 @@ def describe_error(exc: BaseException) -> tuple[str, str, int]:
         return str(exc), "", 410
     if isinstance(exc, RPCError):
         if exc.status == RPCStatusCode.NOT_FOUND:
-            return "no such goal", "GET /api/goals lists the recent goals", 404
+            return *NO_SUCH_GOAL, 404
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return (f"the Temporal server is unreachable: {exc.message}",
                     "start it with `jarvis up`", 503)
@@ -70,7 +74,7 @@ def _validation_problems(exc: RequestValidationError) -> Iterator[dict[str, Any]
 def install_error_handlers(app: FastAPI) -> None:
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return error_response(exc.status, exc.error, exc.hint, exc.problems)
+        return error_response(exc.status, exc.error, exc.hint, exc.problems, exc.headers)
 
     async def refused(_: Request, exc: Exception) -> JSONResponse:
         message, hint, status = describe_error(exc)

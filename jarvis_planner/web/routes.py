@@ -1,15 +1,21 @@
 """The JSON API's routes: goals (submit, list, read, cancel, events, timeline) and review
-(approve, reject, edit). Every call goes through the one client, taken from the app's state."""
+(approve, reject, edit). Every call goes through the one client, taken from the app's state.
+
+Every route acts as the logged-in identity: goals are submitted and decided as ``web:<name>``;
+a person who is not an admin sees and decides only the goals they submitted (any other goal
+answers 404, as if it did not exist); admins see and decide all of them."""
 
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from agents.client import JarvisClient
 from jarvis_planner.gantt import render_svg
+from jarvis_planner.web.auth import Identity, identity
 from jarvis_planner.web.bodies import (
     ApproveBody,
     Cancelled,
@@ -20,7 +26,7 @@ from jarvis_planner.web.bodies import (
     SubmitBody,
     Submitted,
 )
-from jarvis_planner.web.error_mapping import ERRORS, ApiError
+from jarvis_planner.web.error_mapping import ERRORS, NO_SUCH_GOAL, ApiError
 from jarvis_planner.web.sse import event_stream
 from jarvis_planner.web.view import GoalPage, goal_page
 
@@ -34,28 +40,42 @@ def jarvis(request: Request) -> JarvisClient:
 
 
 Client = Depends(jarvis)
+Who = Annotated[Identity, Depends(identity)]
+
+
+async def visible_goal(goal_id: str, who: Who, client: JarvisClient = Client) -> str:
+    """The goal id when the identity may see the goal: an admin, or whoever submitted it;
+    otherwise 404, the same answer as for a goal that does not exist."""
+    if not who.admin and await client.owner(goal_id) != who.by:
+        raise ApiError(404, *NO_SUCH_GOAL)
+    return goal_id
+
+
+Goal = Annotated[str, Depends(visible_goal)]
 
 
 @goals.post("", status_code=201, response_model=Submitted, responses={503: ERRORS[503]})
-async def submit(body: SubmitBody, client: JarvisClient = Client) -> Submitted:
+async def submit(body: SubmitBody, who: Who, client: JarvisClient = Client) -> Submitted:
     """Start a goal: it is planned, then waits for review unless policy lets it run."""
-    goal_id = await client.submit(body.goal, yes=body.yes, dry_run=body.dry_run, by=body.by)
+    goal_id = await client.submit(body.goal, yes=body.yes, dry_run=body.dry_run, by=who.by)
     return Submitted(id=goal_id)
 
 
 @goals.get("", response_model=list[GoalItem])
-async def list_goals(pending: bool = Query(False, description="Only goals waiting for "
+async def list_goals(who: Who,
+                     pending: bool = Query(False, description="Only goals waiting for "
                                                               "a decision."),
                      limit: int = Query(20, ge=1, le=200),
                      client: JarvisClient = Client) -> list[GoalItem]:
-    """Recent goals, newest first, with their stage."""
+    """Recent goals, newest first, with their stage (yours only, unless you are an admin)."""
     return [GoalItem(id=g.id, goal=g.goal, stage=g.stage, started=g.started)
-            for g in await client.list(limit, pending=pending)]
+            for g in await client.list(limit, pending=pending,
+                                       by=None if who.admin else who.by)]
 
 
 @goals.get("/{goal_id}", response_model=GoalPage,
            responses={404: ERRORS[404], 410: ERRORS[410]})
-async def goal_state(goal_id: str, client: JarvisClient = Client) -> GoalPage:
+async def goal_state(goal_id: Goal, client: JarvisClient = Client) -> GoalPage:
     """Stage, plan, problems, risks, decisions, per-step run state, token usage, and the
     ``view`` the page renders (finished, steps by dependency level, reference segments)."""
     return goal_page(await client.state(goal_id))
@@ -63,7 +83,7 @@ async def goal_state(goal_id: str, client: JarvisClient = Client) -> GoalPage:
 
 @goals.post("/{goal_id}/cancel", response_model=Cancelled,
             responses={404: ERRORS[404], 409: ERRORS[409]})
-async def cancel(goal_id: str, client: JarvisClient = Client) -> Cancelled:
+async def cancel(goal_id: Goal, client: JarvisClient = Client) -> Cancelled:
     """Cancel a goal that has not finished (running steps are cancelled)."""
     state = await client.state(goal_id)
     if state.finished:
@@ -80,7 +100,7 @@ async def cancel(goal_id: str, client: JarvisClient = Client) -> Cancelled:
                                            "stage, step_id, status, seq, state}` (`state`: "
                                            "the goal page)."},
                       404: ERRORS[404], 410: ERRORS[410]})
-async def events(goal_id: str, request: Request, client: JarvisClient = Client
+async def events(goal_id: Goal, request: Request, client: JarvisClient = Client
                  ) -> StreamingResponse:
     """The goal's whole event log, then its changes as they happen. The stream stays open
     while the goal waits for review and ends after `done`."""
@@ -96,7 +116,7 @@ async def events(goal_id: str, request: Request, client: JarvisClient = Client
            responses={200: {"content": {"image/svg+xml": {}},
                             "description": "A Gantt chart of the run's steps"},
                       404: ERRORS[404]})
-async def timeline(goal_id: str, client: JarvisClient = Client) -> Response:
+async def timeline(goal_id: Goal, client: JarvisClient = Client) -> Response:
     """The run's steps on a time axis (404 while nothing has run)."""
     state = await client.state(goal_id)
     if state.run is None:
@@ -109,31 +129,32 @@ async def timeline(goal_id: str, client: JarvisClient = Client) -> Response:
 
 @review.post("/{goal_id}/approve", response_model=GoalPage,
              responses={404: ERRORS[404], 409: ERRORS[409]})
-async def approve(goal_id: str, body: ApproveBody,
+async def approve(goal_id: Goal, body: ApproveBody, who: Who,
                   client: JarvisClient = Client) -> GoalPage:
     """Approve the plan of a goal that waits for review; it starts executing."""
     digest = await _full_digest(client, goal_id, body.plan_digest)
-    return goal_page(await client.approve(goal_id, digest, by=body.by, note=body.note))
+    return goal_page(await client.approve(goal_id, digest, by=who.by, note=body.note))
 
 
 @review.post("/{goal_id}/reject", response_model=GoalPage,
              responses={404: ERRORS[404], 409: ERRORS[409]})
-async def reject(goal_id: str, body: RejectBody | None = None,
+async def reject(goal_id: Goal, who: Who, body: RejectBody | None = None,
                  client: JarvisClient = Client) -> GoalPage:
     """Reject the plan; nothing runs."""
     body = body or RejectBody()
-    return goal_page(await client.reject(goal_id, by=body.by, reason=body.reason))
+    return goal_page(await client.reject(goal_id, by=who.by, reason=body.reason))
 
 
 @review.post("/{goal_id}/edit", response_model=GoalPage,
              responses={404: ERRORS[404], 409: ERRORS[409],
                         422: {"model": ErrorOut, "description": "The edited plan does not "
                               "validate; the goal still waits on its current plan"}})
-async def edit(goal_id: str, body: EditBody, client: JarvisClient = Client) -> GoalPage:
+async def edit(goal_id: Goal, body: EditBody, who: Who,
+               client: JarvisClient = Client) -> GoalPage:
     """Replace the waiting goal's plan. It is validated against the tools first; an invalid
     plan is refused with its problems and the goal keeps waiting."""
     digest = await _full_digest(client, goal_id, body.plan_digest)
-    return goal_page(await client.edit(goal_id, body.plan, digest, by=body.by, note=body.note))
+    return goal_page(await client.edit(goal_id, body.plan, digest, by=who.by, note=body.note))
 
 
 async def _full_digest(client: JarvisClient, goal_id: str, given: str) -> str:

@@ -1,9 +1,11 @@
 """Security headers and cross-site protection, as pure ASGI middleware (server-sent event
-streams pass untouched): a strict same-origin CSP on every response; writes only as JSON from
-the page's own origin."""
+streams pass untouched): only the host names the app serves (a page of another name that
+resolves to this address, DNS rebinding, is refused); a strict same-origin CSP on every
+response; writes only as JSON from the page's own origin."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from urllib.parse import urlsplit
 
 from fastapi.responses import JSONResponse
@@ -24,20 +26,46 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.j
             "base-uri 'none'; frame-ancestors 'none'")
 DOCS_PATHS = {"/docs", "/redoc", "/docs/oauth2-redirect"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+EVERY_INTERFACE = {"", "0.0.0.0", "::", "[::]"}
+
+
+def host_name(host: str) -> str:
+    """The host part of a Host header or a configured name, lower case, without the port or a
+    final dot; IPv6 addresses keep their brackets."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[:end + 1] if end > 0 else host
+    if host.count(":") > 1:  # a bare IPv6 address (a configured name, not a Host header)
+        return f"[{host}]"
+    return host.partition(":")[0].rstrip(".")
+
+
+def allowed_hosts(names: Iterable[str], bind_host: str | None = None) -> frozenset[str]:
+    """The names the app answers to: the configured ones plus the address it listens on
+    (unless that is every interface)."""
+    hosts = {host_name(name) for name in names}
+    if bind_host is not None and bind_host.strip() not in EVERY_INTERFACE:
+        hosts.add(host_name(bind_host))
+    return frozenset(hosts - {""})
 
 
 class Guard:
-    """Adds CSP and friends to every response; refuses cross-site or non-JSON API writes."""
+    """Refuses requests for host names not served here; adds CSP and friends to every
+    response; refuses cross-site or non-JSON API writes."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: Collection[str]) -> None:
         self.app = app
+        self.allowed_hosts = frozenset(allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        refusal = self._refusal(scope) if scope["method"] in UNSAFE_METHODS else None
+        refusal = self._misdirected(scope)
+        if refusal is None and scope["method"] in UNSAFE_METHODS:
+            refusal = self._refusal(scope)
         csp = DOCS_CSP if path in DOCS_PATHS else CSP
 
         async def send_with_headers(message: Message) -> None:
@@ -55,6 +83,19 @@ class Guard:
             await refusal(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
+
+    def _misdirected(self, scope: Scope) -> JSONResponse | None:
+        header = Headers(scope=scope).get("host", "")
+        host = host_name(header)
+        if host in self.allowed_hosts:
+            return None
+        shown = host[:100] or "(none)"
+        example = shown if host else "jarvis.example.com"
+        return error_response(
+            421, f"this server does not answer to the host name {shown}",
+            "add it to JARVIS_WEB_ALLOWED_HOSTS if it should (a JSON list that replaces the "
+            f"default localhost, 127.0.0.1 and [::1]), e.g. JARVIS_WEB_ALLOWED_HOSTS="
+            f"'[\"localhost\", \"{example}\"]'")
 
     @staticmethod
     def _refusal(scope: Scope) -> JSONResponse | None:

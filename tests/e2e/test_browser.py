@@ -26,7 +26,14 @@ from temporalio.client import Client
 
 from agents.connection import connect
 from tests.paths import ARTIFACTS
-from tests.workflow.test_web import REMIND, Web, offline_settings, private_dev_server, web_stack
+from tests.workflow.test_web import (
+    REMIND,
+    TOKEN,
+    Web,
+    offline_settings,
+    private_dev_server,
+    web_stack,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ARTIFACTS / "screenshots"
@@ -34,6 +41,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 XSS = "<img src=x onerror=alert(1)>"
 EXPECTED_422 = "status of 422"  # the refused edit's response, logged by the browser
+EXPECTED_401 = "status of 401"  # the API before logging in, logged by the browser
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -134,6 +142,10 @@ async def ui(browser: Browser, web: Web) -> AsyncIterator[Session]:
     page.on("dialog", on_dialog)
     page.on("pageerror", lambda exc: session.errors.append(str(exc)))
     page.on("console", on_console)
+    # logged in as the admin (the session cookie, set in this browser context); the login
+    # form itself is tested on its own below
+    login = await context.request.post(f"{web.url}/api/login", data={"token": TOKEN})
+    assert login.ok, await login.text()
     await page.goto(web.url)
     await expect(page.locator("#welcome")).to_be_visible()
     try:
@@ -201,7 +213,7 @@ async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Sessi
     outputs = json.loads((await result.text_content()) or "{}")
     assert outputs["outbox"].endswith("outbox.jsonl")
     await expect(card.locator(".badge")).to_have_text("succeeded")
-    await expect(page.locator(".decision-approve")).to_contain_text("Approved by web")
+    await expect(page.locator(".decision-approve")).to_contain_text("Approved by web:admin")
     await expect(page.locator(f'.goal-item[data-goal-id="{goal_id}"] .badge')).to_have_text(
         "succeeded", timeout=15_000)
     await page.locator(".timeline-card summary").click()
@@ -212,8 +224,8 @@ async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Sessi
     outbox = (ui.web.settings.data_dir / "outbox.jsonl").read_text()
     assert "Reminder: drink water" in outbox and "Reminder: stretch" not in outbox
     state = await ui.state()
-    assert [(d["action"], d["by"]) for d in state["decisions"]] == [("edit", "web"),
-                                                                    ("approve", "web")]
+    assert [(d["action"], d["by"]) for d in state["decisions"]] == [("edit", "web:admin"),
+                                                                    ("approve", "web:admin")]
 
     # reopening the goal from the sidebar shows the same finished thread
     await page.click("#new-goal")
@@ -302,3 +314,55 @@ async def test_goals_plans_and_tool_output_render_as_text(ui: Session) -> None:
     # nothing from the data became an element, whatever the CSP would have blocked
     assert await page.locator('img[src="x"], img[onerror]').count() == 0
     assert await page.evaluate("document.querySelectorAll('[onerror]').length") == 0
+
+
+async def test_login_form_login_link_and_logout(browser: Browser, web: Web) -> None:
+    """Without a session the page shows only the login form; a wrong token says so; the right
+    one opens the chat and shows who is logged in; Log out comes back to the form; the login
+    link `jarvis serve` prints logs in and leaves no token in the address bar or history."""
+    from jarvis_planner.web.tokens import UserStore
+
+    alice = UserStore.of(web.settings).add("alice")
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+            and EXPECTED_401 not in m.text else None)
+    try:
+        await page.goto(web.url)
+        await expect(page.locator("#login-token")).to_be_visible()
+        await expect(page.locator("#app")).to_be_hidden()
+        assert await page.locator("#login-token").get_attribute("type") == "password"
+        await page.fill("#login-token", "not-the-token-at-all")
+        await page.click("#login-button")
+        await expect(page.locator("#login-error")).to_contain_text("wrong token")
+        await ui_shot(page, "00-login")
+
+        await page.fill("#login-token", TOKEN)
+        await page.press("#login-token", "Enter")
+        await expect(page.locator("#welcome")).to_be_visible()
+        await expect(page.locator("#who")).to_have_text("admin")
+        await expect(page.locator("#login")).to_be_hidden()
+        cookies = {c["name"]: c for c in await context.cookies()}
+        assert cookies["jarvis_session"]["httpOnly"] is True
+        assert cookies["jarvis_session"]["sameSite"] == "Strict"
+        assert await page.evaluate("document.cookie") == "", "the page cannot read the session"
+
+        await page.click("#logout")
+        await expect(page.locator("#login-token")).to_be_visible()
+        assert "jarvis_session" not in {c["name"] for c in await context.cookies()}
+
+        await page.goto(f"{web.url}/#token={alice}")
+        await expect(page.locator("#who")).to_have_text("alice")
+        assert "token" not in page.url and await page.evaluate("location.hash") == ""  # replaced
+        await expect(page.locator("#welcome")).to_be_visible()
+    finally:
+        await context.close()
+    assert errors == [], errors
+
+
+async def ui_shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"))

@@ -40,6 +40,8 @@ from tests.paths import ROOT
 
 REMIND = "remind me to stretch in 1 seconds"  # a shipped template: wait + notify (side effect)
 WAITING = "awaiting_approval"
+TOKEN = "test-admin-token-0123456789"  # the admin token of the test apps (JARVIS_WEB_TOKEN)
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def private_dev_server(factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -95,13 +97,14 @@ async def web_stack(client: Client, settings: Settings) -> AsyncIterator[Web]:
     async with create_worker(client, settings, default_registry()):
         jarvis = JarvisClient(client, settings)
         app = create_app(settings, jarvis, poll_s=0.1)
-        async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=30,
+                                                            headers=ADMIN) as http:
             yield Web(url, http, jarvis, settings)
 
 
 def offline_settings(data_dir: Path, address: str, task_queue: str) -> Settings:
     return Settings(data_dir=data_dir, temporal_address=address, task_queue=task_queue,
-                    embedding_backend="hashing")
+                    embedding_backend="hashing", web_token=TOKEN)
 
 
 @pytest.fixture
@@ -189,7 +192,7 @@ async def test_invalid_edits_are_refused_with_problems_then_approval_runs(web: W
     assert [s["status"] for s in final["run"]["steps"]] == ["succeeded", "succeeded"]
     assert final["run"]["outputs"]["outbox"].endswith("outbox.jsonl")
     assert [(d["action"], d["by"], d["reason"]) for d in final["decisions"]] == [
-        ("approve", "web", "fine")]
+        ("approve", "web:admin", "fine")]
 
     again = await http.post(f"/api/goals/{goal_id}/approve", json={"plan_digest": digest})
     assert again.status_code == 409
@@ -207,7 +210,7 @@ async def test_valid_edit_then_reject(web: Web) -> None:
     plan = state["plan"]
     steps = [plan["steps"][0], {**plan["steps"][1],
                                 "args": {**plan["steps"][1]["args"], "message": "drink water"}}]
-    resp = await http.post(f"/api/goals/{goal_id}/edit",
+    resp = await http.post(f"/api/goals/{goal_id}/edit",  # `by` is not for the body to say
                            json={"plan": with_steps(plan, steps), "note": "water", "by": "alice",
                                  "plan_digest": state["plan_digest"]})
     assert resp.status_code == 200, resp.text
@@ -219,8 +222,8 @@ async def test_valid_edit_then_reject(web: Web) -> None:
     assert resp.status_code == 200, resp.text
     final = await wait_stage(http, goal_id, {"rejected"})
     assert final["run"] is None and "not now" in final["message"]
-    assert [(d["action"], d["by"]) for d in final["decisions"]] == [("edit", "alice"),
-                                                                    ("reject", "web")]
+    assert [(d["action"], d["by"]) for d in final["decisions"]] == [("edit", "web:admin"),
+                                                                    ("reject", "web:admin")]
     resp = await http.post(f"/api/goals/{goal_id}/edit",
                            json={"plan": plan, "plan_digest": edited["plan_digest"]})
     assert resp.status_code == 409
@@ -332,6 +335,7 @@ async def test_openapi_errors_and_security_headers(web: Web) -> None:
     info = (await http.get("/api/info")).json()
     assert info["temporal_ui"] == f"http://localhost:{web.settings.temporal_ui_port}"
     assert info["namespace"] == "default"
+    assert (info["user"], info["admin"]) == ("admin", True)
 
     missing = await http.get("/api/goals/goal-nope-00000000")
     assert missing.status_code == 404 and missing.json()["error"] == "no such goal"
@@ -353,7 +357,8 @@ async def test_openapi_errors_and_security_headers(web: Web) -> None:
 
 async def test_app_connects_by_itself(offline: Settings) -> None:
     """Without a client, `create_app` connects at startup (it starts no worker)."""
-    async with serve_app(create_app(offline)) as url, httpx.AsyncClient(base_url=url) as http:
+    async with serve_app(create_app(offline)) as url, httpx.AsyncClient(
+            base_url=url, headers=ADMIN) as http:
         assert (await http.get("/api/goals/goal-nope-00000000")).status_code == 404
         assert (await http.get("/api/info")).json()["task_queue"] == offline.task_queue
 
@@ -412,8 +417,8 @@ async def test_api_client_cli_and_web_agree(web: Web) -> None:
 def test_jarvis_serve_runs_the_app_with_its_own_worker(offline: Settings, tmp_path: Path
                                                        ) -> None:
     """`python -m jarvis_planner.cli.serve` (the `jarvis serve` command before registration): no
-    worker polls its task queue, so it runs one; goals submitted over HTTP complete; SIGINT
-    stops it cleanly."""
+    worker polls its task queue, so it runs one; it makes a token (0600) and prints it once
+    with a login link; goals submitted over HTTP with it complete; SIGINT stops it cleanly."""
     port = free_port()
     env = {**os.environ, "JARVIS_DATA_DIR": str(offline.data_dir),
            "JARVIS_TEMPORAL_ADDRESS": offline.temporal_address,
@@ -424,18 +429,23 @@ def test_jarvis_serve_runs_the_app_with_its_own_worker(offline: Settings, tmp_pa
                                  "--port", str(port), "--log-level", "warning"],
                                 env=env, cwd=ROOT, stdout=fh,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    token_file = offline.data_dir / "web-token"
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             deadline = time.monotonic() + 30
             while True:
                 assert proc.poll() is None, log.read_text()
                 try:
-                    if http.get("/api/info").status_code == 200:
+                    if http.get("/api/info").status_code == 401:
                         break
                 except httpx.TransportError:
                     pass
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)
+            token = token_file.read_text().strip()
+            assert token_file.stat().st_mode & 0o777 == 0o600 and len(token) >= 40
+            http.headers["Authorization"] = f"Bearer {token}"
+            assert http.get("/api/info").json()["user"] == "admin"
             goal_id = http.post("/api/goals",
                                 json={"goal": "remember that the web app serves"}).json()["id"]
             state: dict[str, Any] = {}
@@ -450,6 +460,8 @@ def test_jarvis_serve_runs_the_app_with_its_own_worker(offline: Settings, tmp_pa
             assert state["stage"] == "succeeded", state
         text = log.read_text()
         assert "running one in this process" in text and f":{port}" in text
+        assert text.count(token) == 2, "the token, then the login link"
+        assert f"http://localhost:{port}/#token={token}" in text
         busy = subprocess.run([sys.executable, "-m", "jarvis_planner.cli.serve",
                                "--port", str(port)],
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -2,6 +2,10 @@
 
 export const KINDS = ["stage", "plan", "step", "decision", "done"];
 
+// Called when the API answers 401 (not logged in, or the session ended): the login form.
+let unauthorized = () => {};
+export function whenUnauthorized(handler) { unauthorized = handler; }
+
 export async function api(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
   if (method !== "GET") {
@@ -18,6 +22,7 @@ export async function api(method, path, body) {
   }
   let data = null;
   try { data = await response.json(); } catch (e) { data = null; }
+  if (response.status === 401 && path !== "/api/login") unauthorized();
   if (!response.ok) {
     const err = new Error((data && data.error) || ("HTTP " + response.status));
     err.status = response.status;

@@ -1,6 +1,7 @@
 // The page's entry point (a native ES module, no build step): the composer, the sidebar and
 // the open goal, wired together.
-import { api } from "./api.js";
+import { api, goalPath } from "./api.js";
+import { initAuth, isLoggedOut, loginFromFragment, showApp } from "./auth.js";
 import { $ } from "./dom.js";
 import { loadGoals, loadGoalsSoon, renderGoals } from "./goals.js";
 import { view } from "./state.js";
@@ -55,7 +56,24 @@ function openFromHash() {
   if (m) openGoal(decodeURIComponent(m[1]), "");
 }
 
+// After the page loads and after each login: who is logged in, the goals, the open goal.
+async function start() {
+  let info = null;
+  try {
+    info = await api("GET", "/api/info");
+  } catch (e) {
+    if (e.status === 401) return;  // the login form is up; it calls start() again
+  }
+  view.info = info;
+  showApp(info);
+  render(true);
+  await loadGoals();
+  if (view.id) openGoal(view.id, view.goalText);  // again: the session may have ended on it
+  else openFromHash();
+}
+
 async function init() {
+  initAuth(start);
   $("composer").addEventListener("submit", submitGoal);
   $("goal-input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -69,15 +87,14 @@ async function init() {
   for (const chip of document.querySelectorAll(".examples .chip")) {
     chip.addEventListener("click", () => { $("goal-input").value = chip.textContent; $("goal-input").focus(); });
   }
-  window.addEventListener("hashchange", () => {
+  window.addEventListener("hashchange", async () => {
+    if (await loginFromFragment()) { start(); return; }
     const m = /^#goal=(.+)$/.exec(location.hash);
     if (m && decodeURIComponent(m[1]) !== view.id) openFromHash();
   });
-  try { view.info = await api("GET", "/api/info"); } catch (e) { view.info = null; }
-  render(true);
-  await loadGoals();
-  openFromHash();
-  setInterval(() => { if (!document.hidden) loadGoals(); }, 10000);
+  await loginFromFragment();
+  await start();
+  setInterval(() => { if (!document.hidden && !isLoggedOut()) loadGoals(); }, 10000);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
