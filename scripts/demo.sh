@@ -12,7 +12,8 @@ echo "== goals in plain language (offline: served by shipped templates, no LLM c
 .venv/bin/jarvis run "remember that the boiler is serviced in May" --yes
 .venv/bin/jarvis run "what do my notes say about the boiler" --yes
 echo
-echo "The server and worker keep running (Temporal UI: http://localhost:8233)."
+ui_port=$(.venv/bin/python -c "from planner.settings import load_settings; print(load_settings().temporal_ui_port)")
+echo "The server and worker keep running (Temporal UI: http://localhost:${ui_port})."
 echo "Try: .venv/bin/jarvis templates list | .venv/bin/jarvis tools | .venv/bin/jarvis down"
 echo "With an LLM endpoint (JARVIS_LLM_BASE_URL / JARVIS_LLM_MODEL / JARVIS_LLM_API_KEY), any"
 echo "goal plans: .venv/bin/jarvis run \"...\""
