@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -49,6 +51,13 @@ NO_LLM = (
     "and JARVIS_LLM_MODEL, or JARVIS_LLM_API_KEY for OpenAI; `jarvis templates list` shows the "
     "goals that work offline"
 )
+
+
+def _worker_note() -> str:
+    """Which process said so: a worker keeps the settings it read when it started."""
+    return (f". (This is what the worker pid {os.getpid()} on {socket.gethostname()} read when "
+            "it started: set them with `jarvis config set llm_base_url URL` (and llm_model, "
+            "llm_api_key), then `jarvis up --restart`.)")
 
 
 def llm_failure(exc: LLMError) -> ApplicationError:
@@ -115,7 +124,8 @@ class PlannerActivities:
 
     async def _call_llm(self, request: DraftRequest) -> PlanDraft:
         if not self.settings.llm_configured:
-            raise ApplicationError(NO_LLM, type=LLM_NOT_CONFIGURED, non_retryable=True)
+            raise ApplicationError(NO_LLM + _worker_note(), type=LLM_NOT_CONFIGURED,
+                                   non_retryable=True)
         try:
             return await draft_plan(LLMConfig.from_settings(self.settings), request.goal,
                                     self.registry, request.examples, request.previous)

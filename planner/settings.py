@@ -28,7 +28,8 @@ def default_data_dir() -> Path:
     return local if local.is_dir() else Path.home() / ".jarvis"
 
 
-def _config_file() -> Path:
+def config_file() -> Path:
+    """The settings file: ``JARVIS_CONFIG``, else ``<data dir>/config.toml``."""
     env = os.environ.get("JARVIS_CONFIG")
     return Path(env).expanduser() if env else default_data_dir() / "config.toml"
 
@@ -91,7 +92,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
         return (init_settings, env_settings, toml)
 
     @property

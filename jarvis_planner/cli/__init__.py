@@ -16,6 +16,7 @@ from jarvis_planner.cli import (
     approve,
     cancel,
     chat,
+    config,
     down,
     goal,
     plan,
@@ -51,6 +52,7 @@ for command in (up.up, down.down, run.run, plan.plan, review.review, approve.app
     app.command(command.__name__.rstrip("_").replace("_", "-"))(command)
 app.add_typer(templates.app, name="templates")
 app.add_typer(users.app, name="users")
+app.add_typer(config.app, name="config")
 
 
 def _is_builtin(first: list[str]) -> bool:

@@ -53,6 +53,18 @@ def start_worker(settings: Settings, timeout_s: float) -> None:
                   f"log {log}")
 
 
+def stop_worker(settings: Settings) -> None:
+    """Stop the worker `jarvis up` started (it finishes its running tool calls first: a goal
+    in flight carries on with the next worker)."""
+    from agents.devserver import kill_pid
+
+    path = pid_file(settings, "worker")
+    pid = read_pid(path)
+    if pid and kill_pid(pid):
+        console.print(f"stopped worker (pid {pid})")
+    path.unlink(missing_ok=True)
+
+
 async def _wait_for_pollers(settings: Settings, timeout_s: float,
                             proc: subprocess.Popen[bytes]) -> bool:
     jarvis = JarvisClient(await connect_with_retry(settings), settings)

@@ -8,11 +8,21 @@ import typer
 def up(
     worker: bool = typer.Option(True, help="Also start a worker process."),
     timeout_s: float = typer.Option(60.0, help="How long to wait for the server and worker."),
+    restart: bool = typer.Option(False, "--restart",
+                                 help="Restart the worker so it reads the settings again "
+                                      "(`jarvis config set`, JARVIS_* variables); the server "
+                                      "and every goal keep running."),
 ) -> None:
     """Start the embedded Temporal dev server (SQLite in the data dir, UI on 8233) and a worker."""
     from agents.devserver import DevServerError, port_open, split_address, start_dev_server
     from jarvis_planner.cli.console import console
-    from jarvis_planner.cli.embedded import LOCAL_HOSTS, pid_file, read_pid, start_worker
+    from jarvis_planner.cli.embedded import (
+        LOCAL_HOSTS,
+        pid_file,
+        read_pid,
+        start_worker,
+        stop_worker,
+    )
     from jarvis_planner.cli.errors import CliError
     from planner.settings import load_settings
 
@@ -42,4 +52,6 @@ def up(
                       f"database {settings.temporal_db}, log {log}")
         console.print(f"Temporal UI: http://localhost:{settings.temporal_ui_port}")
     if worker:
+        if restart:
+            stop_worker(settings)
         start_worker(settings, timeout_s)

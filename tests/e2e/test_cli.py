@@ -163,10 +163,41 @@ def test_up_runs_the_example_and_down_stops_everything(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert "no worker polls" not in run.stderr, "jarvis up's worker should have run it"
         assert port_open("127.0.0.1", ui), "the Temporal UI should answer"
+        # settings changed for the embedded stack reach a restarted worker
+        first = re.search(r"worker\S* pid (\d+)", up.stdout)
+        assert first, up.stdout
+        restarted = jarvis("up", "--restart", env=env)
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        assert f"stopped worker (pid {first.group(1)})" in restarted.stdout
+        second = re.search(r"worker\S* pid (\d+)", restarted.stdout)
+        assert second and second.group(1) != first.group(1), restarted.stdout
+        assert "already running (pid" in restarted.stdout  # the server stayed
     finally:
         down = jarvis("down", env=env)
     assert "stopped worker" in down.stdout and "stopped temporal" in down.stdout
     assert not port_open("127.0.0.1", port)
+
+
+def test_config_set_get_list_unset(tmp_path: Path, env: dict[str, str]) -> None:
+    config = tmp_path / "config.toml"  # the suite points JARVIS_CONFIG away from ~/.jarvis
+    env = {**env, "JARVIS_CONFIG": str(config)}
+    done = jarvis("config", "set", "llm_model", "qwen2.5:7b", env=env)
+    assert done.returncode == 0 and "jarvis up --restart" in done.stdout, done.stderr
+    assert 'llm_model = "qwen2.5:7b"' in config.read_text()
+    got = jarvis("config", "get", "llm_model", env=env)
+    assert "qwen2.5:7b" in got.stdout and "config.toml" in got.stdout
+    jarvis("config", "set", "auto_approve", '["read-only","side-effecting"]', env=env)
+    jarvis("config", "set", "llm_api_key", "sk-very-secret-value", env=env)
+    listed = json.loads(jarvis("config", "list", "--json", env=env).stdout)
+    assert listed["auto_approve"]["value"] == '["read-only", "side-effecting"]'
+    assert listed["llm_api_key"]["value"] == "***" and listed["task_queue"]["source"] == \
+        "environment JARVIS_TASK_QUEUE"
+    assert_clean_error(jarvis("config", "set", "auto_approve", '["dangerous"]', env=env), 2,
+                       "not a valid value")
+    assert_clean_error(jarvis("config", "set", "llm_modle", "x", env=env), 2,
+                       "did you mean 'llm_model'")
+    assert jarvis("config", "unset", "llm_model", env=env).returncode == 0
+    assert "llm_model" not in config.read_text()
 
 
 def test_goals_offline_from_the_cli(tmp_path: Path, env: dict[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -219,5 +220,8 @@ async def test_offline_template_goal_runs_and_other_goals_explain(
     assert other.stage == "failed"
     assert "no LLM endpoint is configured" in other.message
     assert "JARVIS_LLM_BASE_URL" in other.message
+    # says whose settings these are, and how to change them for the embedded stack
+    assert f"worker pid {os.getpid()}" in other.message
+    assert "jarvis config set llm_base_url" in other.message and "jarvis up --restart" in other.message
     notes = (offline.data_dir / "notes.jsonl").read_text()
     assert "the car needs new tyres in March" in notes
