@@ -9,6 +9,7 @@ from rich.live import Live
 from agents.client import JarvisClient
 from jarvis_planner.cli.console import console, err_console, print_json
 from jarvis_planner.cli.goal_view import goal_view
+from jarvis_planner.cli.review_prompt import still_waiting
 from planner.contracts.goal_flow import GoalState
 
 
@@ -21,6 +22,16 @@ async def follow(jarvis: JarvisClient, goal_id: str, as_json: bool) -> GoalState
             goal_id, lambda event: live.update(goal_view(event.state, goal_id)))
         live.update(goal_view(state, goal_id))
         return state
+
+
+async def follow_to_end(jarvis: JarvisClient, goal_id: str) -> GoalState:
+    """A live view of the goal until it has ended (after a decision); its final state."""
+    with Live(console=err_console, refresh_per_second=8) as live:
+        async for event in jarvis.events(goal_id):
+            live.update(goal_view(event.state, goal_id))
+        state = await jarvis.result(goal_id)
+        live.update(goal_view(state, goal_id))
+    return state
 
 
 def print_outcome(state: GoalState, goal_id: str, as_json: bool) -> None:
@@ -41,3 +52,14 @@ def print_outcome(state: GoalState, goal_id: str, as_json: bool) -> None:
     for problem in state.problems:
         err_console.print(f"  [red]{problem}[/]", highlight=False)
     raise typer.Exit(1)
+
+
+def interrupted(where: dict[str, str]) -> None:
+    """Ctrl-C: say what happens to the goal and how to come back (exit 130)."""
+    goal_id = where.get("goal_id")
+    if goal_id and where.get("at") == "review":
+        err_console.print(f"\n{still_waiting(goal_id)}", highlight=False)
+    elif goal_id:
+        err_console.print(f"\nstopped following; {goal_id} goes on: `jarvis goal {goal_id}` "
+                          "shows it", highlight=False)
+    raise typer.Exit(130)

@@ -13,30 +13,29 @@ def review(goal_id: Annotated[str, typer.Argument(help="Goal id (`jarvis list --
     import asyncio
     from contextlib import AsyncExitStack
 
-    from jarvis_planner.cli.console import console
     from jarvis_planner.cli.errors import CliError
-    from jarvis_planner.cli.goal_follow import follow, print_outcome
+    from jarvis_planner.cli.goal_follow import follow_to_end, interrupted, print_outcome
     from jarvis_planner.cli.review_prompt import review_interactively
     from jarvis_planner.cli.session import session
     from planner.contracts.goal_flow import GoalState
     from planner.settings import load_settings
 
     settings = load_settings()
+    where = {"goal_id": goal_id, "at": "review"}
 
-    async def _go() -> tuple[GoalState, bool]:
+    async def _go() -> GoalState:
         async with AsyncExitStack() as stack:
-            jarvis, local = await session(settings, stack)
+            jarvis, _ = await session(settings, stack)
             state = await jarvis.state(goal_id)
             if state.stage != "awaiting_approval":
                 raise CliError(f"goal {goal_id} is {state.stage}, not awaiting approval",
                                "`jarvis list --pending` shows the goals that wait")
             await review_interactively(jarvis, goal_id, state)
-            if local:
-                return await follow(jarvis, goal_id, as_json=False), True
-            return await jarvis.state(goal_id), False
+            where["at"] = "following"  # decided (here or elsewhere): show it through
+            return await follow_to_end(jarvis, goal_id)
 
-    state, followed = asyncio.run(_go())
-    if followed:
-        print_outcome(state, goal_id, as_json=False)
-    else:
-        console.print(f"{goal_id}: {state.stage}")
+    try:
+        state = asyncio.run(_go())
+    except KeyboardInterrupt:
+        interrupted(where)
+    print_outcome(state, goal_id, as_json=False)

@@ -19,15 +19,19 @@ def run(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")
     """Plan a goal, pass the review gate, execute with live progress, print the result."""
     import asyncio
 
-    from jarvis_planner.cli.goal_follow import print_outcome
+    from jarvis_planner.cli.goal_follow import interrupted, print_outcome
     from planner.settings import load_settings
 
-    state, goal_id = asyncio.run(_run(load_settings(), goal, yes, as_json))
+    where: dict[str, str] = {}
+    try:
+        state, goal_id = asyncio.run(_run(load_settings(), goal, yes, as_json, where))
+    except KeyboardInterrupt:
+        interrupted(where)
     print_outcome(state, goal_id, as_json)
 
 
-async def _run(settings: Settings, goal: str, yes: bool, as_json: bool
-               ) -> tuple[GoalState, str]:
+async def _run(settings: Settings, goal: str, yes: bool, as_json: bool,
+               where: dict[str, str]) -> tuple[GoalState, str]:
     import sys
     from contextlib import AsyncExitStack
 
@@ -39,9 +43,12 @@ async def _run(settings: Settings, goal: str, yes: bool, as_json: bool
     async with AsyncExitStack() as stack:
         jarvis, _ = await session(settings, stack)
         goal_id = await jarvis.submit(goal, yes=yes, by=user())
+        where["goal_id"] = goal_id
         err_console.print(f"goal id: [bold]{goal_id}[/]", highlight=False)
         while True:
+            where["at"] = "following"
             state = await follow(jarvis, goal_id, as_json)
             if state.stage != "awaiting_approval" or not sys.stdin.isatty():
                 return state, goal_id
-            await review_interactively(jarvis, goal_id, state)
+            where["at"] = "review"
+            await review_interactively(jarvis, goal_id, state, tree_shown=not as_json)

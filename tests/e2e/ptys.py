@@ -1,0 +1,66 @@
+"""Driving an interactive `jarvis` command in a pseudo-terminal, as a person would."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+from tests.paths import ROOT
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+
+class Terminal:
+    def __init__(self, *args: str, env: dict[str, str], columns: int = 120) -> None:
+        self.master, slave = pty.openpty()
+        os.set_blocking(self.master, False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jarvis_planner.cli", *args], stdin=slave, stdout=slave,
+            stderr=slave, env={**os.environ, **env, "COLUMNS": str(columns), "TERM": "xterm"},
+            cwd=ROOT, start_new_session=True)
+        os.close(slave)
+        self.raw = b""
+
+    @property
+    def text(self) -> str:
+        """Everything written so far, without colour and cursor codes."""
+        return ANSI.sub("", self.raw.decode(errors="replace"))
+
+    def _read(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            with contextlib.suppress(OSError):  # the child closed the terminal
+                self.raw += os.read(self.master, 65536)
+
+    def expect(self, pattern: str, timeout: float = 60) -> None:
+        """Wait until ``pattern`` (a regex) appears in the output."""
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.text):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} never appeared; output:\n{self.text}")
+            self._read(0.2)
+
+    def send(self, data: str) -> None:
+        os.write(self.master, data.encode())
+
+    def interrupt(self) -> None:
+        """Ctrl-C, as the terminal sends it: SIGINT to the foreground process."""
+        self.proc.send_signal(signal.SIGINT)
+
+    def wait(self, timeout: float = 120) -> int:
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise AssertionError(f"still running; output:\n{self.text}")
+            self._read(0.2)
+        self._read(0.2)
+        os.close(self.master)
+        return self.proc.returncode
