@@ -6,12 +6,21 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from planner.nesting import nests_deeper
 from planner.refs import STEP_ID_PATTERN, Ref, iter_refs
 from planner.retry import RetryOverride
 
 SCHEMA_VERSION = 1
+MAX_VALUE_DEPTH = 32  # levels of dicts and lists in a step's args and in the plan's outputs
+
+
+def _shallow(value: dict[str, Any], what: str) -> dict[str, Any]:
+    if nests_deeper(value, MAX_VALUE_DEPTH):
+        raise ValueError(f"{what} nest deeper than {MAX_VALUE_DEPTH} levels of objects and "
+                         f"lists (MAX_VALUE_DEPTH is {MAX_VALUE_DEPTH}); flatten them")
+    return value
 
 
 class Step(BaseModel):
@@ -37,6 +46,11 @@ class Step(BaseModel):
     timeout_s: float | None = Field(
         None, gt=0, le=7 * 86400, description="Per-attempt timeout override in seconds."
     )
+
+    @field_validator("args")
+    @classmethod
+    def _args_shallow(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _shallow(value, "arguments")
 
     def refs(self) -> list[Ref]:
         found = list(iter_refs(self.args))
@@ -66,6 +80,11 @@ class Plan(BaseModel):
         "independent branches to the end. Dependants of a failure never run.",
     )
 
+    @field_validator("outputs")
+    @classmethod
+    def _outputs_shallow(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _shallow(value, "outputs")
+
     def step(self, step_id: str) -> Step:
         for s in self.steps:
             if s.id == step_id:
@@ -91,6 +110,11 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         raise PlanLoadError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError as exc:
+        raise PlanLoadError(f"{source}: the JSON nests too deeply to read (a plan's args and "
+                            f"outputs may nest {MAX_VALUE_DEPTH} levels)") from exc
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise PlanLoadError(f"{source}: not valid JSON: {exc}") from exc
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
