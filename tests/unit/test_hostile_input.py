@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 import planner.expr_limits as expr_limits
-import planner.expr_source as expr_source
 import planner.step_io as step_io
 import planner.validation as validation
 from activities import default_registry
@@ -152,11 +151,16 @@ def test_sum_adds_numbers_only() -> None:
 ])
 def test_deep_source_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch,
                                                expression: str) -> None:
-    def no_parse(*_args: Any, **_kwargs: Any) -> ast.AST:
-        raise AssertionError("ast.parse was called")
+    parsed: list[str] = []
+    original = ast.parse
 
-    monkeypatch.setattr(expr_source.ast, "parse", no_parse)
+    def spy(source: Any, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(source)
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", spy)
     error = refused(expression)
+    assert parsed == []
     assert error.limit == "MAX_DEPTH" and "brackets and unary operators" in str(error)
 
 
@@ -168,10 +172,14 @@ def test_deep_trees_are_refused_before_evaluating(expression: str) -> None:
 
 
 def test_parser_recursion_is_an_expression_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def deep(*_args: Any, **_kwargs: Any) -> ast.AST:
-        raise RecursionError("maximum recursion depth exceeded during compilation")
+    original = ast.parse
 
-    monkeypatch.setattr(expr_source.ast, "parse", deep)
+    def deep(source: Any, *args: Any, **kwargs: Any) -> Any:
+        if source == "1 + 1":
+            raise RecursionError("maximum recursion depth exceeded during compilation")
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", deep)
     assert refused("1 + 1").limit == "MAX_DEPTH"
 
 
