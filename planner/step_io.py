@@ -23,7 +23,10 @@ class ConditionError(StepInputError):
 
 def prepare_call(step: Step, outputs: Mapping[str, Any], inline_limit: int) -> ToolCall:
     """Resolve the step's references; defer to the activity when an output is in the store."""
-    needed = {r.step for r in iter_refs(step.args)}
+    try:
+        needed = {r.step for r in iter_refs(step.args)}
+    except ValueError as exc:  # a reference that does not parse (validation reports it first)
+        raise StepInputError(str(exc)) from exc
     stored = {s: outputs[s] for s in needed if s in outputs and is_handle(outputs[s])}
     if stored:
         small = {s: outputs[s] for s in needed if s not in stored}
