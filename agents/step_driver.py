@@ -23,7 +23,13 @@ from planner.contracts.plan_run import (
 )
 from planner.plan import Step
 from planner.scheduler import StepStatus, decide
-from planner.step_io import StepInputError, condition_holds, final_outputs, prepare_call
+from planner.step_io import (
+    ConditionError,
+    StepInputError,
+    condition_holds,
+    final_outputs,
+    prepare_call,
+)
 from planner.tools import Risk
 
 
@@ -134,8 +140,9 @@ class StepDriver(ABC):
                 self.changed(st)
                 return True
             call = prepare_call(step, self.outputs, self.inp.payload_inline_limit)
-        except StepInputError as exc:
-            self._fail(st, "InvalidArguments", str(exc), 0)
+        except StepInputError as exc:  # a condition's failure included: the step fails, not the run
+            kind = "InvalidCondition" if isinstance(exc, ConditionError) else "InvalidArguments"
+            self._fail(st, kind, str(exc), 0)
             return True
         if policy.risk == Risk.DANGEROUS and not self.inp.allow_dangerous:
             self._fail(st, "ToolRefused", refusal(step.tool), 0)

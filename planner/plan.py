@@ -8,33 +8,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from planner.nesting import nests_deeper
 from planner.refs import STEP_ID_PATTERN, Ref, iter_refs
 from planner.retry import RetryOverride
 
 SCHEMA_VERSION = 1
-# How deep arguments and outputs may nest (lists and objects): real plans use a handful; the
-# bound keeps every later walk of a plan (references, validation, rebinding) shallow.
-MAX_VALUE_DEPTH = 32
+MAX_VALUE_DEPTH = 32  # levels of dicts and lists in a step's args and in the plan's outputs
 
 
-def nesting_depth(value: Any, limit: int = MAX_VALUE_DEPTH) -> int:
-    """How deep ``value`` nests, counted without recursion; stops counting past ``limit``."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list | tuple):
-            deepest = max(deepest, depth)
-            if depth > limit:
-                return depth
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def _shallow(value: Any, what: str) -> Any:
-    if nesting_depth(value) > MAX_VALUE_DEPTH:
-        raise ValueError(f"{what} nest deeper than {MAX_VALUE_DEPTH} levels of lists and "
-                         "objects; pass flatter data")
+def _shallow(value: dict[str, Any], what: str) -> dict[str, Any]:
+    if nests_deeper(value, MAX_VALUE_DEPTH):
+        raise ValueError(f"{what} nest deeper than {MAX_VALUE_DEPTH} levels of objects and "
+                         f"lists (MAX_VALUE_DEPTH is {MAX_VALUE_DEPTH}); flatten them")
     return value
 
 
@@ -62,9 +47,9 @@ class Step(BaseModel):
         None, gt=0, le=7 * 86400, description="Per-attempt timeout override in seconds."
     )
 
-    @field_validator("args", mode="before")
+    @field_validator("args")
     @classmethod
-    def _shallow_args(cls, value: Any) -> Any:
+    def _args_shallow(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _shallow(value, "arguments")
 
     def refs(self) -> list[Ref]:
@@ -95,9 +80,9 @@ class Plan(BaseModel):
         "independent branches to the end. Dependants of a failure never run.",
     )
 
-    @field_validator("outputs", mode="before")
+    @field_validator("outputs")
     @classmethod
-    def _shallow_outputs(cls, value: Any) -> Any:
+    def _outputs_shallow(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _shallow(value, "outputs")
 
     def step(self, step_id: str) -> Step:
@@ -126,9 +111,9 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
     except RecursionError as exc:
-        raise PlanLoadError(f"{source}: the JSON nests too deeply to read (plans nest at most "
-                            f"{MAX_VALUE_DEPTH} levels in arguments)") from exc
-    except ValueError as exc:  # e.g. an integer literal too long to convert
+        raise PlanLoadError(f"{source}: the JSON nests too deeply to read (a plan's args and "
+                            f"outputs may nest {MAX_VALUE_DEPTH} levels)") from exc
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise PlanLoadError(f"{source}: not valid JSON: {exc}") from exc
     try:
         return Plan.model_validate(data)

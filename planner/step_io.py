@@ -5,20 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from planner.conditions import condition_source
 from planner.contracts.handles import HANDLE_KEY, is_handle
 from planner.contracts.plan_run import ToolCall
 from planner.expr import evaluate
 from planner.plan import Plan, Step
-from planner.refs import Ref, is_whole_ref, iter_refs, lookup, parse_template, resolve
+from planner.refs import RefResolutionError, is_whole_ref, iter_refs, lookup, resolve
 
 
 class StepInputError(ValueError):
     """A step's references or condition cannot be resolved from the finished outputs."""
 
 
+class ConditionError(StepInputError):
+    """A step's condition cannot be evaluated: the step fails, never the workflow."""
+
+
 def prepare_call(step: Step, outputs: Mapping[str, Any], inline_limit: int) -> ToolCall:
     """Resolve the step's references; defer to the activity when an output is in the store."""
-    needed = {r.step for r in iter_refs(step.args)}
+    try:
+        needed = {r.step for r in iter_refs(step.args)}
+    except ValueError as exc:  # a reference that does not parse (validation reports it first)
+        raise StepInputError(str(exc)) from exc
     stored = {s: outputs[s] for s in needed if s in outputs and is_handle(outputs[s])}
     if stored:
         small = {s: outputs[s] for s in needed if s not in stored}
@@ -26,25 +34,33 @@ def prepare_call(step: Step, outputs: Mapping[str, Any], inline_limit: int) -> T
                         deferred={**small, **stored}, inline_limit=inline_limit)
     try:
         args = resolve(step.args, outputs)
-    except LookupError as exc:
+    except (LookupError, ValueError, RecursionError) as exc:
         raise StepInputError(str(exc)) from exc
     return ToolCall(step_id=step.id, tool=step.tool, args=args, inline_limit=inline_limit)
 
 
 def condition_holds(step: Step, outputs: Mapping[str, Any]) -> bool:
+    """Whether ``step`` runs. Any failure to evaluate its condition (a bad reference, an
+    expression over the evaluator's limits, whatever else) is a :class:`ConditionError` naming
+    the condition and the reason, so it fails the step and never the workflow task."""
     if not step.when:
         return True
     try:
-        parts = parse_template(step.when)
-        refs = [p for p in parts if isinstance(p, Ref)]
-        text = "".join(p if isinstance(p, str) else f"_ref{refs.index(p)}" for p in parts)
-        values = {f"_ref{i}": lookup(outputs[r.step], r) for i, r in enumerate(refs)}
+        text, refs = condition_source(step.when)
+        values: dict[str, Any] = {}
+        for i, ref in enumerate(refs):
+            if ref.step not in outputs:
+                raise RefResolutionError(f"{ref}: step '{ref.step}' has no output")
+            values[f"_ref{i}"] = lookup(outputs[ref.step], ref)
         return bool(evaluate(text, values))
-    except (LookupError, ValueError) as exc:
-        raise StepInputError(f"condition {step.when!r}: {exc}") from exc
-    except Exception as exc:  # anything else fails this step, never the workflow task
-        raise StepInputError(f"condition {step.when!r} could not be evaluated: "
-                             f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # the evaluator is bounded; this is the last line of defence
+        reason = str(exc) if isinstance(exc, LookupError | ValueError) else (
+            f"{type(exc).__name__}: {exc}")
+        raise ConditionError(f"condition {_shown(step.when)}: {reason}") from exc
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 def final_outputs(plan: Plan, outputs: Mapping[str, Any], skipped: set[str]) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from planner.expr import ExpressionError, ExpressionLimitError
+from planner.conditions import check_condition
+from planner.expr import ExpressionError
 from planner.plan import Plan, Step
-from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_refs, parse_template
+from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_refs
 from planner.scheduler import find_cycle
 from planner.schema_paths import PathProblem, json_types, schema_at
 
@@ -32,7 +33,7 @@ ProblemCode = Literal[
     "too_large",
     "unparseable",  # the model's output is not a plan at all (no JSON object found)
     "bad_plan_shape",  # JSON found, but it does not match the plan schema
-    "check_failed",  # a validator could not handle this plan: repaired like any problem
+    "validator_crashed",  # a check failed on this plan: treated like any other problem
 ]
 
 
@@ -73,57 +74,51 @@ class ValidationFailed(ValueError):
 def validate_plan(
     plan: Plan, tools: Mapping[str, ToolLike], limits: Limits | None = None
 ) -> list[Problem]:
+    """Every problem of ``plan``. A check that fails on the plan (raises) is reported as a
+    ``validator_crashed`` problem naming the check and the step, so the plan goes to repair
+    like any other; the other checks still run."""
     limits = limits or Limits()
     problems: list[Problem] = []
-    problems += _check_size(plan, limits)
+    problems += _guarded("size", None, _check_size, plan, limits)
     ids = [s.id for s in plan.steps]
-    problems += _check_duplicates(ids)
+    problems += _guarded("unique ids", None, _check_duplicates, ids)
     known = set(ids)
     deps: dict[str, set[str]] = {}
     for step in plan.steps:
-        try:
-            refs, ref_problems = _collect_refs(step)
-        except Exception as exc:  # a check that breaks on a hostile plan is a problem too
-            problems.append(_crashed("references", exc, step.id))
-            continue
-        problems += ref_problems
+        refs: list[Ref] = []
+        problems += _guarded("references", step.id, _collect_refs, step, refs)
         problems += _guarded("dependencies", step.id, _check_dependencies, step, refs, known)
         # self references are reported as not_ancestor above, not again as a cycle
         deps[step.id] = (({r.step for r in refs} | set(step.deps)) & known) - {step.id}
         tool = tools.get(step.tool)
         if tool is None:
-            problems.append(_unknown_tool(step, tools))
+            problems += _guarded("tool", step.id, lambda s: [_unknown_tool(s, tools)], step)
             continue
         problems += _guarded("arguments", step.id, _check_args, step, tool)
-        problems += _guarded("fields", step.id, _check_fields, step, refs, plan, tools)
+        problems += _guarded("referenced fields", step.id, _check_fields, step, refs, plan, tools)
     problems += _guarded("outputs", None, _check_outputs, plan, known, tools)
-    cycle = find_cycle(deps)
-    if cycle:
-        problems.append(
-            Problem(
-                code="cycle",
-                step_id=cycle[0],
-                message="steps depend on each other in a cycle: " + " -> ".join(cycle),
-            )
-        )
+    problems += _guarded("cycles", None, _check_cycle, deps)
     return problems
 
 
 def _guarded(check: str, step_id: str | None, fn: Callable[..., list[Problem]],
              *args: Any) -> list[Problem]:
-    """Run one check; if it breaks on this plan (a bug, or input it cannot handle), that is
-    a problem of the plan, sent to repair like the others, not an exception."""
     try:
         return fn(*args)
-    except Exception as exc:
-        return [_crashed(check, exc, step_id)]
+    except Exception as exc:  # a plan that crashes a check is a problem of the plan
+        detail = f"{type(exc).__name__}: {exc}"
+        detail = detail if len(detail) <= 200 else detail[:197] + "..."
+        return [Problem(code="validator_crashed", step_id=step_id, location=check,
+                        message=f"the {check} check failed on this plan ({detail}); write it "
+                        "more simply (shorter, less deeply nested values)")]
 
 
-def _crashed(check: str, exc: Exception, step_id: str | None) -> Problem:
-    return Problem(code="check_failed", step_id=step_id,
-                   message=f"the {check} check could not handle this "
-                           f"{'step' if step_id else 'plan'} ({type(exc).__name__}: "
-                           f"{str(exc)[:200]}); simplify it")
+def _check_cycle(deps: dict[str, set[str]]) -> list[Problem]:
+    cycle = find_cycle(deps)
+    if not cycle:
+        return []
+    return [Problem(code="cycle", step_id=cycle[0],
+                    message="steps depend on each other in a cycle: " + " -> ".join(cycle))]
 
 
 def ensure_valid(plan: Plan, tools: Mapping[str, ToolLike]) -> None:
@@ -164,8 +159,9 @@ def _check_duplicates(ids: list[str]) -> list[Problem]:
     return out
 
 
-def _collect_refs(step: Step) -> tuple[list[Ref], list[Problem]]:
-    refs: list[Ref] = []
+def _collect_refs(step: Step, refs: list[Ref]) -> list[Problem]:
+    """The step's references (appended to ``refs``) and the problems of its references and
+    condition."""
     problems: list[Problem] = []
     for loc, value in _walk(step.args, "args"):
         try:
@@ -176,31 +172,14 @@ def _collect_refs(step: Step) -> tuple[list[Ref], list[Problem]]:
     if step.when:
         try:
             refs.extend(iter_refs(step.when))
-            condition_expression(step.when)
+            check_condition(step.when)
         except RefSyntaxError as exc:
             problems.append(Problem(code="bad_reference", step_id=step.id, location="when",
                                     message=str(exc)))
         except ExpressionError as exc:
             problems.append(Problem(code="bad_condition", step_id=step.id, location="when",
                                     message=str(exc)))
-    return refs, problems
-
-
-def condition_expression(when: str) -> tuple[str, list[Ref]]:
-    """Rewrite a condition so each reference becomes a variable ``_ref<n>``; parse-check it."""
-    from planner.expr import evaluate  # local: keeps import graph flat
-
-    parts = parse_template(when)
-    refs = [p for p in parts if isinstance(p, Ref)]
-    text = "".join(p if isinstance(p, str) else f"_ref{refs.index(p)}" for p in parts)
-    try:
-        evaluate(text, {f"_ref{i}": 0 for i in range(len(refs))})
-    except ExpressionLimitError:
-        raise  # too big whatever the references hold
-    except ExpressionError as exc:
-        if "cannot parse" in str(exc) or "not allowed" in str(exc) or "unknown name" in str(exc):
-            raise
-    return text, refs
+    return problems
 
 
 def _walk(value: Any, loc: str) -> Iterable[tuple[str, Any]]:

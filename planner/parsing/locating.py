@@ -11,23 +11,53 @@ from typing import Any
 
 import json_repair
 
+from planner.nesting import nests_deeper
 from planner.parsing.keys import (
     _MAX_BLOCKS,
     _MAX_WRAP_DEPTH,
     _PLAN_KEYS,
     _PY_LITERALS,
+    _REPAIR_BUDGET,
+    _SCAN_BUDGET,
     _SCORE_JSON,
     _SCORE_PLAN,
     _SCORE_PLAN_KEYS,
+    _SCORE_PREFIX,
     _SCORE_STEP_LIST,
-    MAX_DEPTH,
+    MAX_NESTING,
     MAX_OUTPUT_CHARS,
-    MAX_REPAIR_CHARS,
-    SCAN_BUDGET,
     WRAPPER_KEYS,
 )
 from planner.parsing.scanning import _fence_lines, _Region, _regions, _Scanner, _Segment
 from planner.validation import Problem
+
+
+@dataclass
+class _Budget:
+    """What is left of one parse's scanning and repair budgets (:mod:`planner.parsing.keys`)."""
+
+    scan: int = _SCAN_BUDGET
+    repair: int = _REPAIR_BUDGET
+    refused: str | None = None  # why the first block refused for the budget was not valid
+
+
+class _TooDeep(Exception):
+    """The output's JSON nests deeper than MAX_NESTING (at ``index`` of the text, if known)."""
+
+    def __init__(self, index: int | None) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def too_deep_problem(text: str | None, index: int | None) -> Problem:
+    where = ""
+    if text is not None and index is not None:
+        line, col = _line_col(text, index)
+        where = f"line {line}, column {col}"
+    return Problem(code="unparseable", location=where, message=f"the JSON nests deeper than "
+                   f"{MAX_NESTING} levels of objects and lists (MAX_NESTING is {MAX_NESTING}); "
+                   "a plan needs only a few: answer with the plan as one JSON object with "
+                   "'goal' and 'steps'")
 
 
 @dataclass
@@ -44,53 +74,63 @@ class _Block:
 _FAILED = object()
 
 
-class _TooDeep(Exception):
-    """The output nests deeper than MAX_DEPTH at ``position``: no plan is that deep."""
-
-    def __init__(self, position: int) -> None:
-        super().__init__(position)
-        self.position = position
-
-
-def _decode(text: str) -> tuple[Any, bool, str]:
-    """(value, strict, error): json.loads, else json_repair; ``_FAILED`` when both fail."""
+def _decode(text: str, budget: _Budget, depth: int) -> tuple[Any, bool, str]:
+    """(value, strict, error): json.loads, else json_repair (while the repair budget lasts;
+    ``depth`` is the text's bracket nesting); ``_FAILED`` when both fail. Raises
+    :class:`_TooDeep` for a value nested too deep."""
     try:
-        return json.loads(text), True, ""
-    except json.JSONDecodeError as exc:
-        error = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
-    except RecursionError:
-        return _FAILED, False, "nested too deeply"
-    except ValueError as exc:  # e.g. an integer literal too long to convert
-        return _FAILED, False, str(exc)
-    if len(text) > MAX_REPAIR_CHARS:
-        return _FAILED, False, f"{error}; too long to repair ({len(text)} characters)"
+        value: Any = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, too many digits, too deep
+        error = (f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+                 if isinstance(exc, json.JSONDecodeError) else f"{type(exc).__name__}: {exc}")
+    else:
+        _shallow(value)
+        return value, True, ""
+    cost = len(text) * (depth + 1)
+    if cost > budget.repair:
+        budget.refused = budget.refused or error
+        return _FAILED, False, f"{error}; too large to repair"
+    budget.repair -= cost
     try:
-        value: Any = json_repair.loads(text, skip_json_loads=True)
+        value = json_repair.loads(text, skip_json_loads=True)
     except (ValueError, RecursionError, IndexError) as exc:  # json_repair's own failures
         return _FAILED, False, f"{error}; json_repair: {exc}"
+    _shallow(value)
     return value, False, error
 
 
-def _blocks(text: str) -> Iterator[_Block]:
-    count, budget = 0, SCAN_BUDGET * len(text) + 1000  # characters scanned, all blocks
+def _shallow(value: Any, index: int | None = None) -> None:
+    if nests_deeper(value, MAX_NESTING):
+        raise _TooDeep(index)
+
+
+def _blocks(text: str, budget: _Budget) -> Iterator[_Block]:
+    count = 0
     for region in _regions(text):
         i = region.start
-        while i < region.end and count < _MAX_BLOCKS and budget > 0:
+        while i < region.end and count < _MAX_BLOCKS and budget.scan > 0:
             starts = [p for p in (text.find("{", i, region.end), text.find("[", i, region.end))
                       if p >= 0]
             if not starts:
                 break
             start = min(starts)
             seg = _Scanner(text, start, region.end).run()
+            budget.scan -= seg.end - start
             if seg.too_deep:
                 raise _TooDeep(seg.end)
-            budget -= seg.end - seg.start
             body = text[seg.start:seg.end]
-            value, strict, error = _decode(body + seg.closers if seg.completable else body)
+            if seg.completable:
+                body += seg.closers
+            elif not seg.closed:  # it ends in a problem if chosen: decoded only to score it
+                body = body[:_SCORE_PREFIX]
+            try:
+                value, strict, error = _decode(body, budget, seg.max_depth)
+            except _TooDeep as exc:
+                raise _TooDeep(start) from exc
             count += 1
             if value is not _FAILED:
                 fixes: list[str] = []
-                value = _unwrap(value, fixes)
+                value = _unwrap(value, fixes, budget)
                 block = _Block(seg, region, value, _score(value), fixes, strict, error)
                 yield block
                 if not seg.closed and block.score >= _SCORE_PLAN:
@@ -119,27 +159,33 @@ def _locate(text: str, fixes: list[str]) -> tuple[Any, _Segment | None] | list[P
                         "as one JSON object with 'goal' and 'steps'")]
     if len(text) > MAX_OUTPUT_CHARS:
         return [Problem(code="unparseable", message=f"the output is {len(text)} characters "
-                        f"long (at most {MAX_OUTPUT_CHARS} are read); answer with the plan "
-                        "alone, as one JSON object with 'goal' and 'steps'")]
+                        f"long, more than the {MAX_OUTPUT_CHARS} read (MAX_OUTPUT_CHARS); answer "
+                        "with the plan as one JSON object with 'goal' and 'steps', and nothing "
+                        "else")]
+    try:
+        return _locate_in(text, fixes, _Budget())
+    except _TooDeep as exc:
+        return [too_deep_problem(text, exc.index)]
+
+
+def _locate_in(text: str, fixes: list[str], budget: _Budget
+               ) -> tuple[Any, _Segment | None] | list[Problem]:
     stripped = text.strip()
     if stripped[:1] in "{[\"":
         try:  # fast path: the whole output is JSON
             whole: Any = json.loads(stripped)
-        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        except (ValueError, RecursionError):  # not JSON, too many digits, too deep
             pass
         else:
-            if isinstance(whole, dict | list) or _score(_unwrap(whole, [])):
-                return _unwrap(whole, fixes), None
-    try:
-        blocks = [b for b in _blocks(text) if b.score >= _SCORE_PLAN_KEYS or (
-            b.score and (b.region.fenced
-                         or text[b.segment.start:b.segment.end].strip() == stripped))]
-    except _TooDeep as deep:
-        line, col = _line_col(text, deep.position)
-        return [Problem(code="unparseable", location=f"line {line}, column {col}",
-                        message=f"the JSON nests deeper than {MAX_DEPTH} levels here; a plan "
-                        "needs only a few: answer with the plan as one flat JSON object with "
-                        "'goal' and 'steps'")]
+            _shallow(whole, len(text) - len(text.lstrip()))
+            if isinstance(whole, dict | list) or _score(_unwrap(whole, [], budget)):
+                return _unwrap(whole, fixes, budget), None
+    blocks = [b for b in _blocks(text, budget) if b.score >= _SCORE_PLAN_KEYS or (
+        b.score and (b.region.fenced or text[b.segment.start:b.segment.end].strip() == stripped))]
+    if not blocks and budget.refused:
+        return [Problem(code="unparseable", message=f"the JSON in the output is not valid "
+                        f"({budget.refused}) and too large to repair automatically; answer with "
+                        "the plan as one valid JSON object with 'goal' and 'steps'")]
     if not blocks:
         return [Problem(code="unparseable", message=f"no plan JSON in the output (it starts "
                         f"{_excerpt(stripped)}); answer with the plan as one JSON object with "
@@ -224,25 +270,25 @@ def _excerpt(text: str, limit: int = 60) -> str:
     return json.dumps(flat if len(flat) <= limit else flat[:limit - 3] + "...")
 
 
-def _unwrap(value: Any, fixes: list[str]) -> Any:
+def _unwrap(value: Any, fixes: list[str], budget: _Budget) -> Any:
     """The plan inside a JSON string, a one-element list or a wrapper; ``value`` otherwise."""
     if isinstance(value, str):
-        inner = _json_in_string(value)
+        inner = _json_in_string(value, budget)
         if inner is not None:
             fixes.append("decoded the JSON string that holds the plan")
-            return _unwrap(inner, fixes)
+            return _unwrap(inner, fixes, budget)
         return value
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict) and (
-            _score(_unwrap(value[0], [])) == _SCORE_PLAN):
+            _score(_unwrap(value[0], [], budget)) == _SCORE_PLAN):
         fixes.append("unwrapped a one-element list")
-        return _unwrap(value[0], fixes)
+        return _unwrap(value[0], fixes, budget)
     if not isinstance(value, dict) or "steps" in value:
         return value
     plan_list = value.get("plan")
     if isinstance(plan_list, list) and _score(plan_list) == _SCORE_STEP_LIST:
         fixes.append("renamed 'plan' to 'steps'")
         return {("steps" if k == "plan" else k): v for k, v in value.items()}
-    found = _find_wrapped(value, "", 0)
+    found = _find_wrapped(value, "", 0, budget)
     if found is None:
         return value
     inner, path, encoded = found
@@ -258,21 +304,26 @@ def _unwrap(value: Any, fixes: list[str]) -> Any:
     return inner
 
 
-def _json_in_string(text: str) -> Any:
+def _json_in_string(text: str, budget: _Budget) -> Any:
     stripped = text.strip()
     if stripped[:1] not in ("{", "["):
         return None
-    value, _, _ = _decode(stripped)
+    seg = _Scanner(stripped, 0, len(stripped)).run()
+    budget.scan -= seg.end
+    if seg.too_deep:
+        raise _TooDeep(None)
+    value, _, _ = _decode(stripped, budget, seg.max_depth)
     return value if isinstance(value, dict | list) else None
 
 
-def _find_wrapped(value: Any, path: str, depth: int) -> tuple[Any, str, bool] | None:
+def _find_wrapped(value: Any, path: str, depth: int, budget: _Budget
+                  ) -> tuple[Any, str, bool] | None:
     """Search the wrapper keys for a dict with ``steps``: (it, its path, was a JSON string)."""
     if depth > _MAX_WRAP_DEPTH:
         return None
     if isinstance(value, list):
         for i, item in enumerate(value):
-            found = _find_wrapped(item, f"{path}[{i}]", depth + 1)
+            found = _find_wrapped(item, f"{path}[{i}]", depth + 1, budget)
             if found:
                 return found
         return None
@@ -283,11 +334,11 @@ def _find_wrapped(value: Any, path: str, depth: int) -> tuple[Any, str, bool] | 
             continue
         inner, encoded = value[key], False
         if isinstance(inner, str):
-            inner, encoded = _json_in_string(inner), True
+            inner, encoded = _json_in_string(inner, budget), True
         where = f"{path}.{key}" if path else key
         if isinstance(inner, dict) and isinstance(inner.get("steps"), list):
             return inner, where, encoded
-        found = _find_wrapped(inner, where, depth + 1)
+        found = _find_wrapped(inner, where, depth + 1, budget)
         if found:
             return found
     return None

@@ -8,7 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from planner.parsing.locating import _locate, _unwrap
+from planner.nesting import nests_deeper
+from planner.parsing.keys import MAX_NESTING
+from planner.parsing.locating import _Budget, _locate, _TooDeep, _unwrap, too_deep_problem
 from planner.parsing.normalising import _normalise
 from planner.parsing.problems import _shape_problems
 from planner.parsing.scanning import _Segment
@@ -43,7 +45,12 @@ def parse_plan_output(raw: str | dict[str, Any] | list[Any], *,
             return ParseOutcome(problems=found, fixes=fixes)
         data, truncated = found
     else:
-        data = _unwrap(copy.deepcopy(raw), fixes)
+        if nests_deeper(raw, MAX_NESTING):
+            return ParseOutcome(problems=[too_deep_problem(None, None)], fixes=fixes)
+        try:
+            data = _unwrap(copy.deepcopy(raw), fixes, _Budget())
+        except _TooDeep:  # JSON in a string in it
+            return ParseOutcome(problems=[too_deep_problem(None, None)], fixes=fixes)
     data = _normalise(data, goal, fixes)
     try:
         plan = Plan.model_validate(data)

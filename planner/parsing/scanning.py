@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from planner.parsing.keys import _PY_LITERALS, MAX_DEPTH, WRAPPER_KEYS
+from planner.parsing.keys import _PY_LITERALS, MAX_NESTING, WRAPPER_KEYS
 
 Tail = Literal["value", "nested", "key", "string", "word", "comma", "colon", "open"]
 
@@ -28,7 +28,8 @@ class _Segment:
     py_literals: set[str] = field(default_factory=set)
     comments: bool = False
     trailing_commas: bool = False
-    too_deep: bool = False  # nested deeper than MAX_DEPTH: scanning stopped there
+    too_deep: bool = False  # stopped at ``end``: brackets nested deeper than MAX_NESTING
+    max_depth: int = 0  # the deepest nesting of brackets seen
 
     @property
     def closers(self) -> str:
@@ -65,10 +66,11 @@ class _Scanner:
             elif ch == "/" and text.startswith(("//", "/*"), self.i):
                 self._comment()
             elif ch in "{[":
-                if len(seg.stack) >= MAX_DEPTH:
-                    seg.too_deep, seg.end = True, self.i
-                    return self._cut("open")
+                if len(seg.stack) >= MAX_NESTING:
+                    seg.end, seg.too_deep = self.i, True
+                    return self._cut("nested")
                 seg.stack.append(ch)
+                seg.max_depth = max(seg.max_depth, len(seg.stack))
                 seg.keys.append(self.key if self.last == "colon" else None)
                 self.last = "open"
                 self.i += 1
@@ -101,16 +103,14 @@ class _Scanner:
         if quote == "'":
             self.seg.single_quotes = True
         is_key = self._expects_key()
-        j, escaped = self.i + 1, False
-        while j < self.end:
-            c = self.text[j]
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == quote:
+        text, j = self.text, self.i + 1
+        while (j := text.find(quote, j, self.end)) >= 0:
+            backslashes = 0
+            while j - 1 - backslashes > self.i and text[j - 1 - backslashes] == "\\":
+                backslashes += 1
+            if backslashes % 2 == 0:  # not escaped
                 if is_key:
-                    self.key = self.text[self.i + 1:j]
+                    self.key = text[self.i + 1:j]
                 self.i = j + 1
                 self.last = "key" if is_key else "value"
                 return True

@@ -264,5 +264,6 @@ async def test_a_condition_that_breaks_at_run_time_fails_its_step_on_both_engine
         assert state.status == "failed", state.engine
         b = state.step("b")
         assert b.status.value == "failed" and b.error is not None
-        assert "condition" in b.error.message and "longer than" in b.error.message
+        assert b.error.type == "InvalidCondition"
+        assert "condition" in b.error.message and "MAX_SIZE" in b.error.message
         assert state.step("c").status.value == "succeeded"

@@ -222,6 +222,7 @@ async def test_offline_template_goal_runs_and_other_goals_explain(
     assert "JARVIS_LLM_BASE_URL" in other.message
     # says whose settings these are, and how to change them for the embedded stack
     assert f"worker pid {os.getpid()}" in other.message
-    assert "jarvis config set llm_base_url" in other.message and "jarvis up --restart" in other.message
+    assert "jarvis config set llm_base_url" in other.message
+    assert "jarvis up --restart" in other.message
     notes = (offline.data_dir / "notes.jsonl").read_text()
     assert "the car needs new tyres in March" in notes
