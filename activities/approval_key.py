@@ -9,11 +9,10 @@ must read the same key: on one machine they share the data dir; across machines 
 
 from __future__ import annotations
 
-import os
 import secrets
-import time
 from pathlib import Path
 
+from activities.secret_files import SecretFileError, ensure_secret
 from planner.settings import Settings
 
 KEY_BYTES = 32
@@ -39,27 +38,17 @@ def approval_key(settings: Settings) -> bytes:
 
 
 def _key_file(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        return _read(path)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(KEY_BYTES) + "\n")
-    return _read(path)
+        text, _ = ensure_secret(path, lambda: secrets.token_hex(KEY_BYTES), _is_key,
+                                "approval key")
+    except SecretFileError as exc:
+        raise ApprovalKeyError(f"{exc} (approvals signed with the old key stop working)") \
+            from exc
+    return bytes.fromhex(text)
 
 
-def _read(path: Path) -> bytes:
-    for _ in range(50):  # another process may have created it and be writing it right now
-        try:
-            text = path.read_text().strip()
-        except OSError as exc:
-            raise ApprovalKeyError(f"cannot read the approval key {path}: {exc}") from exc
-        if len(text) >= 2 * KEY_BYTES:
-            try:
-                return bytes.fromhex(text)
-            except ValueError as exc:
-                raise ApprovalKeyError(f"{path} is not a hex key; delete it to make a new "
-                                       "one (approvals signed with it stop working)") from exc
-        time.sleep(0.01)
-    raise ApprovalKeyError(f"{path} is empty or truncated; delete it to make a new one")
+def _is_key(text: str) -> bool:
+    try:
+        return len(bytes.fromhex(text)) >= KEY_BYTES
+    except ValueError:
+        return False

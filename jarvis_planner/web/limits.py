@@ -35,26 +35,18 @@ class BackPressure:
             await self.app(scope, receive, send)
             return
         now = self.in_flight
-        if STREAM.match(scope["path"]):
-            if now.streams >= self.max_streams:
-                await self._refuse(f"{now.streams} event streams are open (at most "
-                                   f"{self.max_streams})", scope, receive, send)
-                return
-            now.streams += 1
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                now.streams -= 1
+        stream = bool(STREAM.match(scope["path"]))
+        kind, limit, what = (("streams", self.max_streams, "event streams are open") if stream
+                             else ("requests", self.max_requests, "requests are in flight"))
+        count = getattr(now, kind)
+        if count >= limit:
+            await self._refuse(f"{count} {what} (at most {limit})", scope, receive, send)
             return
-        if now.requests >= self.max_requests:
-            await self._refuse(f"{now.requests} requests are in flight (at most "
-                               f"{self.max_requests})", scope, receive, send)
-            return
-        now.requests += 1
+        setattr(now, kind, count + 1)
         try:
             await self.app(scope, receive, send)
         finally:
-            now.requests -= 1
+            setattr(now, kind, getattr(now, kind) - 1)
 
     @staticmethod
     async def _refuse(why: str, scope: Scope, receive: Receive, send: Send) -> None:

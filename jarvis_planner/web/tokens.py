@@ -17,10 +17,10 @@ import json
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from activities.secret_files import SecretFileError, ensure_secret
 from planner.settings import Settings
 
 TOKEN_FILE = "web-token"
@@ -71,26 +71,12 @@ def admin_token(settings: Settings) -> AdminToken:
                              "print(secrets.token_urlsafe(32))'`)")
         return AdminToken(token, None, False)
     path = Path(settings.data_dir) / TOKEN_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        return AdminToken(_read_token(path), path, False)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(new_token() + "\n")
-    return AdminToken(_read_token(path), path, True)
-
-
-def _read_token(path: Path) -> str:
-    for _ in range(50):  # another process may have created it and be writing it right now
-        try:
-            token = path.read_text().strip()
-        except OSError as exc:
-            raise TokenError(f"cannot read the web token {path}: {exc}") from exc
-        if len(token) >= MIN_TOKEN_CHARS:
-            return token
-        time.sleep(0.01)
-    raise TokenError(f"{path} is empty or too short; delete it to make a new token")
+        token, created = ensure_secret(path, new_token,
+                                       lambda text: len(text) >= MIN_TOKEN_CHARS, "web token")
+    except SecretFileError as exc:
+        raise TokenError(str(exc)) from exc
+    return AdminToken(token, path, created)
 
 
 def check_name(name: str) -> str:
