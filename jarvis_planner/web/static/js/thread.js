@@ -1,9 +1,16 @@
-// The open goal's conversation: opening a goal, following its events, rendering the thread.
+// The open goal's conversation: opening a goal, following its events, rendering the thread
+// (with how long the current stage has been going on, and Retry for a goal that failed).
 import { api, goalPath, openEvents } from "./api.js";
 import { $, STAGE_LABEL, el, fmtTime, json } from "./dom.js";
 import { loadGoals, loadGoalsSoon, renderGoals, syncListItem } from "./goals.js";
 import { applyRun, focusRejectReason, planCard, problemList, workingText } from "./plan.js";
+import { resultView } from "./result.js";
 import { finished, view } from "./state.js";
+
+// Planning stages: after this long, the page says the planner is still trying (it retries a
+// failed LLM call; the goal state does not count the attempts of planning).
+const STILL_TRYING_S = 5;
+const PLANNING = new Set(["planning", "repairing"]);
 
 export function closeStream() {
   if (view.source) { view.source.close(); view.source = null; }
@@ -15,7 +22,7 @@ export function resetView(id, goalText) {
   Object.assign(view, {
     id, state: null, goalText: goalText || "", editing: null, draft: null,
     editProblems: null, editError: "", rejecting: false, rejectReason: "", actionError: "",
-    busy: false, gone: "", lastKey: "",
+    busy: false, gone: "", lastKey: "", stageSeen: "", stageSince: 0,
   });
 }
 
@@ -83,12 +90,18 @@ export function render(force) {
   }
   $("cancel-goal").hidden = !st || finished(st);
   if (view.id && st) syncListItem(st);
+  const stageChanged = Boolean(st && st.stage !== view.stageSeen);
+  if (stageChanged) {
+    view.stageSeen = st.stage;
+    view.stageSince = Date.now();
+  }
 
   const key = json([view.id, st && st.stage, st && st.plan, st && st.risks, st && st.problems,
     st && st.decisions.length, st && st.message, st && st.run && st.run.status, view.editing,
     view.editProblems, view.editError, view.rejecting, view.actionError, view.busy, view.gone], 0);
   if (!force && key === view.lastKey) {
     applyRun();
+    tick();
     return;
   }
   view.lastKey = key;
@@ -96,8 +109,38 @@ export function render(force) {
   const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80;
   $("messages").replaceChildren(...(view.id ? threadNodes() : []));
   applyRun();
-  if (atBottom || force) thread.scrollTop = thread.scrollHeight;
+  tick();
+  if (atBottom || force || stageChanged) thread.scrollTop = thread.scrollHeight;  // news in view
   focusRejectReason();
+}
+
+// Once a second: how long the current stage has been going on; in planning, after a few
+// seconds, that the planner is still trying.
+export function tick() {
+  const elapsed = document.querySelector(".msg-status .status-elapsed");
+  if (!elapsed || !view.stageSince) return;
+  const seconds = Math.max(0, Math.floor((Date.now() - view.stageSince) / 1000));
+  elapsed.textContent = seconds + " s";
+  const still = document.querySelector(".msg-status .still-trying");
+  if (still) still.hidden = !(seconds >= STILL_TRYING_S && view.state && PLANNING.has(view.state.stage));
+}
+
+// Retry: the same goal text submitted again, as a new goal, opened.
+async function retryGoal(goal) {
+  const id = view.id;
+  view.busy = true;
+  view.actionError = "";
+  render(true);
+  try {
+    const created = await api("POST", "/api/goals", { goal });
+    await openGoal(created.id, goal);
+    loadGoalsSoon();
+  } catch (e) {
+    if (view.id !== id) return;
+    view.busy = false;
+    view.actionError = "Retry failed: " + e.message + (e.hint ? " (" + e.hint + ")" : "");
+    render(true);
+  }
 }
 
 function userBubble(text) {
@@ -151,14 +194,20 @@ function statusBubble(st) {
   const s = st.stage;
   const working = workingText(st);
   if (working) {
-    return botBubble("msg-status", typing(), el("span", { class: "status-text", text: working }));
+    const attempts = (view.info && view.info.planner_attempts) || 5;
+    return botBubble("msg-status", typing(),
+      el("div", { class: "status-lines" },
+        el("span", {}, el("span", { class: "status-text", text: working }), " ",
+          el("span", { class: "status-elapsed muted small", title: "how long this stage has been going on", text: "" })),
+        PLANNING.has(s) ? el("span", { class: "still-trying small", hidden: true,
+          text: "still trying (the planner retries up to " + attempts + " times)" }) : null));
   }
   if (s === "succeeded") {
     const outputs = st.run ? st.run.outputs : {};
     return botBubble("msg-result",
       el("div", { class: "result-head" }, el("strong", { text: "Done." }),
         " The goal succeeded. Result:"),
-      el("pre", { class: "result-json", text: json(outputs) }),
+      resultView(outputs),
       st.message ? el("p", { class: "muted small", text: st.message }) : null);
   }
   if (s === "rejected") {
@@ -167,20 +216,21 @@ function statusBubble(st) {
       el("strong", { text: "Rejected." }), " Nothing was run.",
       last && last.reason ? el("p", { class: "quote", text: last.reason }) : null);
   }
-  if (s === "failed") {
-    return botBubble("msg-error", el("strong", { text: "The goal failed. " }),
-      el("span", { text: st.message || "see the steps above" }));
-  }
-  if (s === "invalid") {
-    return botBubble("msg-error",
-      el("strong", { text: "I could not make a valid plan. " }),
-      el("span", { text: st.message || "" }),
-      st.plan ? null : problemList(st.problems));
-  }
   if (s === "planned") return botBubble("msg-plain", "Planned only (dry run); nothing was executed.");
-  if (s === "expired") return botBubble("msg-error", el("strong", { text: "Expired. " }), st.message);
-  if (s === "cancelled") return botBubble("msg-error", el("strong", { text: "Cancelled. " }), st.message);
+  const failure = st.view && st.view.failure;
+  if (failure) return failureBubble(st, failure);
   return botBubble("msg-status", el("span", { text: STAGE_LABEL[s] || s }));
+}
+
+function failureBubble(st, failure) {
+  return botBubble("msg-error",
+    el("strong", { class: "failure-title", text: failure.title }),
+    failure.detail ? el("p", { class: "failure-detail", text: failure.detail }) : null,
+    st.plan ? null : problemList(st.view.problems),
+    failure.hint ? el("p", { class: "failure-hint muted small", text: failure.hint }) : null,
+    st.view.retry ? el("div", { class: "failure-actions" },
+      el("button", { type: "button", class: "btn btn-primary btn-small", id: "retry", disabled: view.busy,
+        title: "Submit the same goal again, as a new goal", onclick: () => retryGoal(st.goal), text: "Retry" })) : null);
 }
 
 function decisionBubble(d) {
@@ -188,7 +238,7 @@ function decisionBubble(d) {
   const icon = { approve: "✓", reject: "✕", edit: "✎" }[d.action] || "•";
   return el("div", { class: "decision decision-" + d.action },
     el("span", { class: "decision-icon", "aria-hidden": "true", text: icon }),
-    el("span", {}, el("strong", { text: verb }), " by ", el("span", { class: "mono", text: d.by }),
+    el("span", { class: "decision-text" }, el("strong", { text: verb }), " by ", el("span", { class: "mono", text: d.by }),
       d.reason ? el("span", { class: "muted", text: " — " + d.reason }) : null),
     el("span", { class: "muted small", text: fmtTime(d.at) }));
 }
