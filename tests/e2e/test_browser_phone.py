@@ -63,6 +63,13 @@ async def test_every_stage_fits_and_a_goal_runs_by_touch(browser: Browser, web: 
         await expect(page.locator(".dag-node")).to_have_count(2)
         await fits(ui, "plan proposed")
         await ui.shot(f"{device}-2-plan-proposed")
+        await press(page.locator(".plan-card #edit"))  # the editor fits too, both tabs
+        await expect(page.locator("#arg-ping-message")).to_be_visible()
+        await fits(ui, "editing the arguments")
+        await press(page.locator("#tab-json"))
+        await expect(page.locator("#plan-json")).to_be_visible()
+        await fits(ui, "editing the plan JSON")
+        await press(page.locator("#cancel-edit"))
 
         await approve.scroll_into_view_if_needed()
         await press(approve)

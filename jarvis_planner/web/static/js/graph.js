@@ -40,7 +40,7 @@ export function routePath(points) {
 export function graphView(graph, onPick) {
   const box = svg("svg", {
     class: "dag-svg", viewBox: "0 0 " + graph.width + " " + graph.height,
-    width: graph.width, height: graph.height, role: "img",
+    width: graph.width, height: graph.height, role: "group",
     "aria-label": "Plan graph: " + graph.nodes.length + " steps, " + graph.edges.length + " dependencies",
   });
   box.append(svg("defs", {}, svg("marker", {
