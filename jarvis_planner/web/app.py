@@ -4,7 +4,8 @@ Every call goes through ``jarvis_planner.api.JarvisClient``, the same client the
 applications use, so the three always agree on a goal's state.
 
     POST /api/goals                   {goal, yes?, dry_run?}  -> 201 {id}
-    GET  /api/goals                   ?pending=true&limit=20  -> [{id, goal, stage, started}]
+    GET  /api/goals                   ?pending=true&limit=20  -> [{id, goal, stage, started,
+                                                                   group, short_id}]
     GET  /api/goals/{id}              the goal's GoalState plus its ``view``
     POST /api/goals/{id}/approve      {note?}                 -> GoalState
     POST /api/goals/{id}/reject       {reason?}               -> GoalState
@@ -26,7 +27,9 @@ from approving goals), and every response carries a same-origin Content-Security
 many requests or event streams in flight are refused with 429 and ``Retry-After``.
 
 Modules: ``routes`` (the API), ``bodies`` (request and response models), ``view`` (what the
-page shows, computed here), ``sse`` (the event stream), ``errors`` (errors as JSON),
+page shows, computed here; with ``graph``, the plan laid out for drawing, ``failure``, why a goal
+failed in words, and ``wording``, CLI hints in web wording), ``sse`` (the event stream),
+``error_mapping`` (errors as JSON), ``docs`` (``/docs``, Swagger UI served from here),
 ``security`` (host names, headers and cross-site refusals), ``tokens`` (the admin token and the
 users file), ``auth`` (identities, session cookies, the authentication middleware), ``login``
 (login and logout), ``limits`` (back-pressure), ``server`` (uvicorn); this one wires them.
@@ -47,7 +50,9 @@ from fastapi.staticfiles import StaticFiles
 from agents.client import JarvisClient
 from jarvis_planner.web.auth import Authenticate, Authenticator, FailedChecks, Identity, identity
 from jarvis_planner.web.bodies import Info
+from jarvis_planner.web.docs import install_docs
 from jarvis_planner.web.error_mapping import install_error_handlers
+from jarvis_planner.web.failure import PLANNER_ATTEMPTS
 from jarvis_planner.web.limits import MAX_REQUESTS, MAX_STREAMS, BackPressure, InFlight
 from jarvis_planner.web.login import router as login_routes
 from jarvis_planner.web.routes import goals, review
@@ -92,6 +97,7 @@ def create_app(settings: Settings, jarvis: JarvisClient | None = None, *,
         yield
 
     app = FastAPI(title="JARVIS Planner", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # /docs is served from here (docs.py)
                   description="Goals in plain language -> validated plans -> review -> "
                               "durable execution. The chat page lives at `/`.")
     app.state.jarvis = jarvis
@@ -117,17 +123,18 @@ def create_app(settings: Settings, jarvis: JarvisClient | None = None, *,
         return Response(FAVICON, media_type="image/svg+xml",
                         headers={"Cache-Control": "max-age=86400"})
 
+    install_docs(app)  # before /static: Swagger UI's files are under it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/info", response_model=Info, tags=["info"])
     async def info(who: Identity = Depends(identity)) -> Info:
         """Where the Temporal UI is (a goal's run is at
         ``{temporal_ui}/namespaces/{namespace}/workflows/{id}``), the stages a goal moves
-        through and can end in, and who is logged in."""
+        through and can end in, who is logged in, and how often planning tries the LLM."""
         return Info(temporal_ui=temporal_ui_base(settings),
                     namespace=settings.temporal_namespace, task_queue=settings.task_queue,
                     temporal_address=settings.temporal_address, stages=STAGES,
-                    user=who.name, admin=who.admin)
+                    user=who.name, admin=who.admin, planner_attempts=PLANNER_ATTEMPTS)
 
     app.include_router(login_routes)
     app.include_router(goals)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from jarvis_planner.web.view import Stages
+from jarvis_planner.web.view import StageGroup, Stages
 from planner.plan import Plan
 
 
@@ -26,6 +26,9 @@ class GoalItem(BaseModel):
     goal: str
     stage: str
     started: str
+    group: StageGroup = Field(description="What the page's stage filter calls the stage: "
+                                          "waiting, running, succeeded, failed or other.")
+    short_id: str = Field(description="The id's random tail: tells apart goals of one text.")
 
 
 DIGEST = Field(min_length=8, max_length=64, pattern="^[0-9a-f]+$",
@@ -62,6 +65,8 @@ class Info(BaseModel):
     stages: Stages
     user: str = Field(description="Who is logged in.")
     admin: bool = Field(description="Whether they see and decide every goal.")
+    planner_attempts: int = Field(description="How many times planning calls the LLM before "
+                                              "the goal fails (retryable errors only).")
 
 
 class ProblemOut(BaseModel):

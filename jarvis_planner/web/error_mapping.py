@@ -1,5 +1,7 @@
 """Errors as JSON ``{error, hint}`` (plus ``problems``): the exceptions the client raises mapped
-to HTTP statuses in one place, and the handlers that send them."""
+to HTTP statuses in one place, and the handlers that send them. What the handlers send is in web
+wording (:func:`jarvis_planner.web.wording.web_wording`): the page shows these errors, so a hint
+written for the terminal (`jarvis tools` lists them) says what to do on the page instead."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from agents.client import DecisionRefused, EditRefused
 from jarvis_planner.web.bodies import ErrorOut
+from jarvis_planner.web.wording import web_wording
 
 
 class ApiError(Exception):
@@ -56,9 +59,16 @@ def describe_error(exc: BaseException) -> tuple[str, str, int]:
             return *NO_SUCH_GOAL, 404
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return (f"the Temporal server is unreachable: {exc.message}",
-                    "start it with `jarvis up`", 503)
+                    web_wording("start it with `jarvis up`"), 503)
         return f"Temporal error: {exc.message}", "", 502
     return f"{type(exc).__name__}: {exc}", "", 500
+
+
+def worded(problems: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Problems with their messages in web wording."""
+    if problems is None:
+        return None
+    return [{**p, "message": web_wording(str(p.get("message", "")))} for p in problems]
 
 
 def _validation_problems(exc: RequestValidationError) -> Iterator[dict[str, Any]]:
@@ -74,13 +84,14 @@ def _validation_problems(exc: RequestValidationError) -> Iterator[dict[str, Any]
 def install_error_handlers(app: FastAPI) -> None:
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return error_response(exc.status, exc.error, exc.hint, exc.problems, exc.headers)
+        return error_response(exc.status, web_wording(exc.error), web_wording(exc.hint),
+                              worded(exc.problems), exc.headers)
 
     async def refused(_: Request, exc: Exception) -> JSONResponse:
         message, hint, status = describe_error(exc)
         problems = ([p.model_dump(mode="json") for p in exc.problems]
                     if isinstance(exc, EditRefused) else None)
-        return error_response(status, message, hint, problems)
+        return error_response(status, web_wording(message), web_wording(hint), worded(problems))
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -28,7 +28,7 @@ from jarvis_planner.web.bodies import (
 )
 from jarvis_planner.web.error_mapping import ERRORS, NO_SUCH_GOAL, ApiError
 from jarvis_planner.web.sse import event_stream
-from jarvis_planner.web.view import GoalPage, goal_page
+from jarvis_planner.web.view import GoalPage, goal_page, stage_group
 
 goals = APIRouter(prefix="/api/goals", tags=["goals"])
 review = APIRouter(prefix="/api/goals", tags=["review"])
@@ -68,7 +68,8 @@ async def list_goals(who: Who,
                      limit: int = Query(20, ge=1, le=200),
                      client: JarvisClient = Client) -> list[GoalItem]:
     """Recent goals, newest first, with their stage (yours only, unless you are an admin)."""
-    return [GoalItem(id=g.id, goal=g.goal, stage=g.stage, started=g.started)
+    return [GoalItem(id=g.id, goal=g.goal, stage=g.stage, started=g.started,
+                     group=stage_group(g.stage), short_id=g.id.rsplit("-", 1)[-1][:8])
             for g in await client.list(limit, pending=pending,
                                        by=None if who.admin else who.by)]
 

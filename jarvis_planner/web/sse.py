@@ -13,6 +13,7 @@ from agents.client import JarvisClient
 from agents.following import GoalEvent
 from jarvis_planner.web.error_mapping import describe_error
 from jarvis_planner.web.view import goal_page
+from jarvis_planner.web.wording import web_wording
 
 
 def event_json(event: GoalEvent) -> dict[str, Any]:
@@ -53,7 +54,7 @@ async def event_stream(jarvis: JarvisClient, goal_id: str, poll_s: float,
                 return
             if isinstance(item, BaseException):
                 error, hint, _ = describe_error(item)
-                yield sse("error", {"error": error, "hint": hint})
+                yield sse("error", {"error": web_wording(error), "hint": web_wording(hint)})
                 return
             yield sse(item.kind, event_json(item))
     finally:

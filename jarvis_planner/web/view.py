@@ -1,18 +1,24 @@
 """What the page shows of a goal, computed here so the page derives nothing itself: whether the
 goal has finished, the plan's steps grouped by dependency level with each step's dependencies,
-and every argument, condition and output split into text and reference segments by the one
-``${...}`` scanner (:func:`planner.refs.scan`)."""
+the plan as a graph laid out for drawing (``graph``), every argument, condition and output split
+into text and reference segments by the one ``${...}`` scanner (:func:`planner.refs.scan`), why
+a goal failed in words for the page (``failure``), whether it can be retried, and the problems in
+web wording. Also the group of a stage the goal list filters by (:func:`stage_group`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from jarvis_planner.web.failure import RETRY_STAGES, Failure, failure
+from jarvis_planner.web.graph import Graph, layout
+from jarvis_planner.web.wording import web_wording
 from planner.contracts.goal_flow import FINAL_STAGES, FLOW_STAGES, GoalState
 from planner.plan import Plan
 from planner.refs import RefSyntaxError, scan
+from planner.validation import Problem
 
 
 class Segment(BaseModel):
@@ -31,10 +37,18 @@ class StepView(BaseModel):
     when: list[Segment] | None = None
 
 
+StageGroup = Literal["waiting", "running", "succeeded", "failed", "other"]
+
+
 class GoalView(BaseModel):
     finished: bool
+    group: StageGroup = "running"  # the goal list's filter for its stage (stage_group)
     levels: list[list[StepView]]
     outputs: dict[str, list[Segment]]
+    graph: Graph = Field(default_factory=lambda: Graph(width=0, height=0, nodes=[], edges=[]))
+    failure: Failure | None = None
+    retry: bool = False  # the page offers to submit the same goal again
+    problems: list[Problem] = Field(default_factory=list)  # the state's, in web wording
 
 
 class GoalPage(GoalState):
@@ -49,6 +63,18 @@ class Stages(BaseModel):
 
 
 STAGES = Stages(flow=list(FLOW_STAGES), final=sorted(FINAL_STAGES))
+
+_GROUPS: dict[str, StageGroup] = {
+    "awaiting_approval": "waiting", "succeeded": "succeeded", "failed": "failed",
+    "invalid": "failed", "expired": "failed", "cancelled": "failed", "canceled": "failed",
+    "terminated": "failed", "timed_out": "failed", "rejected": "other", "planned": "other"}
+
+
+def stage_group(stage: str) -> StageGroup:
+    """What the goal list filters by: waiting for a decision, still running (planning or
+    executing), succeeded, failed (failed, invalid, expired, cancelled), other (rejected,
+    planned only)."""
+    return _GROUPS.get(stage, "other" if stage in FINAL_STAGES else "running")
 
 
 def segments(value: Any) -> list[Segment]:
@@ -95,9 +121,14 @@ def _known_deps(plan: Plan) -> dict[str, list[str]]:
 
 
 def goal_view(state: GoalState) -> GoalView:
+    view = GoalView(finished=state.finished, group=stage_group(state.stage), levels=[],
+                    outputs={}, failure=failure(state),
+                    retry=state.stage in RETRY_STAGES,
+                    problems=[p.model_copy(update={"message": web_wording(p.message)})
+                              for p in state.problems])
     plan = state.plan
     if plan is None:
-        return GoalView(finished=state.finished, levels=[], outputs={})
+        return view
     deps = _known_deps(plan)
     by_level = levels(plan)
     groups: list[list[StepView]] = [[] for _ in range(max(by_level.values(), default=-1) + 1)]
@@ -107,8 +138,10 @@ def goal_view(state: GoalState) -> GoalView:
             risk=state.risks.get(step.id), level=by_level[step.id], deps=deps[step.id],
             args={k: segments(v) for k, v in step.args.items()},
             when=segments(step.when) if step.when else None))
-    return GoalView(finished=state.finished, levels=[g for g in groups if g],
-                    outputs={k: segments(v) for k, v in plan.outputs.items()})
+    view.levels = [g for g in groups if g]
+    view.outputs = {k: segments(v) for k, v in plan.outputs.items()}
+    view.graph = layout([[(s.id, s.tool) for s in g] for g in view.levels], deps)
+    return view
 
 
 def goal_page(state: GoalState) -> GoalPage:

@@ -5,155 +5,16 @@ key screens go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import pytest
-import pytest_asyncio
-from playwright.async_api import (
-    Browser,
-    ConsoleMessage,
-    Dialog,
-    Locator,
-    Page,
-    async_playwright,
-    expect,
-)
-from temporalio.client import Client
+from playwright.async_api import Browser, expect
 
-from agents.connection import connect
-from tests.paths import ARTIFACTS
-from tests.workflow.test_web import (
-    REMIND,
-    TOKEN,
-    Web,
-    offline_settings,
-    private_dev_server,
-    web_stack,
-)
+from jarvis_planner.web.tokens import UserStore
+from tests.e2e.browser_kit import EXPECTED_401, Session, needs_chromium, page_shot
+from tests.workflow.test_web import REMIND, TOKEN, Web
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ARTIFACTS / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 XSS = "<img src=x onerror=alert(1)>"
-EXPECTED_422 = "status of 422"  # the refused edit's response, logged by the browser
-EXPECTED_401 = "status of 401"  # the API before logging in, logged by the browser
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: run `sudo bash scripts/install-browser.sh` (Debian's "
-           "chromium package; Playwright's own browser download is not used)")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                            args=ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-@pytest.fixture(scope="module")
-def browser_temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A dev server of this module's own (see tests/workflow/test_web.py)."""
-    yield from private_dev_server(tmp_path_factory)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser_client(browser_temporal: str) -> Client:
-    return await connect(browser_temporal)
-
-
-@pytest.fixture
-async def web(browser_client: Client, browser_temporal: str, task_queue: str, tmp_path: Path
-              ) -> AsyncIterator[Web]:
-    offline = offline_settings(tmp_path / "data", browser_temporal, task_queue)
-    async with web_stack(browser_client, offline) as stack:
-        yield stack
-
-
-@dataclass
-class Session:
-    page: Page
-    web: Web
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    async def shot(self, name: str) -> None:
-        """The whole conversation: the viewport grows by what the thread would scroll."""
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page = self.page
-        size = page.viewport_size or {"width": 1280, "height": 860}
-        extra = await page.evaluate(
-            "() => { const t = document.getElementById('thread');"
-            " return Math.max(0, t.scrollHeight - t.clientHeight); }")
-        if extra:
-            await page.set_viewport_size({"width": size["width"],
-                                          "height": min(size["height"] + int(extra), 4000)})
-        try:
-            await page.screenshot(path=str(SHOTS / f"{name}.png"))
-        finally:
-            if extra:
-                await page.set_viewport_size(size)
-
-    async def submit(self, goal: str, *, pre_approve: bool = False) -> None:
-        if pre_approve:
-            await self.page.check("#pre-approve")
-        await self.page.fill("#goal-input", goal)
-        await self.page.press("#goal-input", "Enter")
-        await expect(self.page.locator("#thread-id")).to_have_text(re.compile(r"^goal-"))
-        if pre_approve:
-            await self.page.uncheck("#pre-approve")
-
-    async def goal_id(self) -> str:
-        return (await self.page.locator("#thread-id").text_content()) or ""
-
-    def step(self, step_id: str) -> Locator:
-        return self.page.locator(f'.plan-card .step[data-step-id="{step_id}"]')
-
-    async def state(self) -> dict[str, Any]:
-        resp = await self.web.http.get(f"/api/goals/{await self.goal_id()}")
-        data: dict[str, Any] = resp.json()
-        return data
-
-
-@pytest.fixture
-async def ui(browser: Browser, web: Web) -> AsyncIterator[Session]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 860})
-    page = await context.new_page()
-    page.set_default_timeout(20_000)
-    session = Session(page, web)
-
-    async def on_dialog(dialog: Dialog) -> None:  # an alert() would mean injected script ran
-        session.dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and EXPECTED_422 not in message.text:
-            session.errors.append(message.text)
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda exc: session.errors.append(str(exc)))
-    page.on("console", on_console)
-    # logged in as the admin (the session cookie, set in this browser context); the login
-    # form itself is tested on its own below
-    login = await context.request.post(f"{web.url}/api/login", data={"token": TOKEN})
-    assert login.ok, await login.text()
-    await page.goto(web.url)
-    await expect(page.locator("#welcome")).to_be_visible()
-    try:
-        yield session
-    finally:
-        await context.close()
-    assert session.errors == [], session.errors
-    assert session.dialogs == [], session.dialogs
+pytestmark = needs_chromium
 
 
 # a 3 s timer, so the running state is on screen long enough to be seen on a loaded machine
@@ -268,6 +129,7 @@ async def test_refused_edit_shows_problems_and_the_goal_stays_approvable(ui: Ses
     await expect(problems).to_contain_text("unknown_tool")
     await expect(problems).to_contain_text("send_carrier_pigeon")
     await expect(problems).to_contain_text("still waits for a decision")
+    await expect(problems).not_to_contain_text("jarvis tools")  # no CLI hint on the page
     await expect(page.locator(".plan-card .badge")).to_have_text("awaiting approval")
     await ui.shot("08-edit-refused")
     assert (await ui.state())["stage"] == "awaiting_approval"
@@ -320,8 +182,6 @@ async def test_login_form_login_link_and_logout(browser: Browser, web: Web) -> N
     """Without a session the page shows only the login form; a wrong token says so; the right
     one opens the chat and shows who is logged in; Log out comes back to the form; the login
     link `jarvis serve` prints logs in and leaves no token in the address bar or history."""
-    from jarvis_planner.web.tokens import UserStore
-
     alice = UserStore.of(web.settings).add("alice")
     context = await browser.new_context(viewport={"width": 1280, "height": 860})
     page = await context.new_page()
@@ -338,7 +198,7 @@ async def test_login_form_login_link_and_logout(browser: Browser, web: Web) -> N
         await page.fill("#login-token", "not-the-token-at-all")
         await page.click("#login-button")
         await expect(page.locator("#login-error")).to_contain_text("wrong token")
-        await ui_shot(page, "00-login")
+        await page_shot(page, "00-login")
 
         await page.fill("#login-token", TOKEN)
         await page.press("#login-token", "Enter")
@@ -361,8 +221,3 @@ async def test_login_form_login_link_and_logout(browser: Browser, web: Web) -> N
     finally:
         await context.close()
     assert errors == [], errors
-
-
-async def ui_shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"))

@@ -57,3 +57,45 @@ def test_a_goal_without_a_plan_and_the_stage_lists() -> None:
     assert STAGES.flow[0] == "retrieving" and "awaiting_approval" in STAGES.flow
     assert set(STAGES.final) >= {"succeeded", "failed", "rejected", "expired"}
     assert not set(STAGES.flow) & set(STAGES.final)
+
+
+def test_the_graph_is_laid_out_by_level_with_edges_joining_the_boxes() -> None:
+    plan = fan_plan()
+    view = goal_view(GoalState(goal=plan.goal, stage="awaiting_approval", plan=plan))
+    graph = view.graph
+    nodes = {n.id: n for n in graph.nodes}
+    assert [n.id for n in graph.nodes] == ["who", "a", "b", "c", "sum", "note", "back"]
+    rows = sorted({n.y for n in graph.nodes})
+    assert [rows.index(nodes[i].y) for i in ("who", "a", "b", "c", "sum", "note", "back")] == [
+        0, 1, 1, 1, 2, 3, 4]
+    for n in graph.nodes:  # inside the picture, and no two boxes of a row overlap
+        assert n.x >= 0 and n.x + n.width <= graph.width and n.y + n.height <= graph.height
+    a, b, c = nodes["a"], nodes["b"], nodes["c"]
+    assert a.x + a.width < b.x and b.x + b.width < c.x
+    deps = {s.id: s.deps for level in view.levels for s in level}
+    assert {(e.source, e.target) for e in graph.edges} == {
+        (d, t) for t, ds in deps.items() for d in ds}
+    boxes = list(graph.nodes)
+    for e in graph.edges:
+        src, dst = nodes[e.source], nodes[e.target]
+        assert e.points[0] == (e.x1, e.y1) and e.points[-1] == (e.x2, e.y2)
+        assert src.x <= e.x1 <= src.x + src.width and e.y1 == src.y + src.height
+        assert dst.x <= e.x2 <= dst.x + dst.width and e.y2 == dst.y
+        for x, y in e.points[1:-1]:  # a row skipped: through a lane between boxes
+            assert not any(n.x <= x <= n.x + n.width and n.y <= y <= n.y + n.height
+                           for n in boxes)
+    skip = next(e for e in graph.edges if (e.source, e.target) == ("who", "sum"))
+    assert len(skip.points) == 4
+    ins = sorted(e.x2 for e in graph.edges if e.target == "sum")  # fan-in spreads
+    assert len(set(ins)) == len(ins) == 4
+
+
+def test_long_step_ids_are_shortened_in_the_graph_only() -> None:
+    long_id = "fetch_the_weather_forecast_for_tomorrow"
+    plan = Plan.model_validate({"goal": "g", "steps": [
+        {"id": long_id, "tool": "calc", "args": {"expression": "1"}}]})
+    graph = goal_view(GoalState(goal="g", stage="planned", plan=plan)).graph
+    node = graph.nodes[0]
+    assert node.id == long_id and node.label.endswith("…") and len(node.label) <= 17
+    assert graph.edges == [] and graph.width == node.width + 24
+    assert goal_view(GoalState(goal="g", stage="planning")).graph.nodes == []

@@ -32,6 +32,7 @@ from agents.devserver import free_port, start_dev_server, stop_process
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient
 from jarvis_planner.web.app import UvicornServer, create_app, server_config
+from jarvis_planner.web.security import CSP
 from jarvis_planner.web.view import goal_view
 from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan
@@ -310,7 +311,17 @@ async def test_openapi_errors_and_security_headers(web: Web) -> None:
         "content"]
     assert {"GoalPage", "GoalView", "Plan", "ErrorOut", "EditBody"} <= set(
         doc["components"]["schemas"])
-    assert (await http.get("/docs")).status_code == 200
+    docs = await http.get("/docs")  # Swagger UI from this server: no CDN, no inline script
+    assert docs.status_code == 200 and "text/html" in docs.headers["content-type"]
+    assert "http" not in docs.text.replace('"/openapi.json"', "")  # every address is local
+    assert docs.text.count("<script") == docs.text.count('<script src="/static/') == 2
+    assert docs.headers["content-security-policy"] == CSP
+    for asset in ("/static/swagger-ui/swagger-ui-bundle.js", "/static/swagger-ui/swagger-ui.css",
+                  "/static/docs/init.js", "/static/docs/docs.css"):
+        served = await http.get(asset)
+        assert served.status_code == 200 and served.content, asset
+    assert (await http.get("/static/swagger-ui/index.html")).status_code == 404
+    assert (await http.get("/redoc")).status_code == 404  # it would load ReDoc from a CDN
 
     page = await http.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
@@ -336,6 +347,7 @@ async def test_openapi_errors_and_security_headers(web: Web) -> None:
     assert info["temporal_ui"] == f"http://localhost:{web.settings.temporal_ui_port}"
     assert info["namespace"] == "default"
     assert (info["user"], info["admin"]) == ("admin", True)
+    assert info["planner_attempts"] == 5
 
     missing = await http.get("/api/goals/goal-nope-00000000")
     assert missing.status_code == 404 and missing.json()["error"] == "no such goal"
@@ -353,6 +365,9 @@ async def test_openapi_errors_and_security_headers(web: Web) -> None:
     assert same.status_code == 201
     final = await wait_stage(http, same.json()["id"], {"succeeded", "failed"})
     assert final["stage"] == "succeeded" and final["decisions"][0]["reason"].startswith("pre-app")
+    listed = {g["id"]: g for g in (await http.get("/api/goals")).json()}[same.json()["id"]]
+    assert listed["group"] == "succeeded" == final["view"]["group"]
+    assert listed["short_id"] == same.json()["id"][-8:]
 
 
 async def test_app_connects_by_itself(offline: Settings) -> None:

@@ -3,9 +3,9 @@
 import { api, goalPath } from "./api.js";
 import { initAuth, isLoggedOut, loginFromFragment, showApp } from "./auth.js";
 import { $ } from "./dom.js";
-import { loadGoals, loadGoalsSoon, renderGoals } from "./goals.js";
+import { closeDrawer, initGoals, loadGoals, loadGoalsSoon, renderGoals } from "./goals.js";
 import { view } from "./state.js";
-import { openGoal, render, resetView } from "./thread.js";
+import { openGoal, render, resetView, tick } from "./thread.js";
 
 // -- composer and wiring -------------------------------------------------------------------
 async function submitGoal(event) {
@@ -31,6 +31,7 @@ async function submitGoal(event) {
 }
 
 function newGoal() {
+  closeDrawer();
   resetView(null, "");
   history.replaceState(null, "", location.pathname);
   renderGoals();
@@ -74,6 +75,7 @@ async function start() {
 
 async function init() {
   initAuth(start);
+  initGoals();
   $("composer").addEventListener("submit", submitGoal);
   $("goal-input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -95,6 +97,7 @@ async function init() {
   await loginFromFragment();
   await start();
   setInterval(() => { if (!document.hidden && !isLoggedOut()) loadGoals(); }, 10000);
+  setInterval(tick, 1000);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -1,7 +1,10 @@
-// The plan card: the steps grouped by dependency level as the server computed them (`view`),
-// arguments with their ${...} references highlighted, risk, estimated cost; step statuses,
-// outputs and errors are updated in place while the goal runs.
-import { $, badge, el, fmtSeconds, json, segmentsNode } from "./dom.js";
+// The plan card: the plan drawn as a graph and its steps grouped by dependency level, both as
+// the server laid them out (`view`), arguments with their ${...} references highlighted, risk,
+// estimated cost; step statuses (graph and cards), outputs and errors are updated in place
+// while the goal runs.
+import { $, badge, el, fmtSeconds, segmentsNode } from "./dom.js";
+import { applyGraphStatus, graphView } from "./graph.js";
+import { valueNode } from "./result.js";
 import { actions, editor } from "./review.js";
 import { view } from "./state.js";
 
@@ -50,6 +53,10 @@ export function planCard(st) {
   if (view.editing) {
     card.append(editor(st));
   } else {
+    if (st.view.graph && st.view.graph.nodes.length) {
+      card.append(el("figure", { class: "dag-graph" }, graphView(st.view.graph, showStep),
+        el("figcaption", { class: "muted small", text: "Each step waits for the steps above it that point to it; colours follow the run." })));
+    }
     const dag = el("div", { class: "dag" });
     st.view.levels.forEach((steps, i) => {
       dag.append(el("div", { class: "level" },
@@ -64,9 +71,9 @@ export function planCard(st) {
           el("span", { class: "mono", text: k }), " ← ", segmentsNode(segs)))));
     }
   }
-  if (st.problems && st.problems.length && !view.editProblems) {
+  if (st.view.problems && st.view.problems.length && !view.editProblems) {
     card.append(el("div", { class: "problem-box" },
-      el("strong", { text: "Problems" }), problemList(st.problems)));
+      el("strong", { text: "Problems" }), problemList(st.view.problems)));
   }
   if (view.editProblems || view.editError) {
     card.append(el("div", { class: "problem-box", id: "edit-problems", role: "alert" },
@@ -82,6 +89,15 @@ export function planCard(st) {
   }
   if (waiting) card.append(actions(st));
   return card;
+}
+
+// A node of the graph picked: its step's card, brought into view and highlighted a moment.
+function showStep(stepId) {
+  const card = document.querySelector('.plan-card .step[data-step-id="' + CSS.escape(stepId) + '"]');
+  if (!card) return;
+  card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  card.classList.add("step-picked");
+  setTimeout(() => card.classList.remove("step-picked"), 1200);
 }
 
 function stepCard(step) {
@@ -120,6 +136,7 @@ export function applyRun() {
   if (!st || !st.run) return;
   const status = document.querySelector(".msg-status .status-text");
   if (status && workingText(st)) status.textContent = workingText(st);
+  applyGraphStatus(st.run.steps);
   for (const s of st.run.steps) {
     const node = document.querySelector('.step[data-step-id="' + CSS.escape(s.id) + '"]');
     if (!node) continue;
@@ -136,7 +153,7 @@ export function applyRun() {
     if (s.error) parts.push(el("div", { class: "step-error", text: s.error.type + ": " + s.error.message }));
     if (s.status === "succeeded" && s.output !== null && s.output !== undefined) {
       parts.push(el("details", { class: "step-output" }, el("summary", { text: "output" }),
-        el("pre", { text: json(s.output) })));
+        el("div", { class: "step-output-value" }, valueNode(s.output, 1))));
     }
     box.replaceChildren(...parts);
   }

@@ -43,6 +43,12 @@ export function actions(st) {
   return bar;
 }
 
+// The state a decision answered with, unless the event stream already brought a newer one
+// (the decision itself, and maybe steps running since): an older state would flicker back.
+function takeNewer(state) {
+  if (!view.state || state.decisions.length > view.state.decisions.length) view.state = state;
+}
+
 export async function decide(action, body) {
   const id = view.id;
   view.busy = true;
@@ -51,7 +57,7 @@ export async function decide(action, body) {
   try {
     const state = await api("POST", goalPath(id, "/" + action), body);
     if (view.id !== id) return;
-    view.state = state;
+    takeNewer(state);
     view.rejecting = false;
     if (!view.source && !finished(state)) follow(id);
   } catch (e) {
@@ -185,7 +191,7 @@ async function saveEdit() {
     const state = await api("POST", goalPath(id, "/edit"), { plan, note: view.draft.note,
                                                             plan_digest: view.draft.digest });
     if (view.id !== id) return;
-    view.state = state;
+    takeNewer(state);
     view.editing = null;
     view.draft = null;
     view.editProblems = null;

@@ -5,7 +5,7 @@ export const view = {
   id: null, state: null, goalText: "", source: null, info: null,
   editing: null, draft: null, editProblems: null, editError: "",
   rejecting: false, rejectReason: "", actionError: "", busy: false, gone: "",
-  lastKey: "", reconnectTimer: null,
+  lastKey: "", reconnectTimer: null, stageSeen: "", stageSince: 0,
 };
 
 export function finished(st) { return Boolean(st && st.view && st.view.finished); }

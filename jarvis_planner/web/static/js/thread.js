@@ -1,9 +1,13 @@
-// The open goal's conversation: opening a goal, following its events, rendering the thread.
+// The open goal's conversation: opening a goal, following its events, rendering the thread
+// (with how long the current stage has been going on, and Retry for a goal that failed).
 import { api, goalPath, openEvents } from "./api.js";
-import { $, STAGE_LABEL, el, fmtTime, json } from "./dom.js";
+import { PLANNING, threadNodes } from "./bubbles.js";
+import { $, json } from "./dom.js";
 import { loadGoals, loadGoalsSoon, renderGoals, syncListItem } from "./goals.js";
-import { applyRun, focusRejectReason, planCard, problemList, workingText } from "./plan.js";
+import { applyRun, focusRejectReason } from "./plan.js";
 import { finished, view } from "./state.js";
+
+const STILL_TRYING_S = 5;  // then a planning stage says the planner is still trying
 
 export function closeStream() {
   if (view.source) { view.source.close(); view.source = null; }
@@ -15,7 +19,7 @@ export function resetView(id, goalText) {
   Object.assign(view, {
     id, state: null, goalText: goalText || "", editing: null, draft: null,
     editProblems: null, editError: "", rejecting: false, rejectReason: "", actionError: "",
-    busy: false, gone: "", lastKey: "",
+    busy: false, gone: "", lastKey: "", stageSeen: "", stageSince: 0,
   });
 }
 
@@ -83,12 +87,18 @@ export function render(force) {
   }
   $("cancel-goal").hidden = !st || finished(st);
   if (view.id && st) syncListItem(st);
+  const stageChanged = Boolean(st && st.stage !== view.stageSeen);
+  if (stageChanged) {
+    view.stageSeen = st.stage;
+    view.stageSince = Date.now();
+  }
 
   const key = json([view.id, st && st.stage, st && st.plan, st && st.risks, st && st.problems,
     st && st.decisions.length, st && st.message, st && st.run && st.run.status, view.editing,
     view.editProblems, view.editError, view.rejecting, view.actionError, view.busy, view.gone], 0);
   if (!force && key === view.lastKey) {
     applyRun();
+    tick();
     return;
   }
   view.lastKey = key;
@@ -96,106 +106,36 @@ export function render(force) {
   const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80;
   $("messages").replaceChildren(...(view.id ? threadNodes() : []));
   applyRun();
-  if (atBottom || force) thread.scrollTop = thread.scrollHeight;
+  tick();
+  if (atBottom || force || stageChanged) thread.scrollTop = thread.scrollHeight;  // news in view
   focusRejectReason();
 }
 
-function userBubble(text) {
-  return el("div", { class: "msg msg-user" }, el("div", { class: "bubble", text }));
+// Once a second: how long the current stage has been going on; in planning, after a few
+// seconds, that the planner is still trying.
+export function tick() {
+  const elapsed = document.querySelector(".msg-status .status-elapsed");
+  if (!elapsed || !view.stageSince) return;
+  const seconds = Math.max(0, Math.floor((Date.now() - view.stageSince) / 1000));
+  elapsed.textContent = seconds + " s";
+  const still = document.querySelector(".msg-status .still-trying");
+  if (still) still.hidden = !(seconds >= STILL_TRYING_S && view.state && PLANNING.has(view.state.stage));
 }
 
-function botBubble(cls, ...children) {
-  return el("div", { class: "msg msg-bot " + (cls || "") },
-    el("span", { class: "avatar", "aria-hidden": "true", text: "J" }),
-    el("div", { class: "bubble" }, ...children));
-}
-
-function threadNodes() {
-  const st = view.state;
-  const nodes = [userBubble(st ? st.goal : view.goalText || view.id)];
-  if (view.gone) {
-    nodes.push(botBubble("msg-error", view.gone));
-    return nodes;
+// Retry: the same goal text submitted again, as a new goal, opened.
+export async function retryGoal(goal) {
+  const id = view.id;
+  view.busy = true;
+  view.actionError = "";
+  render(true);
+  try {
+    const created = await api("POST", "/api/goals", { goal });
+    await openGoal(created.id, goal);
+    loadGoalsSoon();
+  } catch (e) {
+    if (view.id !== id) return;
+    view.busy = false;
+    view.actionError = "Retry failed: " + e.message + (e.hint ? " (" + e.hint + ")" : "");
+    render(true);
   }
-  if (!st) {
-    nodes.push(botBubble("msg-status", typing(), "Loading…"));
-    return nodes;
-  }
-  if (!st.plan) {
-    nodes.push(statusBubble(st));
-  } else {
-    nodes.push(botBubble("msg-plain", planIntro(st)));
-    nodes.push(planCard(st));
-    for (const d of st.decisions) nodes.push(decisionBubble(d));
-    if (st.stage !== "awaiting_approval") nodes.push(statusBubble(st));
-  }
-  if (st.run && st.run.status !== "running" && finished(st)) nodes.push(timelineCard(st));
-  if (view.actionError && !st.plan) nodes.push(botBubble("msg-error", view.actionError));
-  return nodes;
-}
-
-function typing() {
-  return el("span", { class: "typing", "aria-hidden": "true" }, el("i"), el("i"), el("i"));
-}
-
-function planIntro(st) {
-  if (st.stage === "awaiting_approval") {
-    return "Here is the plan. It needs your review: approve it, edit it, or reject it.";
-  }
-  if (st.stage === "planned") return "Here is the plan (planned only: nothing is executed).";
-  return st.source === "template" ? "Here is the plan (reused from template memory)."
-    : "Here is the plan.";
-}
-
-function statusBubble(st) {
-  const s = st.stage;
-  const working = workingText(st);
-  if (working) {
-    return botBubble("msg-status", typing(), el("span", { class: "status-text", text: working }));
-  }
-  if (s === "succeeded") {
-    const outputs = st.run ? st.run.outputs : {};
-    return botBubble("msg-result",
-      el("div", { class: "result-head" }, el("strong", { text: "Done." }),
-        " The goal succeeded. Result:"),
-      el("pre", { class: "result-json", text: json(outputs) }),
-      st.message ? el("p", { class: "muted small", text: st.message }) : null);
-  }
-  if (s === "rejected") {
-    const last = st.decisions.filter((d) => d.action === "reject").pop();
-    return botBubble("msg-rejected",
-      el("strong", { text: "Rejected." }), " Nothing was run.",
-      last && last.reason ? el("p", { class: "quote", text: last.reason }) : null);
-  }
-  if (s === "failed") {
-    return botBubble("msg-error", el("strong", { text: "The goal failed. " }),
-      el("span", { text: st.message || "see the steps above" }));
-  }
-  if (s === "invalid") {
-    return botBubble("msg-error",
-      el("strong", { text: "I could not make a valid plan. " }),
-      el("span", { text: st.message || "" }),
-      st.plan ? null : problemList(st.problems));
-  }
-  if (s === "planned") return botBubble("msg-plain", "Planned only (dry run); nothing was executed.");
-  if (s === "expired") return botBubble("msg-error", el("strong", { text: "Expired. " }), st.message);
-  if (s === "cancelled") return botBubble("msg-error", el("strong", { text: "Cancelled. " }), st.message);
-  return botBubble("msg-status", el("span", { text: STAGE_LABEL[s] || s }));
-}
-
-function decisionBubble(d) {
-  const verb = { approve: "Approved", reject: "Rejected", edit: "Plan edited" }[d.action] || d.action;
-  const icon = { approve: "✓", reject: "✕", edit: "✎" }[d.action] || "•";
-  return el("div", { class: "decision decision-" + d.action },
-    el("span", { class: "decision-icon", "aria-hidden": "true", text: icon }),
-    el("span", {}, el("strong", { text: verb }), " by ", el("span", { class: "mono", text: d.by }),
-      d.reason ? el("span", { class: "muted", text: " — " + d.reason }) : null),
-    el("span", { class: "muted small", text: fmtTime(d.at) }));
-}
-
-function timelineCard(st) {
-  const src = goalPath(view.id, "/timeline.svg") + "?v=" + encodeURIComponent(st.stage);
-  return el("details", { class: "card timeline-card" },
-    el("summary", { text: "Timeline of the run" }),
-    el("img", { src, alt: "Timeline (Gantt chart) of the run's steps", class: "timeline" }));
 }
