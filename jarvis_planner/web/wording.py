@@ -22,6 +22,10 @@ _PHRASES: tuple[tuple[str, str], ...] = (
      "the API docs (/docs) show the plan's JSON Schema"),
     ("(submit the goal again to plan anew)", "(Retry plans it anew)"),
 )
+# the worker's own note on whose settings these are (activities/planning.py): the page says
+# who can change them instead
+_WORKER_NOTE = re.compile(r"\s*\(This is what the worker pid \d+ on \S+ read when it "
+                          r"started:.*?\.\)", re.S)
 # any other clause naming a backticked jarvis command: "; `jarvis x` does y", "(`jarvis x` ...)"
 _CLAUSE = re.compile(r"\s*\([^()`]*`jarvis [^`]*`[^()]*\)"
                      r"|[;,]\s*[^;,()`]*`jarvis [^`]*`[^;,()]*"
@@ -32,6 +36,8 @@ def web_wording(text: str) -> str:
     """``text`` with its CLI hints in web wording (unchanged when it has none)."""
     if "`jarvis " not in text and "(submit the goal again" not in text:
         return text
+    text = _WORKER_NOTE.sub(" (the worker reads its settings when it starts: whoever runs "
+                            "this app changes them and restarts it)", text)
     for cli, web in _PHRASES:
         text = text.replace(cli, web)
     return _CLAUSE.sub("", text).strip()

@@ -81,3 +81,11 @@ def test_every_stage_has_a_group() -> None:
         assert stage_group(stage) in {"waiting", "running", "succeeded", "failed", "other"}
         assert (stage_group(stage) == "running") == (stage not in FINAL_STAGES
                                                      and stage != "awaiting_approval")
+
+
+def test_the_worker_note_on_settings_reads_as_web_wording() -> None:
+    from activities.planning import NO_LLM, _worker_note
+
+    text = web_wording(NO_LLM + _worker_note())
+    assert "`" not in text and "jarvis" not in text
+    assert "whoever runs this app changes them and restarts it" in text
