@@ -14,13 +14,15 @@ import builtins
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -82,6 +84,34 @@ class Gone(LookupError):
     """A goal or run that was cancelled or terminated: it has no final state."""
 
 
+class NotFound(LookupError):
+    """No workflow with this id (on this namespace, within its retention)."""
+
+
+@dataclass(frozen=True)
+class Described:
+    """What the server says of a workflow id: a goal, a plan run (or another workflow type),
+    and whether it still runs (``status``: running, completed, failed, canceled, terminated,
+    timed_out, continued_as_new)."""
+
+    id: str
+    workflow_type: str
+    status: str
+    closed_at: str = ""  # ISO time, "" while it runs
+
+    @property
+    def kind(self) -> Literal["goal", "run"] | None:
+        if self.workflow_type == GOAL_WORKFLOW:
+            return "goal"
+        if self.workflow_type == EXECUTE_PLAN_WORKFLOW:
+            return "run"
+        return None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
 @dataclass(frozen=True)
 class Summary:
     """One goal or plan run in a list: ``stage`` is a goal's stage or a run's status."""
@@ -131,6 +161,33 @@ class JarvisClient:
 
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.temporal.get_workflow_handle(workflow_id)
+
+    async def describe(self, workflow_id: str) -> Described:
+        """Which kind of workflow ``workflow_id`` is (goal or plan run: asked of the server,
+        not guessed from the id) and whether it runs; raises NotFound for an unknown id."""
+        try:
+            desc = await self.handle(workflow_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise NotFound(f"no workflow with id '{workflow_id}'") from exc
+            raise
+        closed = desc.close_time.isoformat(timespec="seconds") if desc.close_time else ""
+        status = desc.status.name.lower() if desc.status is not None else "unknown"
+        return Described(id=workflow_id, workflow_type=desc.workflow_type, status=status,
+                         closed_at=closed)
+
+    async def last_state(self, workflow_id: str, state_type: type[S],
+                         timeout_s: float = 5.0) -> S | None:
+        """The state a closed (e.g. cancelled) goal or run had when it closed, as a worker
+        replays it for the ``state`` query; None when no worker polls or the query fails."""
+        if not await self.has_pollers():
+            return None
+        try:
+            state: S = await self.handle(workflow_id).query(
+                STATE_QUERY, result_type=state_type, rpc_timeout=timedelta(seconds=timeout_s))
+        except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            return None
+        return state
 
     def _goal(self, goal_id: str) -> WorkflowHandle[Any, GoalState]:
         return self.temporal.get_workflow_handle(goal_id, result_type=GoalState)

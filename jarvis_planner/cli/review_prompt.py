@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,15 @@ from planner.plan import Plan, PlanLoadError, parse_plan
 CHOICES = "[a]pprove / [e]dit / [r]eject"
 
 
+def ask(question: str, default: str) -> str:
+    """typer's prompt; when the input is not a terminal the answer is echoed, so the prompt's
+    line ends before whatever comes next."""
+    answer = str(typer.prompt(question, default=default))
+    if not sys.stdin.isatty():
+        console.print(answer, markup=False, highlight=False)
+    return answer
+
+
 def _who() -> str:
     return f"cli:{os.environ.get('USER', 'user')}"
 
@@ -34,13 +44,13 @@ async def review_interactively(jarvis: JarvisClient, goal_id: str, state: GoalSt
             console.print(f"[dim]plan version {short(state.plan_digest)}[/]")
         if any(r == "dangerous" for r in state.risks.values()):
             console.print("[bold red]this plan has DANGEROUS steps (shown in red)[/]")
-        choice = typer.prompt(CHOICES, default="r").strip().lower()[:1]
+        choice = ask(CHOICES, default="r").strip().lower()[:1]
         try:
             if choice == "a":
                 await jarvis.approve(goal_id, state.plan_digest or "", by=_who())
                 return
             if choice == "r":
-                reason = typer.prompt("Reason", default="not wanted")
+                reason = ask("Reason", default="not wanted")
                 await jarvis.reject(goal_id, by=_who(), reason=reason)
                 return
             if choice == "e" and state.plan is not None:
