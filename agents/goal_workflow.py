@@ -366,7 +366,8 @@ def _cause(exc: ActivityError) -> str:
     time did, it says so (the goal's final message: nothing will try again)."""
     cause = exc.cause
     if isinstance(cause, ApplicationError):
-        text = f"{cause.type}: {cause.message}" if cause.type else cause.message
+        named = not cause.type or cause.message.startswith(cause.type)  # LLM errors name it
+        text = cause.message if named else f"{cause.type}: {cause.message}"
     else:
         text = str(cause or exc)
     if exc.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:

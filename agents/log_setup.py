@@ -1,8 +1,8 @@
 """Logs a person can use, for `jarvis worker` and `jarvis serve`: one line per goal stage, per
 step attempt and per web request, each naming its goal or run (and step); readable text by
 default, one JSON object a line with ``JARVIS_LOG_FORMAT=json``. HTTP client chatter (httpx,
-httpcore) is kept to warnings; the SDK's traceback for an activity failure our activities
-already explain in their own line is dropped (a real bug keeps its traceback).
+httpcore and their forks) is kept to warnings; the SDK's traceback for an activity failure our
+activities already explain in their own line is dropped (a real bug keeps its traceback).
 
 Code that logs adds its fields as ``extra={"jarvis": {...}}``: the JSON lines carry them, the
 text lines carry the message (which names them too).
@@ -19,18 +19,11 @@ from typing import Any, TextIO
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
 
 from planner.settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET = ("httpx", "httpcore", "hpack", "urllib3")
+QUIET = ("httpx", "httpcore", "httpx2", "httpcore2", "hpack", "urllib3")  # (openai: httpx2)
 FAILED_ACTIVITY = "Completing activity as failed"
 # the core's warning when a client stopped waiting for a query it had sent (a CLI that got
 # its answer from the workflow's result and left): nothing for a person to act on
@@ -81,19 +74,15 @@ def formatter(settings: Settings) -> logging.Formatter:
 
 def configure(settings: Settings, *, level: int = logging.INFO,
               stream: TextIO | None = None) -> logging.Handler:
-    """Route the root logger to one handler on ``stream`` (stderr) in the configured format,
-    the SDK core's own warnings included (call before the first Temporal client connects: it
-    writes them to stderr in its own format otherwise). Returns the handler."""
+    """Route the root logger to one handler on ``stream`` (stderr) in the configured format
+    (the SDK core's warnings come through it too: agents.connection forwards them). Returns the
+    handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter(settings))
     handler.addFilter(Noise())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
-        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core"))))),
-        error_if_already_set=False)
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("temporalio", "activities"):  # the CLI quiets them for in-process workers

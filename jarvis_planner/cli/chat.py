@@ -62,7 +62,7 @@ async def _command(jarvis: JarvisClient, line: str, out: Console) -> None:
     name = line.split()[0].lower()
     if name == "/help":
         for command, what in COMMANDS.items():
-            out.print(f"  [bold]{command}[/]  {what}", highlight=False)
+            out.print(f"  [bold]{command:<9}[/] {what}", highlight=False)
         out.print("  anything else is a goal, planned and (after your review if needed) run")
         return
     if name not in ("/pending", "/goals"):

@@ -88,13 +88,13 @@ async def snapshot(jarvis: JarvisClient, wf_id: str) -> Snapshot:
         goal = await jarvis.last_state(wf_id, GoalState)
         if goal is None:
             return Snapshot(found, None, ended_without_outcome=True)
-        last = goal.stage if goal.stage != "cancelled" else ""
-        return Snapshot(found, goal.model_copy(update={"stage": "cancelled"}), True, last)
+        stage: str = goal.stage if goal.stage != "cancelled" else ""
+        return Snapshot(found, goal.model_copy(update={"stage": "cancelled"}), True, stage)
     run = await jarvis.last_state(wf_id, RunState)
     if run is None:
         return Snapshot(found, None, ended_without_outcome=True)
-    last = run.status if run.status != "cancelled" else ""  # the replay marks it cancelled
-    return Snapshot(found, run.model_copy(update={"status": "cancelled"}), True, last)
+    status: str = run.status if run.status != "cancelled" else ""  # a replay marks it so
+    return Snapshot(found, run.model_copy(update={"status": "cancelled"}), True, status)
 
 
 def read(wf_id: str) -> Snapshot:

@@ -76,18 +76,19 @@ async def _serve(settings: Settings, token: AdminToken, host: str, port: int,
 
     numeric = 5 if log_level == "trace" else int(logging.getLevelName(
         (log_level if log_level in LOG_LEVELS else "info").upper()))
-    # before the first client connects: the SDK core's warnings go through it too
     handler = log_setup.configure(settings, level=numeric)
     async with AsyncExitStack() as stack:
         jarvis, _ = await session(settings, stack)
         app = create_app(settings, jarvis, bind_host=host, token=token)
         level = log_level if log_level in LOG_LEVELS else "info"
         server = UvicornServer(server_config(app, host, port, level))
-        # uvicorn has configured its loggers now: the same handler and format as ours (a line
-        # per request, per goal stage and step of the worker here if any), and keep tokens and
-        # keys out of what they write
-        log_setup.adopt(handler, ("uvicorn", "uvicorn.error", "uvicorn.access"))
-        redaction.install(settings, extra=[token.token], loggers=("",))
+        # uvicorn has configured its loggers now: its own lines in our handler and format (ours
+        # are a line per request, per goal stage and step of the worker here if any); its
+        # access log stays off (it shows query strings; on with --log-level debug), and tokens
+        # and keys stay out of what any of them write
+        log_setup.adopt(handler, ("uvicorn", "uvicorn.error"))
+        redaction.install(settings, extra=[token.token],
+                          loggers=("", "uvicorn.access"))
         shown = ("localhost" if host in ("127.0.0.1", "0.0.0.0", "::")
                  else f"[{host}]" if ":" in host else host)
         url = f"http://{shown}:{port}"
