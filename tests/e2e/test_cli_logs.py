@@ -76,7 +76,7 @@ def test_worker_logs_json_lines_and_a_cancelled_run_keeps_its_state(
         status = jarvis("status", long_id, env=env)
         assert status.returncode == 0, status.stderr
         assert f"run {long_id} was cancelled at " in status.stdout
-        assert "what it last reported" in status.stdout
+        assert "; what it last reported:" in status.stdout
         assert "before it reported" not in status.stdout  # it had reported: a ran, w waited
         state = json.loads(jarvis("status", long_id, "--json", env=env).stdout)
         assert state["status"] == "cancelled"
