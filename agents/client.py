@@ -65,6 +65,7 @@ from planner.validation import Problem
 ProgressCallback = Callable[[RunState], None]
 S = TypeVar("S", GoalState, RunState)
 WAITING_STAGES = frozenset({"awaiting_approval"})
+NO_ANSWER = "running (no worker answers)"  # a running goal's stage when no worker answers
 OWNER_SCAN = 2_000  # goals looked at, newest first, to list one person's
 
 
@@ -98,6 +99,7 @@ class Described:
     workflow_type: str
     status: str
     closed_at: str = ""  # ISO time, "" while it runs
+    task_queue: str = ""
 
     @property
     def kind(self) -> Literal["goal", "run"] | None:
@@ -174,13 +176,14 @@ class JarvisClient:
         closed = desc.close_time.isoformat(timespec="seconds") if desc.close_time else ""
         status = desc.status.name.lower() if desc.status is not None else "unknown"
         return Described(id=workflow_id, workflow_type=desc.workflow_type, status=status,
-                         closed_at=closed)
+                         closed_at=closed, task_queue=desc.task_queue)
 
     async def last_state(self, workflow_id: str, state_type: type[S],
                          timeout_s: float = 5.0) -> S | None:
         """The state a closed (e.g. cancelled) goal or run had when it closed, as a worker
         replays it for the ``state`` query; None when no worker polls or the query fails."""
-        if not await self.has_pollers():
+        queue = (await self.describe(workflow_id)).task_queue
+        if not await self.has_pollers(queue):
             return None
         try:
             state: S = await self.handle(workflow_id).query(
@@ -307,10 +310,11 @@ class JarvisClient:
     async def cancel(self, goal_id: str) -> None:
         await self.handle(goal_id).cancel()
 
-    async def list(self, limit: int = 20, *, pending: bool = False, by: str | None = None
-                   ) -> builtins.list[Summary]:
-        """Recent goals, newest first; ``pending``: only those waiting for a decision; ``by``:
-        only those this person submitted (up to ``limit`` of theirs among the newest
+    async def list(self, limit: int = 20, *, pending: bool = False, by: str | None = None,
+                   unanswered: bool = False) -> builtins.list[Summary]:
+        """Recent goals, newest first; ``pending``: only those waiting for a decision (with
+        ``unanswered``, also the running ones no worker answered for: they may be waiting);
+        ``by``: only those this person submitted (up to ``limit`` of theirs among the newest
         ``OWNER_SCAN`` goals)."""
         query = f"WorkflowType = '{GOAL_WORKFLOW}'"
         if pending:
@@ -324,7 +328,8 @@ class JarvisClient:
             if by is not None and owner != by:
                 continue
             stage = await self._stage(wf.id, wf.status)
-            if pending and stage not in WAITING_STAGES:
+            if pending and stage not in WAITING_STAGES and not (unanswered
+                                                                and stage == NO_ANSWER):
                 continue
             out.append(Summary(id=wf.id, goal=str(memo.get("goal", "")), stage=stage,
                                started=wf.start_time.isoformat(timespec="seconds"), by=owner))
@@ -340,7 +345,7 @@ class JarvisClient:
                 state: GoalState = await self.handle(goal_id).query(
                     STATE_QUERY, result_type=GoalState, rpc_timeout=timedelta(seconds=2))
             except RPCError:
-                return "running (no worker answers)"
+                return NO_ANSWER
             return state.stage
         if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):
             if goal_id not in self._final_stages:
@@ -426,8 +431,8 @@ class JarvisClient:
         return runs
 
     # -- workers ---------------------------------------------------------------------------
-    async def has_pollers(self) -> bool:
-        """Whether some live worker polls this task queue right now."""
+    async def has_pollers(self, task_queue: str | None = None) -> bool:
+        """Whether some live worker polls this task queue (or ``task_queue``) right now."""
         from temporalio.api.enums.v1 import TaskQueueType
         from temporalio.api.taskqueue.v1 import TaskQueue
         from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -435,7 +440,7 @@ class JarvisClient:
         resp = await self.temporal.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(
                 namespace=self.temporal.namespace,
-                task_queue=TaskQueue(name=self.task_queue),
+                task_queue=TaskQueue(name=task_queue or self.task_queue),
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
             )
         )

@@ -24,7 +24,7 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
     from rich.markup import escape
     from rich.table import Table
 
-    from agents.client import Summary
+    from agents.client import NO_ANSWER, Summary
     from jarvis_planner.cli.console import console, plural
     from jarvis_planner.cli.session import connect_or_fail
     from planner.settings import load_settings
@@ -35,7 +35,7 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
     async def _go() -> list[Summary]:
         jarvis = await connect_or_fail(settings)
         if want_goals:
-            return await jarvis.list(limit, pending=pending)
+            return await jarvis.list(limit, pending=pending, unanswered=True)
         return await jarvis.list_plans(limit)
 
     found = asyncio.run(_go())
@@ -47,9 +47,13 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
     if pending and not found:
         console.print(NONE_WAIT)
         return
+    unknown = sum(1 for g in found if g.stage == NO_ANSWER)
     if want_goals:
-        title = (f"{plural(len(found), 'goal')} waiting for approval" if pending
+        title = (f"{plural(len(found) - unknown, 'goal')} waiting for approval" if pending
                  else f"{plural(len(found), 'recent goal')}")
+        if pending and unknown:
+            title += (f"; {plural(unknown, 'running goal')} no worker answers for (it may "
+                      "wait too: `jarvis up` starts a worker)")
         columns = ("stage", "started", "goal")
     else:
         title, columns = plural(len(found), "recent run"), ("status", "started", "goal")

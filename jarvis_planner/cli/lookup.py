@@ -78,6 +78,13 @@ class Snapshot:
 
 async def snapshot(jarvis: JarvisClient, wf_id: str) -> Snapshot:
     found = await identify(jarvis, wf_id)
+    if found.running and not await jarvis.has_pollers(found.task_queue):
+        # its state lives in the worker's memory: asking would wait for a worker
+        kind = "goal" if found.kind == "goal" else "run"
+        raise CliError(f"{kind} {wf_id} is running, but no worker polls its task queue "
+                       f"'{found.task_queue}' to report its state",
+                       "start one with `jarvis up` (or `jarvis worker` with "
+                       f"JARVIS_TASK_QUEUE={found.task_queue})")
     try:
         if found.kind == "goal":
             return Snapshot(found, await jarvis.state(wf_id))

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,9 +116,15 @@ def test_piped_output_has_whole_lines(env: dict[str, str]) -> None:
     assert_whole_lines(waiting.stdout)
     goal_id = found_id(r"goal id: (goal-\S+)", waiting.stdout)
     assert f"waiting for approval: `jarvis approve {goal_id}`" in waiting.stdout
+    started = time.monotonic()  # its state is in a worker's memory, and none polls now
+    unanswered = jarvis("status", goal_id, env=env)
+    assert_clean_error(unanswered, 1, "is running, but no worker polls its task queue")
+    assert time.monotonic() - started < 20, "said at once (was: a 30 s wait, then RPCError)"
+    pending = jarvis("list", "--pending", env=env)  # never "no goals wait" when unknown
+    assert goal_id in pending.stdout and "1 running goal no worker answers for" in pending.stdout
     for args in (("goal", goal_id), ("status", goal_id), ("plan", REMIND), ("list", "--goals"),
                  ("list", "--pending"), ("tools",), ("templates", "list"),
-                 ("validate", str(HELLO)), ("cancel", goal_id), ("status", goal_id)):
+                 ("validate", str(HELLO)), ("reject", goal_id), ("status", goal_id)):
         shown = jarvis(*args, env=env, merged=True)
         assert_whole_lines(shown.stdout)
 
