@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -28,6 +30,8 @@ from planner.tools import Risk, Tool, ToolContext, ToolRegistry
 # Error types that no retry can fix (a durable list: the contracts define it).
 NON_RETRYABLE_TYPES = list(NON_RETRYABLE_TOOL_ERRORS)
 
+log = logging.getLogger(__name__)
+
 
 _usage: ContextVar[Usage | None] = ContextVar("jarvis_tool_usage", default=None)
 
@@ -40,11 +44,12 @@ def record_usage(usage: Usage) -> None:
 
 class StepFailure(Exception):
     def __init__(self, message: str, type_: str, retryable: bool,
-                 retry_after_s: float | None = None) -> None:
+                 retry_after_s: float | None = None, *, unexpected: bool = False) -> None:
         super().__init__(message)
         self.type = type_
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+        self.unexpected = unexpected  # not a ToolError: a bug or an unforeseen failure
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
                           retry_after_s=exc.retry_after_s) from exc
     except Exception as exc:  # tool bug or unexpected failure: let the retry policy decide
         raise StepFailure(f"{type(exc).__name__}: {exc}", type(exc).__name__,
-                          retryable=True) from exc
+                          retryable=True, unexpected=True) from exc
     return ToolCallResult(output=compact(output, runtime.store, call.inline_limit),
                           attempt=attempt, started_at=started, finished_at=time.time(),
                           usage=_usage.get())
@@ -131,17 +136,46 @@ def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
     async def run_tool(call: ToolCall) -> ToolCallResult:
         info = activity.info()
         attempt = info.attempt
+        started = time.monotonic()
         try:
-            return await execute_call(runtime, call, attempt,
-                                      run_key=f"{info.workflow_id}/{info.workflow_run_id}")
+            result = await execute_call(runtime, call, attempt,
+                                        run_key=f"{info.workflow_id}/{info.workflow_run_id}")
         except StepFailure as exc:
+            log_step(info.workflow_id, call, attempt, time.monotonic() - started, exc)
             delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
             raise ApplicationError(str(exc), {"attempt": attempt}, type=exc.type,
                                    non_retryable=not exc.retryable,
                                    next_retry_delay=delay) from None
+        except asyncio.CancelledError:
+            log_step(info.workflow_id, call, attempt, time.monotonic() - started, "cancelled")
+            raise
+        log_step(info.workflow_id, call, attempt, time.monotonic() - started, "succeeded")
+        return result
 
     run_tool.__name__ = run_tool.__qualname__ = f"run_{tool.name}"
     return activity.defn(name=tool.activity_name)(run_tool)
+
+
+def log_step(workflow_id: str | None, call: ToolCall, attempt: int, took_s: float,
+             outcome: str | StepFailure) -> None:
+    """One line per step attempt in the worker's log: the goal or run, step, tool, attempt,
+    duration and outcome (a failure's type, message and whether a retry can fix it; the
+    traceback only for an unexpected one)."""
+    fields: dict[str, Any] = {"event": "step", "workflow_id": workflow_id,
+                              "step_id": call.step_id, "tool": call.tool, "attempt": attempt,
+                              "duration_s": round(took_s, 4)}
+    where = (workflow_id, call.step_id, call.tool, attempt)
+    if isinstance(outcome, str):
+        fields["outcome"] = outcome
+        log.info("%s step %s (%s) attempt %d: %s in %.3fs", *where, outcome, took_s,
+                 extra={"jarvis": fields})
+        return
+    fields.update(outcome="failed", error_type=outcome.type, error=str(outcome),
+                  retryable=outcome.retryable)
+    log.warning("%s step %s (%s) attempt %d: failed in %.3fs (%s): %s: %s", *where, took_s,
+                "retryable" if outcome.retryable else "not retryable", outcome.type, outcome,
+                extra={"jarvis": fields},
+                exc_info=outcome.__cause__ if outcome.unexpected else None)
 
 
 def tool_activities(runtime: ToolRuntime) -> list[Callable[..., Any]]:

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -65,6 +66,17 @@ def llm_failure(exc: LLMError) -> ApplicationError:
     delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
     return ApplicationError(str(exc), type=exc.kind, non_retryable=not exc.retryable,
                             next_retry_delay=delay)
+
+
+def _log_llm_call(started: float, outcome: str) -> None:
+    """One line per planning call in the worker's log: goal, activity, attempt, time, outcome."""
+    info = activity.info()
+    took = time.monotonic() - started
+    log.info("%s %s attempt %d: %s in %.2fs", info.workflow_id, info.activity_type, info.attempt,
+             outcome, took, extra={"jarvis": {
+                 "event": "planning", "goal_id": info.workflow_id,
+                 "activity": info.activity_type, "attempt": info.attempt,
+                 "duration_s": round(took, 3), "outcome": outcome}})
 
 
 class PlannerActivities:
@@ -126,11 +138,17 @@ class PlannerActivities:
         if not self.settings.llm_configured:
             raise ApplicationError(NO_LLM + _worker_note(), type=LLM_NOT_CONFIGURED,
                                    non_retryable=True)
+        started = time.monotonic()
         try:
-            return await draft_plan(LLMConfig.from_settings(self.settings), request.goal,
-                                    self.registry, request.examples, request.previous)
+            draft = await draft_plan(LLMConfig.from_settings(self.settings), request.goal,
+                                     self.registry, request.examples, request.previous)
         except LLMError as exc:
+            _log_llm_call(started, f"failed ({exc.kind}, "
+                                   f"{'retryable' if exc.retryable else 'not retryable'})")
             raise llm_failure(exc) from None
+        _log_llm_call(started, f"{len(draft.problems)} problem(s), "
+                               f"{draft.usage.total_tokens} tokens")
+        return draft
 
     @activity.defn(name=PREPARE_ACTIVITY)
     async def prepare_plan(self, request: PrepareRequest) -> PrepareResult:

@@ -14,13 +14,15 @@ import builtins
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -63,6 +65,7 @@ from planner.validation import Problem
 ProgressCallback = Callable[[RunState], None]
 S = TypeVar("S", GoalState, RunState)
 WAITING_STAGES = frozenset({"awaiting_approval"})
+NO_ANSWER = "running (no worker answers)"  # a running goal's stage when no worker answers
 OWNER_SCAN = 2_000  # goals looked at, newest first, to list one person's
 
 
@@ -80,6 +83,35 @@ class EditRefused(DecisionRefused):
 
 class Gone(LookupError):
     """A goal or run that was cancelled or terminated: it has no final state."""
+
+
+class NotFound(LookupError):
+    """No workflow with this id (on this namespace, within its retention)."""
+
+
+@dataclass(frozen=True)
+class Described:
+    """What the server says of a workflow id: a goal, a plan run (or another workflow type),
+    and whether it still runs (``status``: running, completed, failed, canceled, terminated,
+    timed_out, continued_as_new)."""
+
+    id: str
+    workflow_type: str
+    status: str
+    closed_at: str = ""  # ISO time, "" while it runs
+    task_queue: str = ""
+
+    @property
+    def kind(self) -> Literal["goal", "run"] | None:
+        if self.workflow_type == GOAL_WORKFLOW:
+            return "goal"
+        if self.workflow_type == EXECUTE_PLAN_WORKFLOW:
+            return "run"
+        return None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
 
 
 @dataclass(frozen=True)
@@ -131,6 +163,34 @@ class JarvisClient:
 
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.temporal.get_workflow_handle(workflow_id)
+
+    async def describe(self, workflow_id: str) -> Described:
+        """Which kind of workflow ``workflow_id`` is (goal or plan run: asked of the server,
+        not guessed from the id) and whether it runs; raises NotFound for an unknown id."""
+        try:
+            desc = await self.handle(workflow_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise NotFound(f"no workflow with id '{workflow_id}'") from exc
+            raise
+        closed = desc.close_time.isoformat(timespec="seconds") if desc.close_time else ""
+        status = desc.status.name.lower() if desc.status is not None else "unknown"
+        return Described(id=workflow_id, workflow_type=desc.workflow_type, status=status,
+                         closed_at=closed, task_queue=desc.task_queue)
+
+    async def last_state(self, workflow_id: str, state_type: type[S],
+                         timeout_s: float = 5.0) -> S | None:
+        """The state a closed (e.g. cancelled) goal or run had when it closed, as a worker
+        replays it for the ``state`` query; None when no worker polls or the query fails."""
+        queue = (await self.describe(workflow_id)).task_queue
+        if not await self.has_pollers(queue):
+            return None
+        try:
+            state: S = await self.handle(workflow_id).query(
+                STATE_QUERY, result_type=state_type, rpc_timeout=timedelta(seconds=timeout_s))
+        except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            return None
+        return state
 
     def _goal(self, goal_id: str) -> WorkflowHandle[Any, GoalState]:
         return self.temporal.get_workflow_handle(goal_id, result_type=GoalState)
@@ -250,10 +310,11 @@ class JarvisClient:
     async def cancel(self, goal_id: str) -> None:
         await self.handle(goal_id).cancel()
 
-    async def list(self, limit: int = 20, *, pending: bool = False, by: str | None = None
-                   ) -> builtins.list[Summary]:
-        """Recent goals, newest first; ``pending``: only those waiting for a decision; ``by``:
-        only those this person submitted (up to ``limit`` of theirs among the newest
+    async def list(self, limit: int = 20, *, pending: bool = False, by: str | None = None,
+                   unanswered: bool = False) -> builtins.list[Summary]:
+        """Recent goals, newest first; ``pending``: only those waiting for a decision (with
+        ``unanswered``, also the running ones no worker answered for: they may be waiting);
+        ``by``: only those this person submitted (up to ``limit`` of theirs among the newest
         ``OWNER_SCAN`` goals)."""
         query = f"WorkflowType = '{GOAL_WORKFLOW}'"
         if pending:
@@ -267,7 +328,8 @@ class JarvisClient:
             if by is not None and owner != by:
                 continue
             stage = await self._stage(wf.id, wf.status)
-            if pending and stage not in WAITING_STAGES:
+            if pending and stage not in WAITING_STAGES and not (unanswered
+                                                                and stage == NO_ANSWER):
                 continue
             out.append(Summary(id=wf.id, goal=str(memo.get("goal", "")), stage=stage,
                                started=wf.start_time.isoformat(timespec="seconds"), by=owner))
@@ -283,7 +345,7 @@ class JarvisClient:
                 state: GoalState = await self.handle(goal_id).query(
                     STATE_QUERY, result_type=GoalState, rpc_timeout=timedelta(seconds=2))
             except RPCError:
-                return "running (no worker answers)"
+                return NO_ANSWER
             return state.stage
         if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):
             if goal_id not in self._final_stages:
@@ -369,8 +431,8 @@ class JarvisClient:
         return runs
 
     # -- workers ---------------------------------------------------------------------------
-    async def has_pollers(self) -> bool:
-        """Whether some live worker polls this task queue right now."""
+    async def has_pollers(self, task_queue: str | None = None) -> bool:
+        """Whether some live worker polls this task queue (or ``task_queue``) right now."""
         from temporalio.api.enums.v1 import TaskQueueType
         from temporalio.api.taskqueue.v1 import TaskQueue
         from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -378,7 +440,7 @@ class JarvisClient:
         resp = await self.temporal.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(
                 namespace=self.temporal.namespace,
-                task_queue=TaskQueue(name=self.task_queue),
+                task_queue=TaskQueue(name=task_queue or self.task_queue),
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import re
 import socket
@@ -12,6 +13,13 @@ import uuid
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from planner.settings import Settings
@@ -21,10 +29,29 @@ class TemporalUnreachable(ConnectionError):
     pass
 
 
+_core_logs_forwarded = False
+
+
+def forward_core_logs() -> None:
+    """The SDK core (Rust) writes its warnings to stderr in its own coloured format, in the
+    middle of what a command prints; forward them to the Python logger ``temporalio.core``
+    instead (the CLI keeps it quiet, `jarvis worker` and `jarvis serve` log it in their format).
+    Done once per process, before its first client."""
+    global _core_logs_forwarded
+    if _core_logs_forwarded:
+        return
+    _core_logs_forwarded = True
+    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core"))))),
+        error_if_already_set=False)
+
+
 async def connect(address: str, namespace: str = "default",
                   codec: PayloadCodec | None = None) -> Client:
     """A client with the pydantic data converter and, when given, a payload codec (e.g.
     encryption, agents/codec.py); workers built on this client use the same converter."""
+    forward_core_logs()
     converter = pydantic_data_converter
     if codec is not None:
         converter = dataclasses.replace(converter, payload_codec=codec)

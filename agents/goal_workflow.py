@@ -18,7 +18,7 @@ from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from agents.plan_runner import PlanRunner
@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
 FAILURE_PATCH = "goal-failure-fails-workflow"  # failed/invalid goals fail the workflow
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
+_LLM_ATTEMPTS = 5
 # a memory call takes well under a second (the first one loads the embedding model); the
 # timeout is how long a goal waits when the worker running it died
 _MEMORY_TIMEOUT = timedelta(seconds=20)
@@ -91,6 +92,7 @@ class GoalWorkflow:
     @workflow.run
     async def run(self, inp: GoalInput) -> GoalState:
         self._log.add("stage", self._state.stage)
+        _log_stage(self._state)
         await self._pursue(inp)
         # an Update still running (an edit being validated) finishes before the goal ends
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -122,6 +124,7 @@ class GoalWorkflow:
         if stage != self._state.stage:
             self._state.stage = stage
             self._log.add("stage", stage)
+            _log_stage(self._state)
 
     def _set_plan(self, plan: Plan | None) -> None:
         if plan != self._state.plan:
@@ -171,7 +174,8 @@ class GoalWorkflow:
         draft: PlanDraft = await workflow.execute_activity(
             activity, request, result_type=PlanDraft,
             start_to_close_timeout=timedelta(seconds=inp.llm_timeout_s + 30),
-            retry_policy=RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1),
+            retry_policy=RetryPolicy(maximum_attempts=_LLM_ATTEMPTS,
+                                     initial_interval=timedelta(seconds=1),
                                      maximum_interval=timedelta(seconds=60),
                                      non_retryable_error_types=[*NON_RETRYABLE_LLM_ERRORS,
                                                                 LLM_NOT_CONFIGURED]),
@@ -351,9 +355,36 @@ class GoalWorkflow:
         self._set_stage(final)
 
 
+# How many attempts each planning activity gets (its retry policy above), for the message of a
+# goal whose activity ran out of them.
+_ATTEMPTS = {DRAFT_ACTIVITY: _LLM_ATTEMPTS, REPAIR_ACTIVITY: _LLM_ATTEMPTS,
+             RETRIEVE_ACTIVITY: 3, PREPARE_ACTIVITY: 3, REMEMBER_ACTIVITY: 3}
+
+
 def _cause(exc: ActivityError) -> str:
-    """The innermost message of an activity failure, with its type."""
+    """The innermost message of an activity failure, with its type; when retries ran out or
+    time did, it says so (the goal's final message: nothing will try again)."""
     cause = exc.cause
     if isinstance(cause, ApplicationError):
-        return f"{cause.type}: {cause.message}" if cause.type else cause.message
-    return str(cause or exc)
+        named = not cause.type or cause.message.startswith(cause.type)  # LLM errors name it
+        text = cause.message if named else f"{cause.type}: {cause.message}"
+    else:
+        text = str(cause or exc)
+    if exc.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+        attempts = _ATTEMPTS.get(exc.activity_type)
+        return f"gave up after {attempts or 'all'} attempts: {text}"
+    if exc.retry_state == RetryState.TIMEOUT:
+        return f"gave up (out of time): {text}"
+    return text
+
+
+def _log_stage(state: GoalState) -> None:
+    """One line per stage change in the worker's log (workflow.logger: not during replay)."""
+    info = workflow.info()
+    took = (workflow.now() - info.workflow_start_time).total_seconds()
+    outcome = f": {state.message}" if state.stage in FAILED_STAGES and state.message else ""
+    workflow.logger.info("goal %s stage %s after %.1fs%s", info.workflow_id, state.stage, took,
+                         outcome, extra={"jarvis": {"event": "goal_stage",
+                                                    "goal_id": info.workflow_id,
+                                                    "stage": state.stage,
+                                                    "elapsed_s": round(took, 3)}})

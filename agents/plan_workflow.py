@@ -48,8 +48,10 @@ class ExecutePlanWorkflow:
     @workflow.run
     async def run(self, inp: ExecutePlanInput) -> RunState:
         self._log.add("stage", "running")
+        _log_status("running", len(inp.plan.steps))
         state = await self._runner.run()
         self._log.add("stage", state.status)
+        _log_status(state.status, len(inp.plan.steps), state.failure_report())
         self._log.add("done", state.status)
         if state.status == "failed":
             raise plan_failed(state)
@@ -57,3 +59,14 @@ class ExecutePlanWorkflow:
 
     def _step_changed(self, step: StepState) -> None:
         self._log.add("step", self._runner.state.status, step.id, step.status.value)
+
+
+def _log_status(status: str, steps: int, detail: str = "") -> None:
+    """A line in the worker's log when the run starts and ends (workflow.logger: not during
+    replay); each step attempt logs its own line from its activity."""
+    info = workflow.info()
+    took = (workflow.now() - info.workflow_start_time).total_seconds()
+    workflow.logger.info("run %s %s (%d steps) after %.1fs%s", info.workflow_id, status, steps,
+                         took, f": {detail}" if detail else "",
+                         extra={"jarvis": {"event": "run_status", "workflow_id": info.workflow_id,
+                                           "status": status, "elapsed_s": round(took, 3)}})

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # goal waits for a decision before it expires.
     auto_approve: list[Literal["read-only", "side-effecting"]] = ["read-only"]
     approval_timeout_s: float = Field(86_400.0, gt=0)
+    # Logs of `jarvis worker` and `jarvis serve`: readable lines, or one JSON object a line.
+    log_format: Literal["text", "json"] = "text"
 
     @classmethod
     def settings_customise_sources(

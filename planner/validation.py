@@ -18,6 +18,7 @@ from planner.plan import Plan, Step
 from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_refs
 from planner.scheduler import find_cycle
 from planner.schema_paths import PathProblem, json_types, schema_at
+from planner.suggestions import suggest_tools
 
 ProblemCode = Literal[
     "duplicate_id",
@@ -220,9 +221,11 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
 
 def _unknown_tool(step: Step, tools: Mapping[str, ToolLike]) -> Problem:
+    """Suggests by spelling and by meaning (``calculator`` -> calc, ``sleep`` -> wait)."""
+    maybe = suggest_tools(step.tool, tools)
+    hint = f" (did you mean {', '.join(repr(c) for c in maybe)}?)" if maybe else ""
     return Problem(code="unknown_tool", step_id=step.id, location="tool",
-                   message=f"no tool named '{step.tool}'" + _suggest(step.tool, tools.keys())
-                   + " (`jarvis tools` lists them)")
+                   message=f"no tool named '{step.tool}'{hint} (`jarvis tools` lists them)")
 
 
 def _check_args(step: Step, tool: ToolLike) -> list[Problem]:

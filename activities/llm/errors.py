@@ -26,11 +26,11 @@ RETRYABLE_KINDS = RETRYABLE_LLM_ERRORS
 NON_RETRYABLE_KINDS: list[str] = list(NON_RETRYABLE_LLM_ERRORS)
 
 _HINTS: dict[str, str] = {
-    "RateLimited": "rate limited; the retry policy will try again",
-    "ServerError": "the endpoint failed; the retry policy will try again",
+    "RateLimited": "rate limited: slow down or raise the provider's limits",
+    "ServerError": "the endpoint failed on its side",
     "Timeout": "no answer in time; raise JARVIS_LLM_TIMEOUT_S for slow (local) models",
     "ConnectionError": "could not connect; is the server running? check JARVIS_LLM_BASE_URL",
-    "Conflict": "conflict at the endpoint; the retry policy will try again",
+    "Conflict": "conflict at the endpoint",
     "AuthenticationFailed": "the endpoint refused the key: check JARVIS_LLM_API_KEY",
     "PermissionDenied": "the key may not use this model or endpoint: check JARVIS_LLM_API_KEY "
                         "and the account's access",
@@ -52,7 +52,9 @@ _BY_STATUS: dict[int, LLMErrorKind] = {
 
 
 class LLMError(Exception):
-    """A failed LLM call with its retry posture. ``str()`` says where, what and what to do."""
+    """A failed LLM call with its retry posture. ``str()`` says what, whether a retry can fix
+    it (``retryable``: whether Temporal's retry policy tries again is the policy's business,
+    so the message never promises it), where and what to do."""
 
     def __init__(self, kind: LLMErrorKind, detail: str, *, status: int | None = None,
                  retry_after_s: float | None = None, endpoint: str | None = None,
@@ -72,7 +74,8 @@ class LLMError(Exception):
         status = f"HTTP {self.status}: " if self.status is not None else ""
         after = f" Retry after {self.retry_after_s:g}s." if self.retry_after_s is not None else ""
         hint = _HINTS[self.kind]
-        return (f"{self.kind}{where}{model}: {status}{self.detail.rstrip('.')}. "
+        posture = "retryable" if self.retryable else "not retryable"
+        return (f"{self.kind} ({posture}){where}{model}: {status}{self.detail.rstrip('.')}. "
                 f"{hint[0].upper()}{hint[1:]}.{after}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -38,6 +39,9 @@ from jarvis_planner.cli import (
 )
 from jarvis_planner.cli import list as list_cmd
 from jarvis_planner.cli.errors import CliError
+from jarvis_planner.cli.help_format import install as _plain_help
+
+_plain_help()
 
 app = typer.Typer(
     help="JARVIS Planner: validated plans run as durable Temporal workflows.",
@@ -78,22 +82,30 @@ def _add_plugin_commands() -> None:
 def main() -> None:
     """Entry point: one readable line plus a hint on errors; --verbose for the traceback."""
     verbose = "--verbose" in sys.argv or os.environ.get("JARVIS_VERBOSE") == "1"
-    if "--verbose" in sys.argv:
+    while "--verbose" in sys.argv:
         sys.argv.remove("--verbose")
-    # An in-process worker logs each failed activity attempt with a traceback; the CLI shows
-    # the outcome itself (`jarvis worker` turns these logs back on).
-    logging.getLogger("temporalio").setLevel(logging.INFO if verbose else logging.ERROR)
+    # a pipe gets each line as it is written (stdout and stderr interleave by whole lines)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
+    # An in-process worker logs each failed activity attempt (with a traceback) and each step;
+    # the CLI shows the outcome itself (`jarvis worker` turns these logs back on).
+    for name in ("temporalio", "activities"):
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
     code = 0
     try:
         if not _is_builtin(sys.argv[1:2]):  # `jarvis run ...` need not load evals
             _add_plugin_commands()
-        app()  # standalone mode: typer prints usage errors and exits with their code
+        app(prog_name="jarvis")  # standalone mode: typer prints usage errors, exits with code
     except CliError as exc:
+        from rich.markup import escape
+
         from jarvis_planner.cli.console import err_console
 
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if verbose:
+            traceback.print_exc()
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err_console.print(f"[dim]hint: {exc.hint}[/]", highlight=False)
+            err_console.print(f"[dim]hint: {escape(exc.hint)}[/]", highlight=False)
         code = exc.code
     except (typer.Abort, KeyboardInterrupt):
         from jarvis_planner.cli.console import err_console
@@ -105,12 +117,16 @@ def main() -> None:
     except SystemExit as exc:
         code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
     except Exception as exc:  # the last resort: never a bare traceback unless asked
+        from rich.markup import escape
+
         from jarvis_planner.cli.console import err_console
 
         if verbose:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
-        err_console.print("[dim]hint: run again with --verbose for the traceback[/]")
+        err_console.print(f"[bold red]error:[/] {escape(f'{type(exc).__name__}: {exc}')}",
+                          highlight=False)
+        if not verbose:
+            err_console.print("[dim]hint: run again with --verbose for the traceback[/]")
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()

@@ -1,31 +1,31 @@
-"""`jarvis cancel RUN_ID`: cancel a running plan."""
+"""`jarvis cancel ID`: cancel a running plan run or goal."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+from jarvis_planner.cli.options import IdArg
 
 
-def cancel(run_id: Annotated[str, typer.Argument(help="Run id.")]) -> None:
-    """Cancel a running plan (running steps are cancelled, nothing new starts)."""
+def cancel(wf_id: IdArg) -> None:
+    """Cancel a running plan or goal (running steps are cancelled, nothing new starts). Exit 1
+    if it had already finished."""
     import asyncio
 
-    from temporalio.service import RPCError
-
     from jarvis_planner.cli.console import console
-    from jarvis_planner.cli.plan_runs import missing
+    from jarvis_planner.cli.errors import CliError
+    from jarvis_planner.cli.lookup import identify, snapshot
     from jarvis_planner.cli.session import connect_or_fail
     from planner.settings import load_settings
 
-    settings = load_settings()
+    async def _go() -> str:
+        jarvis = await connect_or_fail(load_settings())
+        found = await identify(jarvis, wf_id)
+        what = f"{'goal' if found.kind == 'goal' else 'run'} {wf_id}"
+        if not found.running:  # its outcome: a closed workflow answers without a worker
+            snap = await snapshot(jarvis, wf_id)
+            raise CliError(f"{what} already finished: {snap.outcome}; nothing to cancel",
+                           f"`jarvis status {wf_id}` shows it")
+        await jarvis.cancel(wf_id)
+        return what
 
-    async def _go() -> None:
-        jarvis = await connect_or_fail(settings)
-        try:
-            await jarvis.cancel_plan(run_id)
-        except RPCError as exc:
-            raise missing(run_id, exc) from exc
-
-    asyncio.run(_go())
-    console.print(f"cancellation requested for {run_id}")
+    what = asyncio.run(_go())
+    console.print(f"cancellation requested for {what}", highlight=False)

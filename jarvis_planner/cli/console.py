@@ -1,12 +1,21 @@
-"""Rich rendering shared by the CLI commands."""
+"""Rich rendering shared by the CLI commands.
+
+When a stream is not a terminal (a pipe, a log file, CI) nothing is redrawn: no live display,
+no cursor control, no hard line breaks in messages; each line ends before the next begins.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from planner.contracts.plan_run import RunState
@@ -15,6 +24,8 @@ from planner.validation import Problem
 
 console = Console()
 err_console = Console(stderr=True)
+for _c in (console, err_console):
+    _c.soft_wrap = not _c.is_terminal  # a pipe gets whole lines, never wrapped at 80 columns
 
 STATUS_STYLE = {
     StepStatus.PENDING: "dim",
@@ -27,8 +38,25 @@ STATUS_STYLE = {
 }
 
 
+# What LLM errors said before they named their retry posture instead (goals recorded then):
+# wrong once nothing will try again.
+_WILL_RETRY = re.compile(r"[;,]?\s*the retry policy will try again", re.IGNORECASE)
+
+
+def settled(message: str) -> str:
+    """A final failure's message without promises of another attempt."""
+    return _WILL_RETRY.sub("", message)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 goal``, ``2 goals``."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 def steps_table(state: RunState, title: str | None = None) -> Table:
-    table = Table(title=title or f"{state.goal} [{state.status}]", title_justify="left")
+    """The run's steps; ``title`` is plain text (never read as markup)."""
+    table = Table(title=escape(title or f"{state.goal} [{state.status}]"),
+                  title_justify="left")
     for col in ("step", "tool", "status", "attempts", "time", "detail"):
         table.add_column(col)
     now = time.time()
@@ -36,10 +64,21 @@ def steps_table(state: RunState, title: str | None = None) -> Table:
         took = ""
         if st.started_at:
             took = f"{(st.finished_at or now) - st.started_at:.2f}s"
-        detail = st.error.message if st.error else _preview(st.output)
-        table.add_row(st.id, st.tool, f"[{STATUS_STYLE[st.status]}]{st.status.value}[/]",
-                      str(st.attempts or ""), took, detail)
+        detail = settled(st.error.message) if st.error else _preview(st.output)
+        table.add_row(escape(st.id), escape(st.tool),
+                      f"[{STATUS_STYLE[st.status]}]{st.status.value}[/]",
+                      str(st.attempts or ""), took, escape(detail))
     return table
+
+
+def step_changes(state: RunState, seen: dict[str, str]) -> str | None:
+    """Progress lines for the steps whose status changed since ``seen`` (updated)."""
+    lines = []
+    for st in state.steps:
+        if seen.get(st.id, StepStatus.PENDING.value) != st.status.value:
+            lines.append(f"step {st.id}: {st.status.value}")
+        seen[st.id] = st.status.value
+    return "\n".join(lines) or None
 
 
 def _preview(value: Any, limit: int = 60) -> str:
@@ -58,3 +97,35 @@ def print_problems(problems: list[Problem]) -> None:
 
 def print_json(value: Any) -> None:
     console.print_json(json.dumps(value, ensure_ascii=False, default=str))
+
+
+class LiveView:
+    """A display that follows something changing. On a terminal it redraws in place (rich
+    Live); elsewhere it prints each progress line once and the last picture at the end, every
+    line ended."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self.last: RenderableType | None = None
+        self._live: Live | None = None
+
+    def update(self, picture: RenderableType, line: str | None = None) -> None:
+        """Show ``picture`` now (terminal) and ``line`` as a progress line (pipe)."""
+        self.last = picture
+        if self._live is not None:
+            self._live.update(picture)
+        elif line:
+            self.out.print(line, highlight=False, markup=False)
+
+
+@contextmanager
+def live_view(out: Console) -> Iterator[LiveView]:
+    view = LiveView(out)
+    if out.is_terminal:
+        with Live(console=out, refresh_per_second=8, transient=False) as live:
+            view._live = live
+            yield view
+        return
+    yield view
+    if view.last is not None:
+        out.print(view.last)

@@ -12,10 +12,13 @@ from jarvis_planner.cli.console import console
 from jarvis_planner.cli.errors import CliError
 from jarvis_planner.cli.goal_follow import follow, print_outcome
 from jarvis_planner.cli.goal_view import plan_tree
-from jarvis_planner.cli.session import session, user
+from jarvis_planner.cli.lookup import require_goal
+from jarvis_planner.cli.session import connect_or_fail, ensure_worker, user
 from planner.approval import short
 from planner.contracts.goal_flow import GoalState
 from planner.settings import load_settings
+
+DONE = {"approve": "approved", "reject": "rejected"}
 
 
 async def _show_plan(jarvis: JarvisClient, goal_id: str, version: str | None) -> str:
@@ -40,7 +43,9 @@ def decide(goal_id: str, action: Literal["approve", "reject"], text: str,
 
     async def _go() -> tuple[GoalState, bool]:
         async with AsyncExitStack() as stack:
-            jarvis, local = await session(settings, stack)
+            jarvis = await connect_or_fail(settings)
+            await require_goal(jarvis, goal_id)  # a clear error before any worker starts
+            local = await ensure_worker(stack, jarvis)
             try:
                 if action == "approve":
                     digest = await _show_plan(jarvis, goal_id, version)
@@ -49,7 +54,7 @@ def decide(goal_id: str, action: Literal["approve", "reject"], text: str,
                     state = await jarvis.reject(goal_id, by=user(), reason=text)
             except DecisionRefused as exc:
                 raise CliError(str(exc), f"`jarvis goal {goal_id}` shows its state") from exc
-            console.print(f"{action}d {goal_id}")
+            console.print(f"{DONE[action]} {goal_id}", highlight=False)
             if local:  # this process is the only worker: see the goal through
                 return await follow(jarvis, goal_id, as_json=False), True
             return state, False

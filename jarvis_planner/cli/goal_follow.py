@@ -1,36 +1,52 @@
-"""Following a goal in the terminal (a live view until it waits for review or ends) and
-printing its outcome; shared by run, review, approve, reject."""
+"""Following a goal in the terminal (a live view until it waits for review or ends; progress
+lines when the output is not a terminal) and printing its outcome; shared by run, review,
+approve, reject and result."""
 
 from __future__ import annotations
 
 import typer
-from rich.live import Live
+from rich.text import Text
 
 from agents.client import JarvisClient
-from jarvis_planner.cli.console import console, err_console, print_json
+from agents.following import GoalEvent
+from jarvis_planner.cli.console import console, err_console, live_view, print_json, settled
 from jarvis_planner.cli.goal_view import goal_view
 from jarvis_planner.cli.review_prompt import still_waiting
 from planner.contracts.goal_flow import GoalState
+
+
+def event_line(event: GoalEvent) -> str | None:
+    """One progress line for an event (what a pipe or a log shows instead of a redraw)."""
+    if event.kind == "stage":
+        return f"stage: {event.stage}"
+    if event.kind == "step":
+        return f"step {event.step_id}: {event.status}"
+    if event.kind == "plan" and event.state.plan is not None:
+        return f"plan: {len(event.state.plan.steps)} step(s)"
+    if event.kind == "decision":
+        return f"decision: {event.status}"
+    return None
 
 
 async def follow(jarvis: JarvisClient, goal_id: str, as_json: bool) -> GoalState:
     """The goal's state once it waits for a decision or has ended."""
     if as_json:
         return await jarvis.wait_for_review(goal_id)
-    with Live(console=err_console, refresh_per_second=8) as live:
+    with live_view(err_console) as view:
         state = await jarvis.wait_for_review(
-            goal_id, lambda event: live.update(goal_view(event.state, goal_id)))
-        live.update(goal_view(state, goal_id))
+            goal_id, lambda event: view.update(goal_view(event.state, goal_id),
+                                               event_line(event)))
+        view.update(goal_view(state, goal_id))
         return state
 
 
 async def follow_to_end(jarvis: JarvisClient, goal_id: str) -> GoalState:
     """A live view of the goal until it has ended (after a decision); its final state."""
-    with Live(console=err_console, refresh_per_second=8) as live:
+    with live_view(err_console) as view:
         async for event in jarvis.events(goal_id):
-            live.update(goal_view(event.state, goal_id))
+            view.update(goal_view(event.state, goal_id), event_line(event))
         state = await jarvis.result(goal_id)
-        live.update(goal_view(state, goal_id))
+        view.update(goal_view(state, goal_id))
     return state
 
 
@@ -40,17 +56,22 @@ def print_outcome(state: GoalState, goal_id: str, as_json: bool) -> None:
         print(state.model_dump_json(indent=2))
     if state.stage == "awaiting_approval":
         err_console.print(f"waiting for approval: `jarvis approve {goal_id}` or "
-                          f"`jarvis reject {goal_id}`")
+                          f"`jarvis reject {goal_id}`", highlight=False, markup=False)
         raise typer.Exit(3)
     if as_json:
-        raise typer.Exit(0 if state.stage == "succeeded" else 1)
+        raise typer.Exit(0 if state.stage in ("succeeded", "planned") else 1)
     if state.stage == "succeeded" and state.run is not None:
         console.print(f"[bold green]succeeded[/] ({state.source or 'llm'} plan); result:")
         print_json(state.run.outputs)
         return
-    err_console.print(f"[bold red]{state.stage}[/]: {state.message}", highlight=False)
+    if state.stage == "planned" and state.plan is not None:  # a dry run's result is its plan
+        console.print("[bold green]planned[/] (nothing ran); the plan:")
+        print_json(state.plan.model_dump(mode="json", exclude_defaults=True))
+        return
+    err_console.print(Text.assemble((state.stage, "bold red"), ": ", settled(state.message)),
+                      highlight=False)
     for problem in state.problems:
-        err_console.print(f"  [red]{problem}[/]", highlight=False)
+        err_console.print(f"  {problem}", style="red", highlight=False, markup=False)
     raise typer.Exit(1)
 
 

@@ -9,8 +9,8 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
-from jarvis_planner.cli.console import steps_table
-from planner.contracts.goal_flow import GoalState
+from jarvis_planner.cli.console import settled, steps_table
+from planner.contracts.goal_flow import FINAL_STAGES, GoalState
 from planner.plan import Plan
 from planner.refs import iter_refs
 
@@ -56,7 +56,8 @@ def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
         parts.append(Text("problems:", style="bold red"))
         parts += [Text(f"  {p}", style="red") for p in state.problems]
     if state.message:
-        parts.append(Text(state.message, style="yellow"))
+        final = state.stage in FINAL_STAGES
+        parts.append(Text(settled(state.message) if final else state.message, style="yellow"))
     return Group(*parts)
 
 

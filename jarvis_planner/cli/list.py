@@ -6,18 +6,26 @@ from typing import Annotated
 
 import typer
 
+from jarvis_planner.cli.options import JsonFlag
 
-def list_(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+NONE_WAIT = "no goals wait for review"
+
+
+def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
           goals: Annotated[bool, typer.Option("--goals", help="List goals.")] = False,
           pending: Annotated[bool, typer.Option(
-              "--pending", help="Only goals waiting for approval.")] = False) -> None:
+              "--pending", help="Only goals waiting for approval.")] = False,
+          as_json: JsonFlag = False) -> None:
     """List recent plan runs (or goals, or the goals waiting for approval)."""
     import asyncio
+    import json
+    from dataclasses import asdict
 
+    from rich.markup import escape
     from rich.table import Table
 
-    from agents.client import Summary
-    from jarvis_planner.cli.console import console
+    from agents.client import NO_ANSWER, Summary
+    from jarvis_planner.cli.console import console, plural
     from jarvis_planner.cli.session import connect_or_fail
     from planner.settings import load_settings
 
@@ -27,21 +35,34 @@ def list_(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
     async def _go() -> list[Summary]:
         jarvis = await connect_or_fail(settings)
         if want_goals:
-            return await jarvis.list(limit, pending=pending)
+            return await jarvis.list(limit, pending=pending, unanswered=True)
         return await jarvis.list_plans(limit)
 
     found = asyncio.run(_go())
+    if as_json:
+        kind = "goal" if want_goals else "run"
+        print(json.dumps([{"kind": kind, **asdict(s), "status": s.stage} for s in found],
+                         indent=2))
+        return
+    if pending and not found:
+        console.print(NONE_WAIT)
+        return
+    unknown = sum(1 for g in found if g.stage == NO_ANSWER)
     if want_goals:
-        title = "goals waiting for approval" if pending else "recent goals"
+        title = (f"{plural(len(found) - unknown, 'goal')} waiting for approval" if pending
+                 else f"{plural(len(found), 'recent goal')}")
+        if pending and unknown:
+            title += (f"; {plural(unknown, 'running goal')} no worker answers for (it may "
+                      "wait too: `jarvis up` starts a worker)")
         columns = ("stage", "started", "goal")
     else:
-        title, columns = "recent runs", ("status", "started", "goal")
-    table = Table(title=f"{len(found)} {title}", title_justify="left")
+        title, columns = plural(len(found), "recent run"), ("status", "started", "goal")
+    table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     for col in columns:
         table.add_column(col)
     for item in found:
-        table.add_row(item.id, item.stage, item.started, item.goal)
+        table.add_row(*(escape(x) for x in (item.id, item.stage, item.started, item.goal)))
     console.print(table)
-    if pending and found:
+    if pending:
         console.print("[dim]`jarvis review ID` to decide[/]")

@@ -10,10 +10,12 @@ import typer
 def plan(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")],
          as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False
          ) -> None:
-    """Plan a goal and show the plan, its problems and estimated cost. Nothing is executed."""
+    """Plan a goal and show the plan (each step's risk), its problems and estimated cost.
+    Nothing is executed."""
     import asyncio
     from contextlib import AsyncExitStack
 
+    from activities import default_registry
     from jarvis_planner.cli.console import console
     from jarvis_planner.cli.goal_view import cost_line, goal_view
     from jarvis_planner.cli.session import session, user
@@ -30,6 +32,10 @@ def plan(goal: Annotated[str, typer.Argument(help="The goal, in plain language."
                 return goal_id, await jarvis.result(goal_id)
 
     goal_id, state = asyncio.run(_go())
+    if state.plan is not None and not state.risks:  # a dry run stops before `prepare`
+        registry = default_registry()
+        state = state.model_copy(update={"risks": {
+            s.id: tool.risk for s in state.plan.steps if (tool := registry.get(s.tool))}})
     if as_json:
         print(state.model_dump_json(indent=2))
     else:

@@ -1,39 +1,16 @@
-"""What the plan-run commands (run-plan, status, result) share: reading a run, printing a
-result with large outputs read back from the payload store."""
+"""Printing a plan run's result (run-plan, result), with large outputs read back from the
+payload store."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from temporalio.service import RPCError
+from rich.text import Text
 
 from activities.payloads import FilePayloadStore, hydrate
-from agents.client import Gone
-from jarvis_planner.cli.console import console, err_console, print_json
-from jarvis_planner.cli.errors import CliError
-from jarvis_planner.cli.session import connect_or_fail
+from jarvis_planner.cli.console import console, err_console, print_json, settled
 from planner.contracts.plan_run import RunState
 from planner.settings import Settings
-
-
-def missing(run_id: str, exc: RPCError) -> CliError:
-    return CliError(f"run '{run_id}': {exc.message}", "`jarvis list` shows recent runs")
-
-
-def run_state(settings: Settings, run_id: str) -> RunState | None:
-    """A run's state from the server (None: cancelled), or a one-line error naming the run."""
-
-    async def _go() -> RunState | None:
-        jarvis = await connect_or_fail(settings)
-        try:
-            return await jarvis.plan_state(run_id)
-        except Gone:
-            return None
-        except RPCError as exc:
-            raise missing(run_id, exc) from exc
-
-    return asyncio.run(_go())
 
 
 def print_result(state: RunState, settings: Settings, as_json: bool) -> None:
@@ -45,5 +22,5 @@ def print_result(state: RunState, settings: Settings, as_json: bool) -> None:
         console.print("[bold green]succeeded[/]; result:")
         print_json(hydrate(state.outputs, store))
     else:
-        err_console.print(f"[bold red]{state.status}[/]: {state.failure_report()}",
-                          highlight=False)
+        err_console.print(Text.assemble((state.status, "bold red"), ": ",
+                                        settled(state.failure_report())), highlight=False)

@@ -15,8 +15,9 @@ def review(goal_id: Annotated[str, typer.Argument(help="Goal id (`jarvis list --
 
     from jarvis_planner.cli.errors import CliError
     from jarvis_planner.cli.goal_follow import follow_to_end, interrupted, print_outcome
+    from jarvis_planner.cli.lookup import require_goal
     from jarvis_planner.cli.review_prompt import review_interactively
-    from jarvis_planner.cli.session import session
+    from jarvis_planner.cli.session import connect_or_fail, ensure_worker
     from planner.contracts.goal_flow import GoalState
     from planner.settings import load_settings
 
@@ -25,7 +26,9 @@ def review(goal_id: Annotated[str, typer.Argument(help="Goal id (`jarvis list --
 
     async def _go() -> GoalState:
         async with AsyncExitStack() as stack:
-            jarvis, _ = await session(settings, stack)
+            jarvis = await connect_or_fail(settings)
+            await require_goal(jarvis, goal_id)  # a clear error before any worker starts
+            await ensure_worker(stack, jarvis)
             state = await jarvis.state(goal_id)
             if state.stage != "awaiting_approval":
                 raise CliError(f"goal {goal_id} is {state.stage}, not awaiting approval",

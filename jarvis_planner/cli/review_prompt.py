@@ -103,6 +103,8 @@ async def ask(prompt: str, default: str, watcher: asyncio.Future[GoalState]) -> 
     text = line.result()
     if text == "":
         raise EOFError("stdin closed")
+    if not sys.stdin.isatty():  # no echo from a pipe: end the prompt's line ourselves
+        console.print(text.strip(), markup=False, highlight=False)
     return text.strip().lower() or default
 
 

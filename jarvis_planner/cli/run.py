@@ -15,7 +15,9 @@ def run(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")
         yes: Annotated[bool, typer.Option("--yes", "-y",
                                           help="Approve the plan without asking (dangerous "
                                                "steps still need `jarvis approve`).")] = False,
-        as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+        as_json: Annotated[bool, typer.Option(
+            "--json", help="Print the goal's final state as JSON (no live view, no "
+                           "questions).")] = False) -> None:
     """Plan a goal, pass the review gate, execute with live progress, print the result."""
     import asyncio
 

@@ -58,13 +58,11 @@ async def _run(settings: Settings, inp: ExecutePlanInput, detach: bool, as_json:
                ) -> RunState | None:
     from contextlib import AsyncExitStack
 
-    from rich.live import Live
-
     from activities import default_registry
     from agents.client import Gone, JarvisClient
     from agents.connection import TemporalUnreachable
     from agents.engines import choose_engine
-    from jarvis_planner.cli.console import err_console, steps_table
+    from jarvis_planner.cli.console import err_console, live_view, step_changes, steps_table
     from jarvis_planner.cli.errors import CliError
     from jarvis_planner.cli.session import ensure_worker
 
@@ -88,7 +86,7 @@ async def _run(settings: Settings, inp: ExecutePlanInput, detach: bool, as_json:
         if isinstance(engine, JarvisClient):
             await ensure_worker(stack, engine, detach=detach)
             run_id = await engine.start_plan(inp)
-            err_console.print(f"run id: [bold]{run_id}[/]  (jarvis status {run_id})",
+            err_console.print(f"run id: [bold]{run_id}[/]  (`jarvis status {run_id}`)",
                               highlight=False)
             if detach:
                 return None
@@ -96,9 +94,11 @@ async def _run(settings: Settings, inp: ExecutePlanInput, detach: bool, as_json:
             if as_json:
                 return await (engine.plan_result(run_id) if isinstance(engine, JarvisClient)
                               else engine.execute_plan(inp))
-            with Live(console=err_console, refresh_per_second=8, transient=False) as live:
+            with live_view(err_console) as view:
+                seen: dict[str, str] = {}
+
                 def show(state: RunState) -> None:
-                    live.update(steps_table(state))
+                    view.update(steps_table(state), step_changes(state, seen))
 
                 if isinstance(engine, JarvisClient):
                     return await engine.plan_result(run_id, show)

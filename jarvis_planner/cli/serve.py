@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -66,20 +67,28 @@ def _say_how_to_log_in(token: AdminToken, url: str, hosts: list[str]) -> None:
 async def _serve(settings: Settings, token: AdminToken, host: str, port: int,
                  log_level: str) -> None:
     # imported here: the rest of the CLI does not need FastAPI / uvicorn to start
+    from agents import log_setup
     from jarvis_planner.cli.console import console
     from jarvis_planner.cli.session import session
     from jarvis_planner.web.app import UvicornServer, create_app, server_config, temporal_ui_base
     from jarvis_planner.web.security import allowed_hosts
     from planner import redaction
 
+    numeric = 5 if log_level == "trace" else int(logging.getLevelName(
+        (log_level if log_level in LOG_LEVELS else "info").upper()))
+    handler = log_setup.configure(settings, level=numeric)
     async with AsyncExitStack() as stack:
         jarvis, _ = await session(settings, stack)
         app = create_app(settings, jarvis, bind_host=host, token=token)
         level = log_level if log_level in LOG_LEVELS else "info"
         server = UvicornServer(server_config(app, host, port, level))
-        # uvicorn has configured its loggers now: keep tokens and keys out of what they write
+        # uvicorn has configured its loggers now: its own lines in our handler and format (ours
+        # are a line per request, per goal stage and step of the worker here if any); its
+        # access log stays off (it shows query strings; on with --log-level debug), and tokens
+        # and keys stay out of what any of them write
+        log_setup.adopt(handler, ("uvicorn", "uvicorn.error"))
         redaction.install(settings, extra=[token.token],
-                          loggers=("", "uvicorn", "uvicorn.error", "uvicorn.access"))
+                          loggers=("", "uvicorn.access"))
         shown = ("localhost" if host in ("127.0.0.1", "0.0.0.0", "::")
                  else f"[{host}]" if ":" in host else host)
         url = f"http://{shown}:{port}"

@@ -1,25 +1,13 @@
-"""`jarvis status RUN_ID`: a plan run's steps."""
+"""`jarvis status ID`: a plan run's steps, or a goal's stage, plan and steps."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+from jarvis_planner.cli.options import IdArg, JsonFlag
 
 
-def status(run_id: Annotated[str, typer.Argument(help="Run id (from run-plan or list).")],
-           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show a run's per-step status, attempts and timings."""
-    from jarvis_planner.cli.console import console, err_console, steps_table
-    from jarvis_planner.cli.plan_runs import run_state
-    from planner.settings import load_settings
+def status(wf_id: IdArg, as_json: JsonFlag = False) -> None:
+    """Show a run's (or a goal's) per-step status, attempts and timings."""
+    from jarvis_planner.cli.lookup import read
+    from jarvis_planner.cli.state_view import show
 
-    state = run_state(load_settings(), run_id)
-    if state is None:
-        console.print(f"run {run_id} was cancelled before it reported a state")
-    elif as_json:
-        print(state.model_dump_json(indent=2))
-    else:
-        console.print(steps_table(state, f"{run_id}: {state.goal} [{state.status}]"))
-        if state.error:
-            err_console.print(f"[red]{state.failure_report()}[/]", highlight=False)
+    show(read(wf_id), as_json)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from jarvis_planner.cli.options import JsonFlag
+
 if TYPE_CHECKING:
     from activities.memory import TemplateStore
 
@@ -22,11 +24,12 @@ def _store() -> TemplateStore:
 
 
 @app.command("list")
-def list_templates(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_templates(as_json: JsonFlag = False) -> None:
     """List stored templates with their success counts and validity."""
+    from rich.markup import escape
     from rich.table import Table
 
-    from jarvis_planner.cli.console import console, print_json
+    from jarvis_planner.cli.console import console, plural, print_json
 
     hits = _store().list()
     if as_json:
@@ -34,20 +37,22 @@ def list_templates(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
                      "successes": h.successes, "failures": h.failures,
                      "invalidated": h.invalidated, "reason": h.invalid_reason} for h in hits])
         return
-    table = Table(title=f"{len(hits)} templates", title_justify="left")
+    table = Table(title=plural(len(hits), "template"), title_justify="left")
     table.add_column("id", no_wrap=True)
     for col in ("goal pattern", "runs ok/failed", "avg tokens", "state"):
         table.add_column(col)
     for h in sorted(hits, key=lambda h: h.goal):
-        state = f"[red]invalid: {h.invalid_reason}[/]" if h.invalidated else "[green]valid[/]"
+        state = (f"[red]invalid: {escape(h.invalid_reason or '')}[/]" if h.invalidated
+                 else "[green]valid[/]")
         tokens = f"{h.avg_tokens:.0f}" if h.avg_tokens is not None else ""
-        table.add_row(h.id, h.pattern or h.goal, f"{h.successes}/{h.failures}", tokens, state)
+        table.add_row(h.id, escape(h.pattern or h.goal), f"{h.successes}/{h.failures}", tokens,
+                      state)
     console.print(table)
 
 
 @app.command()
 def show(template_id: Annotated[str, typer.Argument(help="Template id (from list).")],
-         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+         as_json: JsonFlag = False) -> None:
     """Show one template: its goal, pattern, plan and counts."""
     from jarvis_planner.cli.console import console, print_json
     from jarvis_planner.cli.errors import CliError

@@ -15,7 +15,7 @@ def tools(
     from rich.table import Table
 
     from activities import default_registry
-    from jarvis_planner.cli.console import console, print_json
+    from jarvis_planner.cli.console import console, plural, print_json
     from jarvis_planner.cli.errors import CliError
 
     registry = default_registry()
@@ -28,7 +28,7 @@ def tools(
     if as_json:
         print_json([t.describe() for t in registry])
         return
-    table = Table(title=f"{len(registry)} tools", title_justify="left")
+    table = Table(title=plural(len(registry), "tool"), title_justify="left")
     for col in ("name", "risk", "args", "description"):
         table.add_column(col)
     for t in registry:

@@ -15,8 +15,10 @@ def validate(
     """Check a plan against the registered tools without running it."""
     import json
 
+    from rich.markup import escape
+
     from activities import default_registry
-    from jarvis_planner.cli.console import console, print_problems
+    from jarvis_planner.cli.console import console, plural, print_problems
     from jarvis_planner.cli.errors import CliError
     from planner.plan import PlanLoadError, load_plan
     from planner.validation import validate_plan
@@ -33,6 +35,7 @@ def validate(
     elif problems:
         print_problems(problems)
     else:
-        console.print(f"[green]valid[/]: {len(plan.steps)} steps, goal: {plan.goal}")
+        console.print(f"[green]valid[/]: {plural(len(plan.steps), 'step')}, goal: "
+                      f"{escape(plan.goal)}", highlight=False)
     if problems:
         raise typer.Exit(2)

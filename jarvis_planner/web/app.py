@@ -30,7 +30,8 @@ Modules: ``routes`` (the API), ``bodies`` (request and response models), ``view`
 page shows, computed here; with ``graph``, the plan laid out for drawing, ``failure``, why a goal
 failed in words, and ``wording``, CLI hints in web wording), ``sse`` (the event stream),
 ``error_mapping`` (errors as JSON), ``docs`` (``/docs``, Swagger UI served from here),
-``security`` (host names, headers and cross-site refusals), ``tokens`` (the admin token and the
+``security`` (host names, headers and cross-site refusals), ``access_log`` (a line per
+request), ``tokens`` (the admin token and the
 users file), ``auth`` (identities, session cookies, the authentication middleware), ``login``
 (login and logout), ``limits`` (back-pressure), ``server`` (uvicorn); this one wires them.
 """
@@ -48,6 +49,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from agents.client import JarvisClient
+from jarvis_planner.web.access_log import AccessLog
 from jarvis_planner.web.auth import Authenticate, Authenticator, FailedChecks, Identity, identity
 from jarvis_planner.web.bodies import Info
 from jarvis_planner.web.docs import install_docs
@@ -105,12 +107,14 @@ def create_app(settings: Settings, jarvis: JarvisClient | None = None, *,
     app.state.auth = Authenticator(token or admin_token(settings), UserStore.of(settings))
     app.state.failures = FailedChecks()
     app.state.in_flight = InFlight()
-    # the last added runs first: host names and headers, then identity, then back-pressure
+    # the last added runs first: the access log, host names and headers, then identity, then
+    # back-pressure
     app.add_middleware(BackPressure, max_requests=max_requests, max_streams=max_streams,
                        in_flight=app.state.in_flight)
     app.add_middleware(Authenticate, auth=app.state.auth, failures=app.state.failures)
     app.add_middleware(Guard, allowed_hosts=allowed_hosts(settings.web_allowed_hosts,
                                                           bind_host))
+    app.add_middleware(AccessLog)  # outermost: every request, refused ones too
     install_error_handlers(app)
 
     @app.get("/", include_in_schema=False)

@@ -14,6 +14,7 @@ import pytest
 
 from agents.client import JarvisClient
 from agents.devserver import free_port, port_open
+from tests.e2e.clitools import assert_whole_lines
 from tests.paths import ROOT
 
 HELLO = ROOT / "examples" / "hello.json"
@@ -237,4 +238,9 @@ def test_chat_in_the_terminal(env: dict[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("jarvis> done") == 2, proc.stdout
     assert "awaiting_approval" in proc.stdout and "step ping: succeeded" in proc.stdout
-    assert "remember that the dentist is on Friday" in proc.stdout  # listed by /goals
+    listed = proc.stdout.rsplit("you> /goals", 1)[1]  # input is echoed when it is not a tty
+    assert "remember that the dentist is on Friday" in listed  # listed by /goals
+    assert_whole_lines(proc.stdout)
+    for line in proc.stdout.splitlines():  # each prompt's line ends before the next output
+        assert line.count(">") <= 1 or "you>" not in line or "jarvis>" not in line, line
+        assert "[r]:" not in line or line.rstrip().endswith("[r]: a"), line

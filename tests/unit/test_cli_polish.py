@@ -1,0 +1,175 @@
+"""The pieces behind the CLI's polish and the logs (issue 10), without a server: suggestions by
+meaning, final messages, help names, output in a pipe, log lines and their formats."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import get_args
+
+import httpx
+import pytest
+from rich.console import Console
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+
+from activities import default_registry
+from activities.execution import StepFailure, log_step
+from activities.llm.errors import LLMError
+from agents.goal_workflow import _cause
+from agents.log_setup import JsonFormatter, Noise
+from jarvis_planner.cli.console import live_view, plural, settled, steps_table
+from jarvis_planner.cli.help_format import plain
+from jarvis_planner.web.app import create_app
+from planner.contracts.names import DRAFT_ACTIVITY
+from planner.contracts.names import LLMErrorKind as Kind
+from planner.contracts.plan_run import RunState, StepState, ToolCall
+from planner.plan import parse_plan
+from planner.scheduler import StepStatus
+from planner.settings import Settings
+from planner.suggestions import suggest_tools
+from planner.validation import validate_plan
+
+
+@pytest.mark.parametrize(("name", "meant"), [
+    ("calculator", "calc"), ("notifyy", "notify"), ("sleep", "wait"), ("curl", "http_request"),
+    ("send_email", "notify"), ("bash", "shell"), ("summarize", "llm"), ("ls", "list_files"),
+    ("raed_file", "read_file")])
+def test_unknown_tools_suggested_by_spelling_and_meaning(name: str, meant: str) -> None:
+    tools = {t.name: t for t in default_registry()}
+    assert suggest_tools(name, tools)[0] == meant
+    plan = parse_plan(json.dumps({"goal": "g", "steps": [{"id": "a", "tool": name,
+                                                          "args": {}}]}), "plan")
+    [problem] = validate_plan(plan, tools)
+    assert f"no tool named '{name}' (did you mean '{meant}'" in problem.message
+
+
+def test_no_suggestion_for_nonsense() -> None:
+    assert suggest_tools("xyzzy", {t.name: t for t in default_registry()}) == []
+
+
+def test_a_final_message_promises_no_retry() -> None:
+    old = ("RateLimited from http://x/v1 (model 'm'): HTTP 429: slow down. Rate limited; the "
+           "retry policy will try again.")
+    assert settled(old) == "RateLimited from http://x/v1 (model 'm'): HTTP 429: slow down. " \
+                           "Rate limited."
+    for kind in get_args(Kind):
+        message = str(LLMError(kind, "detail"))
+        assert "try again" not in message, message
+        assert ("(retryable)" in message) is (kind in {"RateLimited", "ServerError", "Timeout",
+                                                       "ConnectionError", "Conflict"})
+
+
+def _activity_error(retry_state: RetryState, cause: BaseException) -> ActivityError:
+    exc = ActivityError("activity failed", scheduled_event_id=1, started_event_id=2,
+                        identity="w", activity_type=DRAFT_ACTIVITY, activity_id="1",
+                        retry_state=retry_state)
+    exc.__cause__ = cause
+    return exc
+
+
+def test_a_goal_whose_llm_kept_failing_says_it_gave_up() -> None:
+    llm = LLMError("RateLimited", "slow down", status=429)
+    out_of_attempts = _activity_error(RetryState.MAXIMUM_ATTEMPTS_REACHED,
+                                      ApplicationError(str(llm), type="RateLimited"))
+    assert _cause(out_of_attempts) == f"gave up after 5 attempts: {llm}"
+    refused = _activity_error(RetryState.NON_RETRYABLE_FAILURE,
+                              ApplicationError("no key", type="AuthenticationFailed"))
+    assert _cause(refused) == "AuthenticationFailed: no key"
+
+
+def test_plurals() -> None:
+    assert plural(1, "goal") == "1 goal" and plural(2, "goal") == "2 goals"
+    assert plural(0, "recent run") == "0 recent runs"
+
+
+@pytest.mark.parametrize(("shown", "plain_name"), [
+    ("<str>", "TEXT"), ("<int>", "INTEGER"), ("<float>", "NUMBER"), ("<path>", "PATH"),
+    ("<list[str]>", "TEXT..."), ("<auto|simple>", "[auto|simple]")])
+def test_help_names(shown: str, plain_name: str) -> None:
+    assert plain(shown) == plain_name
+
+
+def test_a_live_view_in_a_pipe_prints_lines_and_ends_them() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=80)
+    assert not console.is_terminal
+    state = RunState(goal="g [bold]x[/]", steps=[StepState(id="a", tool="calc",
+                                                           status=StepStatus.SUCCEEDED,
+                                                           output="[red]not markup[/]")])
+    with live_view(console) as view:
+        view.update(steps_table(state), "step a: succeeded")
+    console.print("next message")
+    text = out.getvalue()
+    assert "\x1b[" not in text
+    assert text.startswith("step a: succeeded\n")
+    assert "┘\nnext message\n" in text  # the last picture ends before the next line
+    assert "g [bold]x[/] [running]" in text and "[red]not markup[/]" in text  # not markup
+
+
+def test_step_lines(caplog: pytest.LogCaptureFixture) -> None:
+    call = ToolCall(step_id="net", tool="calc", args={})
+    with caplog.at_level(logging.INFO, logger="activities.execution"):
+        log_step("plan-1", call, 2, 0.5, "succeeded")
+        try:
+            raise KeyError("boom")
+        except KeyError as bug:
+            failure = StepFailure("KeyError: 'boom'", "KeyError", retryable=True,
+                                  unexpected=True)
+            failure.__cause__ = bug
+        log_step("plan-1", call, 3, 0.25, failure)
+        log_step("plan-1", call, 1, 0.1, StepFailure("no file", "ToolInputError", False))
+    ok, bug_line, known = caplog.records
+    assert ok.getMessage() == "plan-1 step net (calc) attempt 2: succeeded in 0.500s"
+    assert ok.jarvis == {"event": "step", "workflow_id": "plan-1",  # type: ignore[attr-defined]
+                         "step_id": "net", "tool": "calc", "attempt": 2, "duration_s": 0.5,
+                         "outcome": "succeeded"}
+    assert bug_line.levelno == logging.WARNING and bug_line.exc_info is not None
+    assert known.getMessage() == ("plan-1 step net (calc) attempt 1: failed in 0.100s (not "
+                                  "retryable): ToolInputError: no file")
+    assert known.exc_info is None  # an explained failure: no traceback
+
+
+def test_json_lines_and_noise() -> None:
+    record = logging.LogRecord("activities.execution", logging.INFO, __file__, 1,
+                               "step %s", ("net",), None)
+    record.jarvis = {"step_id": "net", "outcome": "succeeded"}
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "step net" and line["step_id"] == "net"
+    assert line["level"] == "INFO" and line["logger"] == "activities.execution"
+
+    def failed(exc: BaseException) -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException:
+            info = sys.exc_info()
+        return logging.LogRecord("temporalio.activity", logging.WARNING, __file__, 1,
+                                 "Completing activity as failed ({'activity_id': '1'})", (),
+                                 info)
+
+    noise = Noise()
+    assert not noise.filter(failed(ApplicationError("explained", type="ToolInputError")))
+    assert noise.filter(failed(ValueError("a bug")))  # keeps its traceback
+    assert "exception" in json.loads(JsonFormatter().format(failed(ValueError("a bug"))))
+    core = logging.LogRecord("temporalio.core-sdk_core::worker", logging.WARNING, __file__, 1,
+                             "[sdk_core] Query not found when attempting to respond to it",
+                             (), None)
+    assert not noise.filter(core)
+
+
+async def test_the_web_app_logs_each_request_without_query_or_headers(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(Settings(data_dir=tmp_path / "data"), bind_host="127.0.0.1")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        with caplog.at_level(logging.INFO, logger="jarvis.web"):
+            response = await http.get("/api/info?token=SECRET1234",
+                                      headers={"Authorization": "Bearer SECRET5678"})
+    assert response.status_code == 401
+    [line] = [r for r in caplog.records if r.name == "jarvis.web"]
+    assert line.getMessage().startswith("GET /api/info 401 in ")
+    fields = line.jarvis  # type: ignore[attr-defined]
+    assert (fields["method"], fields["path"], fields["status"]) == ("GET", "/api/info", 401)
+    assert "SECRET" not in line.getMessage() + json.dumps(fields)
