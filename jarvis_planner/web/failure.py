@@ -7,6 +7,8 @@ A planning failure's message is ``<kind>: <kind> from <endpoint> (model ...): <d
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, field_validator
 
 from jarvis_planner.web.wording import web_wording
@@ -79,17 +81,26 @@ def _step_failure(state: GoalState, message: str) -> Failure:
                    hint="The steps above show what ran. Retry plans and runs the goal again.")
 
 
+_LLM_MESSAGE = re.compile(
+    r"(?:gave up after (?P<tries>\d+|all) attempts: |gave up \(out of time\): )?"
+    r"(?P<kind>[A-Za-z]+)(?: \((?:not )?retryable\))?(?P<sep>: | from )(?P<rest>.*)", re.S)
+
+
 def _planning_failure(message: str) -> Failure:
-    kind, sep, rest = message.partition(": ")
-    if not sep or kind not in _LLM_TITLES:
+    found = _LLM_MESSAGE.match(message)
+    kind = found.group("kind") if found else ""
+    if found is None or kind not in _LLM_TITLES:
         return Failure(title="Planning failed.", detail=message,
                        hint="Retry submits the same goal again.")
-    if rest.startswith(f"{kind} from "):
-        rest = "Endpoint " + rest.removeprefix(f"{kind} from ")
-    elif rest.startswith(f"{kind}: "):
-        rest = rest.removeprefix(f"{kind}: ")
+    sep, rest = found.group("sep"), found.group("rest")
+    again = re.match(rf"{kind}(?: \((?:not )?retryable\))?(: | from )(.*)", rest, re.S)
+    if sep == ": " and again:  # "Kind: Kind (retryable) from URL..." (older goal messages)
+        sep, rest = again.group(1), again.group(2)
+    if sep == " from ":
+        rest = "Endpoint " + rest
     if kind in RETRYABLE_LLM_ERRORS:
-        rest = f"Tried {PLANNER_ATTEMPTS} times. {rest}"
+        tries = found.group("tries")
+        rest = f"Tried {tries if tries and tries != 'all' else PLANNER_ATTEMPTS} times. {rest}"
         hint = "Retry once the endpoint answers again."
     elif kind in (LLM_NOT_CONFIGURED, "NotConfigured"):
         hint = "Whoever runs this app can configure an LLM endpoint; then Retry."

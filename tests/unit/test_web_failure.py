@@ -27,6 +27,9 @@ def test_an_llm_endpoint_that_is_down_reads_as_such() -> None:
     assert found.detail.startswith(f"Tried {PLANNER_ATTEMPTS} times. Endpoint http://127.0.0.1:9")
     assert "ConnectionError" not in found.detail and found.kind == "ConnectionError"
     assert "Retry" in found.hint
+    gave_up = failure(failed(f"gave up after 5 attempts: {error}"))  # as goals end now
+    assert gave_up is not None and gave_up.title == found.title
+    assert gave_up.detail.startswith("Tried 5 times. Endpoint http://127.0.0.1:9")
     refused = failure(failed("AuthenticationFailed: " + str(LLMError(
         "AuthenticationFailed", "bad key", status=401))))
     assert refused is not None and refused.title == "The LLM endpoint refused the API key."
