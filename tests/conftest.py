@@ -16,11 +16,11 @@ from activities import default_registry
 from activities.execution import tool_runtime
 from agents.client import JarvisClient
 from agents.connection import connect
-from agents.devserver import free_port, start_dev_server, stop_process
 from agents.simple_engine import SimpleWorkflowEngine
 from jarvis_planner.testing import forbid_real_llm
 from planner.settings import Settings
 from planner.tools import ToolRegistry
+from tests.processes import private_dev_server
 from tests.scripted_llm import no_real_llm, scripted_llm, scripted_llm_factory
 
 __all__ = ["no_real_llm", "scripted_llm", "scripted_llm_factory"]  # shared fixtures
@@ -34,13 +34,7 @@ forbid_real_llm()
 
 @pytest.fixture(scope="session")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("temporal")
-    port = free_port()
-    proc = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
+    yield from private_dev_server(tmp_path_factory)
 
 
 @pytest_asyncio.fixture(scope="session")

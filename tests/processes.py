@@ -8,9 +8,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from agents.client import JarvisClient
+from agents.devserver import free_port, start_dev_server, stop_process
 from planner.settings import Settings
 
 
@@ -50,3 +54,16 @@ async def wait_until(predicate: object, timeout_s: float = 30.0, what: str = "co
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def private_dev_server(factory: pytest.TempPathFactory, name: str = "temporal"
+                       ) -> Iterator[str]:
+    """A Temporal dev server of one's own on a free port (for the session, or for a module
+    whose tests list every goal on the server); yields its address."""
+    folder = factory.mktemp(name)
+    port = free_port()
+    proc = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop_process(proc)

@@ -18,9 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from agents.devserver import free_port, start_dev_server, stop_process
 from tests.paths import ROOT
 
 HELLO = ROOT / "examples" / "hello.json"
@@ -32,16 +29,6 @@ MESSAGE_STARTS = ("succeeded; result:", "succeeded (", "waiting for approval:", 
                   "run id:", "error:", "hint:", "note:", "planned (nothing ran)", "failed:",
                   "cancellation requested")
 
-
-def private_dev_server(factory: pytest.TempPathFactory, name: str) -> Iterator[str]:
-    """A dev server of one's own (for a module whose tests list every goal on the server)."""
-    folder = factory.mktemp(name)
-    port = free_port()
-    proc = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
 
 
 def command(*args: str) -> list[str]:

@@ -14,7 +14,8 @@ from temporalio.client import Client
 
 from agents.connection import connect
 from tests.e2e.browser_kit import ARGS, CHROMIUM, Session, open_session
-from tests.workflow.test_web import Web, offline_settings, private_dev_server, web_stack
+from tests.processes import private_dev_server
+from tests.workflow.test_web import Web, offline_settings, web_stack
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

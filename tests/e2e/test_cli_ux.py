@@ -21,11 +21,11 @@ from tests.e2e.clitools import (
     cli_env,
     found_id,
     jarvis,
-    private_dev_server,
     worker_process,
     write,
 )
 from tests.paths import ROOT
+from tests.processes import private_dev_server
 
 REMEMBER = "remember that the boiler is serviced in May"  # a seeded template: no LLM
 REMIND = "remind me to stretch in 1 seconds"  # a template with a side effect: waits for review

@@ -28,7 +28,7 @@ from temporalio.client import Client
 
 from activities import default_registry
 from agents.connection import connect
-from agents.devserver import free_port, start_dev_server, stop_process
+from agents.devserver import free_port
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient
 from jarvis_planner.web.app import UvicornServer, create_app, server_config
@@ -38,6 +38,7 @@ from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan
 from planner.settings import Settings
 from tests.paths import ROOT
+from tests.processes import private_dev_server
 
 REMIND = "remind me to stretch in 1 seconds"  # a shipped template: wait + notify (side effect)
 WAITING = "awaiting_approval"
@@ -45,19 +46,10 @@ TOKEN = "test-admin-token-0123456789"  # the admin token of the test apps (JARVI
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def private_dev_server(factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = factory.mktemp("web-temporal")
-    port = free_port()
-    proc = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
-
 
 @pytest.fixture(scope="module")
 def web_temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from private_dev_server(tmp_path_factory)
+    yield from private_dev_server(tmp_path_factory, "web-temporal")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

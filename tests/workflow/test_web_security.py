@@ -32,13 +32,13 @@ from jarvis_planner.web.tokens import AdminToken, UserStore
 from planner.contracts.goal_flow import GoalInput
 from planner.contracts.names import GOAL_WORKFLOW
 from planner.settings import Settings
+from tests.processes import private_dev_server
 from tests.workflow.test_web import (
     ADMIN,
     REMIND,
     TOKEN,
     WAITING,
     offline_settings,
-    private_dev_server,
     serve_app,
     submit_waiting,
     wait_stage,
