@@ -176,7 +176,7 @@ class PlannerActivities:
 
     def _remember(self, request: RememberRequest) -> str | None:
         store = self.store()
-        if request.template_id:
+        if request.template_id and not request.edited:
             store.record_outcome(request.template_id, request.succeeded, request.duration_s,
                                  request.tokens)
             return request.template_id
@@ -184,7 +184,7 @@ class PlannerActivities:
             return None  # only plans that ran successfully become templates
         return store.remember(request.goal, request.plan,
                               plan_fingerprints(request.plan, self.registry),
-                              request.duration_s, request.tokens)
+                              request.duration_s, request.tokens, edited=request.edited)
 
     def all(self) -> list[Any]:
         return [self.retrieve, self.draft, self.repair, self.prepare_plan, self.remember]

@@ -347,7 +347,8 @@ class GoalWorkflow:
         request = RememberRequest(goal=st.goal, plan=plan, template_id=st.template_id,
                                   succeeded=final == "succeeded",
                                   duration_s=max(0.0, finished - started),
-                                  tokens=st.usage.total_tokens)
+                                  tokens=st.usage.total_tokens,
+                                  edited=any(d.action == "edit" for d in st.decisions))
         template_id: str | None = await workflow.execute_activity(
             REMEMBER_ACTIVITY, request, start_to_close_timeout=_MEMORY_TIMEOUT,
             retry_policy=_MEMORY_RETRY)

@@ -81,6 +81,7 @@ class TemplateInput:
     tokens: int | None = None
     success: bool | None = True  # None: stored without counting a run (seed templates)
     source: Source = "run"
+    edited: bool = False  # changed by a person at review: an example, never rebound
 
 
 class TemplateNotFound(KeyError):

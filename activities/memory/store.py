@@ -57,6 +57,7 @@ from planner.fingerprints import ToolLookup
 from planner.plan import Plan
 from planner.rebinding import (
     GoalPattern,
+    example_pattern,
     extract_pattern,
     goal_head,
     rebind,
@@ -125,14 +126,14 @@ class TemplateStore:
 
     def remember(self, goal: str, plan: Plan, fingerprints: Mapping[str, str],
                  duration_s: float | None = None, tokens: int | None = None,
-                 success: bool = True, *, source: Source = "run") -> str:
+                 success: bool = True, *, source: Source = "run", edited: bool = False) -> str:
         """Store a plan that ran (or update the counts of the same template); returns its id.
 
         The same goal pattern with the same plan (slot values aside) is one template: a second
         "remember that X" run adds to the counts of the first instead of duplicating it.
         """
         return self.remember_many([TemplateInput(goal, plan, fingerprints, duration_s, tokens,
-                                                 success, source)])[0]
+                                                 success, source, edited)])[0]
 
     @_locked
     def remember_many(self, entries: Sequence[TemplateInput]) -> builtins.list[str]:
@@ -141,7 +142,8 @@ class TemplateStore:
         ids: builtins.list[str] = []
         patterns: dict[str, GoalPattern] = {}
         for entry in entries:
-            pattern = extract_pattern(entry.goal, entry.plan)
+            pattern = (example_pattern(entry.goal) if entry.edited
+                       else extract_pattern(entry.goal, entry.plan))
             tid = "t-" + template_key(pattern, entry.plan)[:20]
             ids.append(tid)
             patterns.setdefault(tid, pattern)

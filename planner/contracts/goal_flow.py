@@ -142,6 +142,9 @@ class RememberRequest(BaseModel):
     succeeded: bool
     duration_s: float
     tokens: int
+    # a person changed the plan at review: its values may not come from the goal's words, so it
+    # is kept as an example for the planner, never rebound to other goals
+    edited: bool = False
 
 
 class GoalState(BaseModel):

@@ -38,7 +38,10 @@ When a pattern does not rebind (precision first, the LLM is the fallback):
 - the template is not rebindable: text of a slot's value also occurs elsewhere in the plan
   where it cannot be rewritten (``tags=["boiler"]`` next to the note text), or the pattern has
   fewer than two literal words (``{0}`` alone would match anything). Such a template still
-  matches its own goal exactly.
+  matches its own goal exactly;
+- a person edited the plan at review (:func:`example_pattern`): the edit may hold values that
+  are not the goal's words (``remind me {0} plants`` from a fragment the reviewer typed), so the
+  plan is kept as the planner's example for similar goals and matches its own goal only.
 
 Limits: values the planner *derived* from the goal (coordinates for a city, 120 for "2 minutes",
 a date for "tomorrow") are not recognised as parameters, so the goal words they came from stay
@@ -48,7 +51,7 @@ stale. Paraphrases never match (the LLM plans them, with the stored plan as an e
 
 from __future__ import annotations
 
-from planner.rebinding.extraction import extract_pattern, template_key
+from planner.rebinding.extraction import example_pattern, extract_pattern, template_key
 from planner.rebinding.goal_text import normalise_goal
 from planner.rebinding.pattern import GoalPattern, RebindResult, Site, Slot, goal_head
 from planner.rebinding.rewrite import rebind
@@ -58,6 +61,7 @@ __all__ = [
     "RebindResult",
     "Site",
     "Slot",
+    "example_pattern",
     "extract_pattern",
     "goal_head",
     "normalise_goal",

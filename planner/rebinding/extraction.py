@@ -171,6 +171,15 @@ def extract_pattern(goal: str, plan: Plan) -> GoalPattern:
     return GoalPattern(parts=(text,), rebindable=reason is None, reason=reason or "")
 
 
+EDITED_REASON = ("a person edited the plan at review, so its values need not come from the "
+                 "goal's words")
+
+
+def example_pattern(goal: str, reason: str = EDITED_REASON) -> GoalPattern:
+    """The pattern of a plan kept only as an example: it matches its own goal, never rebinds."""
+    return GoalPattern(parts=(normalise_goal(goal),), rebindable=False, reason=reason)
+
+
 def _parts(goal: str, chosen: list[_Candidate]) -> tuple[str | int, ...]:
     spans = sorted((a, b, i) for i, c in enumerate(chosen) for a, b in c.spans)
     parts: list[str | int] = []

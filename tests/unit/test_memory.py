@@ -225,6 +225,23 @@ def test_same_goal_reused_even_without_slots(store: TemplateStore,
     assert store.find_reusable("check the weather at work", registry) is None
 
 
+def test_an_edited_plan_is_an_example_of_its_own_goal_only(store: TemplateStore,
+                                                         registry: ToolRegistry) -> None:
+    # the reviewer typed "to water the" into the message: unedited, the goal's words around that
+    # fragment become the pattern "remind me {0} plants" and other goals would be rebound to it
+    plan = make_plan("remind me to water the plants",
+                     {"id": "tell", "tool": "notify", "args": {"message": "to water the"}})
+    assert extract_pattern(plan.goal, plan).text() == "remind me {0} plants"
+    tid = remember(store, plan, registry, edited=True)
+    hit = store.get(tid)
+    assert hit is not None and not hit.rebindable and hit.pattern == "remind me to water the plants"
+    assert store.find_reusable("remind me to feed the plants", registry) is None
+    reuse = store.find_reusable("Remind me to water the plants.", registry)
+    assert reuse is not None and reuse.hit.id == tid and reuse.plan.step("tell").args == {
+        "message": "to water the"}
+    assert remember(store, plan, registry) != tid  # the unedited plan is another template
+
+
 def test_changed_tool_invalidates_template(store: TemplateStore,
                                            registry: ToolRegistry) -> None:
     tid = remember(store, calc_save_plan("1 + 1", "two.txt"), registry)

@@ -95,6 +95,14 @@ async def test_valid_edit_replaces_the_plan_then_approval_runs_it(jarvis: Jarvis
     assert all(d.at for d in final.decisions)
     outbox = (offline.data_dir / "outbox.jsonl").read_text()
     assert "Reminder: drink water" in outbox and "Reminder: stretch" not in outbox
+    # the edited plan is kept as an example of its own goal, never rebound to other goals, and
+    # the shipped template it came from is not credited with a run of a plan it did not hold
+    store = open_store(offline, default_registry())
+    kept = [h for h in store.list() if h.goal == REMIND]
+    assert [(h.rebindable, h.plan) for h in kept] == [(False, edited(plan, steps=steps))]
+    assert final.template_id is not None
+    source = store.get(final.template_id)
+    assert source is not None and source.rebindable and source.runs == 0
 
 
 async def test_approval_expires(client: Client, offline: Settings) -> None:
