@@ -13,11 +13,12 @@ import asyncio
 import builtins
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -87,6 +88,18 @@ class Gone(LookupError):
 
 class NotFound(LookupError):
     """No workflow with this id (on this namespace, within its retention)."""
+
+
+@dataclass(frozen=True)
+class ActivityAttempt:
+    """An activity the server holds for a workflow: which attempt is next or running, out of
+    how many, and why the last one failed ("" before any failure)."""
+
+    activity: str
+    attempt: int
+    max_attempts: int  # 0: unlimited
+    last_failure: str
+    next_attempt_in_s: float | None  # while it waits out its backoff
 
 
 @dataclass(frozen=True)
@@ -164,19 +177,39 @@ class JarvisClient:
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.temporal.get_workflow_handle(workflow_id)
 
-    async def describe(self, workflow_id: str) -> Described:
-        """Which kind of workflow ``workflow_id`` is (goal or plan run: asked of the server,
-        not guessed from the id) and whether it runs; raises NotFound for an unknown id."""
+    async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription:
         try:
-            desc = await self.handle(workflow_id).describe()
+            return await self.handle(workflow_id).describe()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise NotFound(f"no workflow with id '{workflow_id}'") from exc
             raise
+
+    async def describe(self, workflow_id: str) -> Described:
+        """Which kind of workflow ``workflow_id`` is (goal or plan run: asked of the server,
+        not guessed from the id) and whether it runs; raises NotFound for an unknown id."""
+        desc = await self._describe(workflow_id)
         closed = desc.close_time.isoformat(timespec="seconds") if desc.close_time else ""
         status = desc.status.name.lower() if desc.status is not None else "unknown"
         return Described(id=workflow_id, workflow_type=desc.workflow_type, status=status,
                          closed_at=closed, task_queue=desc.task_queue)
+
+    async def activity_attempts(self, workflow_id: str) -> builtins.list[ActivityAttempt]:
+        """The workflow's pending activities with their attempt and last failure (what the
+        Temporal UI shows while an LLM call is retried); raises NotFound for an unknown id."""
+        desc = await self._describe(workflow_id)
+        out = []
+        for pending in desc.raw_description.pending_activities:
+            failure = pending.last_failure.message if pending.HasField("last_failure") else ""
+            wait: float | None = None
+            if pending.HasField("next_attempt_schedule_time"):
+                due = pending.next_attempt_schedule_time.ToDatetime(tzinfo=UTC)
+                wait = max(0.0, (due - datetime.now(UTC)).total_seconds())
+            out.append(ActivityAttempt(activity=pending.activity_type.name,
+                                       attempt=pending.attempt,
+                                       max_attempts=pending.maximum_attempts,
+                                       last_failure=failure[:500], next_attempt_in_s=wait))
+        return out
 
     async def last_state(self, workflow_id: str, state_type: type[S],
                          timeout_s: float = 5.0) -> S | None:

@@ -73,6 +73,15 @@ async def test_planning_against_an_endpoint_that_is_down(browser: Browser, llm_d
         await expect(still).to_be_visible(timeout=15_000)
         await expect(still).to_have_text("still trying (the planner retries up to 5 times)")
         assert int((await elapsed.text_content() or "0 s").split()[0]) >= 5
+        # each retry of the LLM call as the server reports it: the attempt and why the last failed
+        attempt = status.locator(".attempt")
+        await expect(attempt.locator(".attempt-count")).to_have_text(
+            re.compile(r"^Attempt [2-5] of 5"), timeout=15_000)
+        await expect(attempt.locator(".attempt-failure")).to_contain_text(
+            "the last one failed: ")
+        await expect(attempt.locator(".attempt-failure")).to_contain_text("ConnectionError")
+        await expect(attempt.locator(".attempt-count")).to_have_text(
+            re.compile(r"^Attempt [3-5] of 5"), timeout=20_000)  # it moves on as they happen
         await ui.shot("31-planning-still-trying")
 
         failed = page.locator(".msg-error")

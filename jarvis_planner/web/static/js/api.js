@@ -37,11 +37,13 @@ export const goalPath = (id, tail) => "/api/goals/" + encodeURIComponent(id) + (
 
 // Opens the goal's event stream: onEvent(kind, data) for each event, onError(data) for an
 // `error` event sent by the server, onClosed() when the browser gave up the connection.
-export function openEvents(id, { onEvent, onError, onClosed }) {
+export function openEvents(id, { onEvent, onAttempt, onError, onClosed }) {
   const source = new EventSource(goalPath(id, "/events"));
   for (const kind of KINDS) {
     source.addEventListener(kind, (event) => onEvent(kind, JSON.parse(event.data)));
   }
+  // a retry of the planner's LLM call: attempt, limit, why the last one failed
+  source.addEventListener("attempt", (event) => onAttempt(JSON.parse(event.data)));
   source.addEventListener("error", (event) => {
     if (event.data) onError(JSON.parse(event.data));
     else if (source.readyState === EventSource.CLOSED) onClosed();

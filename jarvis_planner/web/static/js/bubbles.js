@@ -68,7 +68,8 @@ function statusBubble(st) {
         el("span", {}, el("span", { class: "status-text", text: working }), " ",
           el("span", { class: "status-elapsed muted small", title: "how long this stage has been going on", text: "" })),
         PLANNING.has(s) ? el("span", { class: "still-trying small", hidden: true,
-          text: "still trying (the planner retries up to " + attempts + " times)" }) : null));
+          text: "still trying (the planner retries up to " + attempts + " times)" }) : null,
+        PLANNING.has(s) && view.attempt ? attemptLine(view.attempt) : null));
   }
   if (s === "succeeded") {
     const outputs = st.run ? st.run.outputs : {};
@@ -88,6 +89,15 @@ function statusBubble(st) {
   const failure = st.view && st.view.failure;
   if (failure) return failureBubble(st, failure);
   return botBubble("msg-status", el("span", { text: STAGE_LABEL[s] || s }));
+}
+
+// A retry of the planner's LLM call, as the server reports it.
+function attemptLine(a) {
+  const of = a.max_attempts ? " of " + a.max_attempts : "";
+  const next = a.next_attempt_in_s ? " starts in " + Math.ceil(a.next_attempt_in_s) + " s" : "";
+  return el("span", { class: "attempt small" },
+    el("strong", { class: "attempt-count", text: "Attempt " + a.attempt + of + next }),
+    el("span", { class: "attempt-failure muted", text: " · the last one failed: " + a.last_failure }));
 }
 
 function failureBubble(st, failure) {

@@ -19,7 +19,7 @@ export function resetView(id, goalText) {
   Object.assign(view, {
     id, state: null, goalText: goalText || "", editing: null, draft: null,
     editProblems: null, editError: "", rejecting: false, rejectReason: "", actionError: "",
-    busy: false, gone: "", lastKey: "", stageSeen: "", stageSince: 0,
+    busy: false, gone: "", lastKey: "", stageSeen: "", stageSince: 0, attempt: null,
   });
 }
 
@@ -58,6 +58,11 @@ export function follow(id) {
       if (kind === "stage" || kind === "done") loadGoalsSoon();
       render(false);
     },
+    onAttempt(data) {
+      if (view.id !== id) return;
+      view.attempt = data;
+      render(false);
+    },
     onError(data) {
       if (view.id !== id) return;
       closeStream();
@@ -91,11 +96,13 @@ export function render(force) {
   if (stageChanged) {
     view.stageSeen = st.stage;
     view.stageSince = Date.now();
+    view.attempt = null;  // attempts are those of the current stage's call
   }
 
   const key = json([view.id, st && st.stage, st && st.plan, st && st.risks, st && st.problems,
     st && st.decisions.length, st && st.message, st && st.run && st.run.status, view.editing,
-    view.editProblems, view.editError, view.rejecting, view.actionError, view.busy, view.gone], 0);
+    view.editProblems, view.editError, view.rejecting, view.actionError, view.busy, view.gone,
+    view.attempt], 0);
   if (!force && key === view.lastKey) {
     applyRun();
     tick();
