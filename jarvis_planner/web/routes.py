@@ -99,7 +99,10 @@ async def cancel(goal_id: Goal, client: JarvisClient = Client) -> Cancelled:
                                            "`decision`, `done` (and `error`), in the order "
                                            "the workflow made them; each `data` is `{kind, "
                                            "stage, step_id, status, seq, state}` (`state`: "
-                                           "the goal page)."},
+                                           "the goal page). While the goal plans, "
+                                           "`attempt` reports each retry of its LLM call: "
+                                           "`{activity, attempt, max_attempts, last_failure, "
+                                           "next_attempt_in_s}`."},
                       404: ERRORS[404], 410: ERRORS[410]})
 async def events(goal_id: Goal, request: Request, client: JarvisClient = Client
                  ) -> StreamingResponse:
