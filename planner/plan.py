@@ -124,7 +124,6 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         raise PlanLoadError(
             f"{source}: does not match the plan schema ({len(lines)} problem(s)):\n"
             + "\n".join(lines)
-            + "\n  hint: `jarvis schema` prints the plan JSON Schema"
         ) from exc
 
 

@@ -153,4 +153,5 @@ def edit_in_editor(plan: Plan) -> Plan | None:
         return parse_plan(text, "edited plan")
     except PlanLoadError as exc:
         err_console.print(f"[red]{exc}[/]", highlight=False)
+        err_console.print("hint: `jarvis schema` prints the plan JSON Schema", highlight=False)
         return None

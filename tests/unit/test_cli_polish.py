@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
 import sys
 from pathlib import Path
 from typing import get_args
@@ -173,3 +174,14 @@ async def test_the_web_app_logs_each_request_without_query_or_headers(
     fields = line.jarvis  # type: ignore[attr-defined]
     assert (fields["method"], fields["path"], fields["status"]) == ("GET", "/api/info", 401)
     assert "SECRET" not in line.getMessage() + json.dumps(fields)
+
+
+@pytest.mark.parametrize("command", ["validate", "run-plan"])
+def test_a_plan_file_off_the_schema_is_explained_once(command: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"goal": "x", "steps": [{"id": "a", "tool": "calc"}], "bogus": 1}))
+    result = subprocess.run([sys.executable, "-m", "jarvis_planner.cli", command, str(bad)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "bogus: Extra inputs are not permitted" in result.stderr
+    assert (result.stdout + result.stderr).count("jarvis schema") == 1, result.stderr
