@@ -22,6 +22,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from planner.migrations import earliest_form
 from planner.plan import Plan, Step
 from planner.refs import Ref, RefSyntaxError, parse_template
 
@@ -35,8 +36,10 @@ def canonical(value: Any) -> bytes:
 
 
 def plan_digest(plan: Plan) -> str:
-    """The version of ``plan``: sha256 of its canonical JSON (hex)."""
-    return hashlib.sha256(canonical(plan.model_dump(mode="json"))).hexdigest()
+    """The version of ``plan``: sha256 of the canonical JSON of its earliest schema form (hex;
+    :func:`planner.migrations.earliest_form`, so digests recorded before a schema version was
+    added stay valid)."""
+    return hashlib.sha256(canonical(earliest_form(plan.model_dump(mode="json")))).hexdigest()
 
 
 def short(digest: str | None) -> str:

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.migrations import CURRENT_VERSION, PlanVersionError, migrate
 from planner.nesting import nests_deeper
 from planner.refs import STEP_ID_PATTERN, Ref, iter_refs
 from planner.retry import RetryOverride
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = CURRENT_VERSION
 MAX_VALUE_DEPTH = 32  # levels of dicts and lists in a step's args and in the plan's outputs
 
 
@@ -63,12 +64,27 @@ class Step(BaseModel):
         return {r.step for r in self.refs()} | set(self.deps)
 
 
+class PlanBudget(BaseModel):
+    """Limits on what running the plan may spend (schema version 2). They can only tighten the
+    goal's own budget (settings, or what the submitter asked for), never loosen it: the plan
+    comes from an LLM."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int | None = Field(None, ge=0, description="LLM tokens, planning included.")
+    max_cost_usd: float | None = Field(None, ge=0, description="LLM cost in US dollars.")
+    max_wall_time_s: float | None = Field(None, gt=0, description="Seconds from submission.")
+    max_steps: int | None = Field(None, ge=0, description="Steps started.")
+    max_llm_calls: int | None = Field(None, ge=0, description="LLM calls, planning included.")
+
+
 class Plan(BaseModel):
     """A goal, its steps, and the final output mapping."""
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = Field(
+        2, description="The plan format's version; older plans are migrated when loaded.")
     goal: str = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
     outputs: dict[str, Any] = Field(
@@ -79,6 +95,19 @@ class Plan(BaseModel):
         description="After a failed step: 'stop' starts nothing new, 'continue' runs "
         "independent branches to the end. Dependants of a failure never run.",
     )
+
+    budget: PlanBudget | None = Field(
+        None, description="Limits on what the run may spend; only ever tightens the goal's.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            try:
+                return migrate(data)
+            except PlanVersionError as exc:
+                raise ValueError(str(exc)) from exc
+        return data
 
     @field_validator("outputs")
     @classmethod

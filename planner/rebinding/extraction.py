@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from planner.migrations import earliest_form
 from planner.plan import Plan
 from planner.rebinding.goal_text import _TOKEN, MAX_SLOT_CHARS, SiteKind, normalise_goal
 from planner.rebinding.pattern import GoalPattern, Site, Slot, _bounded
@@ -212,7 +213,8 @@ def _slots(data: dict[str, Any], chosen: list[_Candidate]) -> tuple[Slot, ...]:
 
 def template_key(pattern: GoalPattern, plan: Plan) -> str:
     """Identity of a template: its pattern and its plan with slot values blanked out."""
-    data = plan.model_dump(mode="json", exclude={"goal"})
+    # the earliest schema form: a template keeps its id when plans gain a schema version
+    data = earliest_form(plan.model_dump(mode="json", exclude={"goal"}))
     data_full = plan.model_dump(mode="json")
     for i, slot in enumerate(pattern.slots):
         for site in slot.sites:
