@@ -26,16 +26,19 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approval_key import approval_key
+from agents import search_attributes
 from agents.connection import (
     alive,
     connect_with_retry,
     new_run_id,
 )
 from agents.following import GoalEvent, goal_events, watch
+from agents.search_attributes import STAGE
 from planner.approval import sign_plan
 from planner.contracts.events import RunEventPage
 from planner.contracts.goal_flow import (
@@ -58,7 +61,7 @@ from planner.contracts.names import (
     STATE_QUERY,
 )
 from planner.contracts.plan_run import ExecutePlanInput, RunState
-from planner.plan import Plan
+from planner.plan import Plan, PlanBudget
 from planner.settings import Settings, load_settings
 from planner.tools import Risk
 from planner.validation import Problem
@@ -162,6 +165,7 @@ class JarvisClient:
         # same client, the server hands the first workflow task back in the start response.
         self.eager_start = eager_start
         self._final_stages: dict[str, str] = {}  # closed goals never change: id -> stage
+        self._indexed: bool | None = None
 
     @classmethod
     async def connect(cls, settings: Settings | None = None) -> JarvisClient:
@@ -236,12 +240,15 @@ class JarvisClient:
                      by: str = "api", policy: ApprovalPolicy | None = None,
                      approval_timeout_s: float | None = None,
                      auto_approve: Sequence[str] | None = None,
-                     goal_id: str | None = None) -> str:
+                     goal_id: str | None = None, budget: PlanBudget | None = None) -> str:
         """Start a goal; returns its id. ``yes`` pre-approves (dangerous steps still ask).
         With ``goal_id`` a retried submission (e.g. after a timeout that hid a success) starts
-        nothing twice: the second start finds the goal already there and returns its id."""
+        nothing twice: the second start finds the goal already there and returns its id.
+        ``budget``: the goal's limits (default: the settings' ``budget_*``)."""
         s = self.settings
+        index = await self.indexed()
         inp = GoalInput.model_validate({
+            "budget": budget or s.goal_budget(), "index": index,
             "goal": goal, "policy": policy or ("approve-all" if yes else "auto-read-only"),
             "dry_run": dry_run, "submitted_by": by, "repair_rounds": s.llm_repair_rounds,
             "llm_timeout_s": s.llm_timeout_s,
@@ -253,11 +260,23 @@ class JarvisClient:
             await self.temporal.start_workflow(
                 GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue,
                 result_type=GoalState, memo={"goal": goal[:500], "by": by},
+                search_attributes=TypedSearchAttributes([SearchAttributePair(STAGE, "retrieving")])
+                if index else None,
                 request_eager_start=self.eager_start)
         except WorkflowAlreadyStartedError:
             if not given:
                 raise
         return goal_id
+
+    async def indexed(self) -> bool:
+        """Whether the namespace has the Jarvis search attributes (asked once per client):
+        goals upsert them only then, since an upsert of an unknown one fails the goal's task."""
+        if self._indexed is None:
+            try:
+                self._indexed = not await search_attributes.missing(self.temporal)
+            except RPCError:  # no rights to list them: goals go unindexed
+                self._indexed = False
+        return self._indexed
 
     async def owner(self, goal_id: str) -> str | None:
         """Who submitted the goal (``by`` at submit, kept in its memo); None for goals started
@@ -352,6 +371,11 @@ class JarvisClient:
         query = f"WorkflowType = '{GOAL_WORKFLOW}'"
         if pending:
             query += " AND ExecutionStatus = 'Running'"
+        # with the search attributes, the waiting goals are one visibility query (goals
+        # started before they existed carry none: `unanswered` still asks each running goal)
+        by_index = pending and not unanswered and await self.indexed()
+        if by_index:
+            query += f" AND {STAGE.name} = 'awaiting_approval'"
         out = []
         scan = limit if by is None else max(limit, OWNER_SCAN)
         async for wf in self.temporal.list_workflows(query, limit=scan):
@@ -360,7 +384,8 @@ class JarvisClient:
             owner = owner if isinstance(owner, str) else ""
             if by is not None and owner != by:
                 continue
-            stage = await self._stage(wf.id, wf.status)
+            stage = (wf.typed_search_attributes.get(STAGE) or "" if by_index
+                     else await self._stage(wf.id, wf.status))
             if pending and stage not in WAITING_STAGES and not (unanswered
                                                                 and stage == NO_ANSWER):
                 continue

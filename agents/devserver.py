@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from planner.contracts.names import SEARCH_ATTRIBUTES
+
 
 @dataclass(frozen=True)
 class ServerTuning:
@@ -101,6 +103,8 @@ def dev_server_command(db_file: Path, port: int, ui_port: int | None,
     cmd = [temporal_binary(), "server", "start-dev", "--db-filename", str(db_file),
            "--ip", "127.0.0.1", "--port", str(port), "--log-level", "warn"]
     cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    for name, kind in SEARCH_ATTRIBUTES.items():  # what goals upsert (operators' queries)
+        cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd + tuning.flags() + list(extra)
 
 

@@ -22,7 +22,9 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from agents.plan_runner import PlanRunner
+    from agents.search_attributes import goal_attributes
     from planner.approval import plan_digest, short
+    from planner.budget import Spent, overrun, tighten
     from planner.contracts.events import EventLog, EventsRequest, GoalEventPage
     from planner.contracts.goal_flow import (
         FAILED_STAGES,
@@ -51,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         INVALID_EDIT,
         LLM_NOT_CONFIGURED,
         NON_RETRYABLE_LLM_ERRORS,
+        OVER_BUDGET,
         PREPARE_ACTIVITY,
         REJECT_UPDATE,
         REMEMBER_ACTIVITY,
@@ -63,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
 
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
 FAILURE_PATCH = "goal-failure-fails-workflow"  # failed/invalid goals fail the workflow
+BUDGET_PATCH = "goal-budgets"  # limits checked before each LLM call and step
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 _LLM_ATTEMPTS = 5
 # a memory call takes well under a second (the first one loads the embedding model); the
@@ -79,6 +83,9 @@ class GoalWorkflow:
         self._prepared: PrepareResult | None = None
         self._editing = False
         self._grants: dict[str, str] = {}  # a person's grants for the dangerous steps
+        self._limits = inp.budget  # the goal's own budget; the plan's can only tighten it
+        self._state.budget = inp.budget
+        self._index = inp.index
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> GoalState:
@@ -110,6 +117,11 @@ class GoalWorkflow:
             self._state.message = _cause(exc)
             self._set_stage("failed")
             return
+        except OverBudget as exc:
+            self._state.message = (f"over budget before planning finished: {exc}; nothing was "
+                                   "run")
+            self._set_stage("over_budget")
+            return
         if plan is None or inp.dry_run:
             return
         self._prepared = await self._prepare(plan)
@@ -125,12 +137,15 @@ class GoalWorkflow:
             self._state.stage = stage
             self._log.add("stage", stage)
             _log_stage(self._state)
+            if self._index:  # operators' queries (agents/search_attributes.py)
+                workflow.upsert_search_attributes(goal_attributes(self._state))
 
     def _set_plan(self, plan: Plan | None) -> None:
         if plan != self._state.plan:
             self._state.plan = plan
             self._state.plan_digest = plan_digest(plan) if plan is not None else None
             if plan is not None:
+                self._state.budget = tighten(self._limits, plan.budget)
                 self._log.add("plan", self._state.stage)
 
     def _step_changed(self, step: StepState) -> None:
@@ -171,6 +186,10 @@ class GoalWorkflow:
 
     async def _llm(self, activity: str, request: DraftRequest, inp: GoalInput) -> PlanDraft:
         st = self._state
+        if st.budget is not None and workflow.patched(BUDGET_PATCH):
+            reason = overrun(st.budget, self._spent(), llm_call=True)
+            if reason:
+                raise OverBudget(f"{reason} (spent {self._spent().summary()})")
         draft: PlanDraft = await workflow.execute_activity(
             activity, request, result_type=PlanDraft,
             start_to_close_timeout=timedelta(seconds=inp.llm_timeout_s + 30),
@@ -324,16 +343,34 @@ class GoalWorkflow:
         last = self._last_decision()
         human = last is not None and last.action == "approve" and not last.by.startswith(
             "policy:") and last.reason != PRE_APPROVED
-        execution = prepared.execution.model_copy(
-            update={"allow_dangerous": human, "grants": self._grants if human else {}})
+        update = {"allow_dangerous": human, "grants": self._grants if human else {}}
+        if st.budget is not None and workflow.patched(BUDGET_PATCH):
+            update.update(budget=st.budget, spent_before=self._spent(),
+                          started_at=workflow.info().workflow_start_time.timestamp())
+        execution = prepared.execution.model_copy(update=update)
         runner = PlanRunner(execution, on_step=self._step_changed)
         st.run = runner.state  # the state query reads the live run state from here on
         self._set_stage("executing")
         run = await runner.run()
         st.usage = st.usage + run.usage
-        if run.status != "succeeded":
-            st.message = run.failure_report()
-        self._set_stage("succeeded" if run.status == "succeeded" else "failed")
+        if run.status == "succeeded":
+            self._set_stage("succeeded")
+            return
+        st.message = run.failure_report()
+        stopped = [s for s in run.steps if s.error and s.error.type == OVER_BUDGET]
+        if stopped and stopped[0].error:
+            undone = [s.id for s in run.steps if s.status.value != "succeeded"]
+            st.message = (f"{stopped[0].error.message}; left undone: {', '.join(undone)}")
+            self._set_stage("over_budget")
+            return
+        self._set_stage("failed")
+
+    def _spent(self) -> Spent:
+        """What the goal spent before its run (planning; the step driver adds the run's)."""
+        usage = self._state.usage
+        took = workflow.now() - workflow.info().workflow_start_time
+        return Spent(tokens=usage.total_tokens, cost_usd=usage.cost_usd, llm_calls=usage.calls,
+                     wall_time_s=took.total_seconds())
 
     async def _remember(self, plan: Plan) -> None:
         st = self._state
@@ -354,6 +391,10 @@ class GoalWorkflow:
             retry_policy=_MEMORY_RETRY)
         st.template_id = st.template_id or template_id
         self._set_stage(final)
+
+
+class OverBudget(Exception):
+    """The goal's budget is spent before an LLM call (caught in ``_pursue``)."""
 
 
 # How many attempts each planning activity gets (its retry policy above), for the message of a

@@ -12,6 +12,8 @@ import asyncio
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
+from planner.budget import Spent, overrun
+from planner.contracts.names import OVER_BUDGET
 from planner.contracts.plan_run import (
     ExecutePlanInput,
     RunState,
@@ -31,6 +33,8 @@ from planner.step_io import (
     prepare_call,
 )
 from planner.tools import Risk
+
+LLM_TOOL = "llm"  # the built-in tool whose steps count as LLM calls
 
 
 class StepFailed(Exception):
@@ -55,6 +59,7 @@ class StepDriver(ABC):
         self.state = RunState(goal=inp.plan.goal, engine=engine,
                               steps=[StepState(id=s.id, tool=s.tool) for s in inp.plan.steps])
         self.outputs: dict[str, Any] = {}
+        self._over_budget = ""  # why no more steps start (the budget ran out)
 
     # -- hooks ----------------------------------------------------------------------------
     @abstractmethod
@@ -144,6 +149,10 @@ class StepDriver(ABC):
             kind = "InvalidCondition" if isinstance(exc, ConditionError) else "InvalidArguments"
             self._fail(st, kind, str(exc), 0)
             return True
+        reason = self._budget_refusal(step)
+        if reason:
+            self._fail(st, OVER_BUDGET, reason, 0)
+            return True
         if policy.risk == Risk.DANGEROUS and not self.inp.allow_dangerous:
             self._fail(st, "ToolRefused", refusal(step.tool), 0)
             return True
@@ -155,6 +164,25 @@ class StepDriver(ABC):
         self.changed(st)
         tasks[step.id] = asyncio.create_task(self._run_step(step, policy, call))
         return False
+
+    def _budget_refusal(self, step: Step) -> str:
+        """Why ``step`` must not start (the budget is spent), or ""; once the budget runs out
+        no other step starts either."""
+        inp = self.inp
+        if inp.budget is None or self._over_budget:
+            return f"not started: {self._over_budget}" if self._over_budget else ""
+        usage = self.state.usage
+        before = inp.spent_before
+        spent = Spent(tokens=before.tokens + usage.total_tokens,
+                      cost_usd=before.cost_usd + usage.cost_usd,
+                      llm_calls=before.llm_calls + usage.calls,
+                      wall_time_s=self.now() - (inp.started_at or self.now()),
+                      steps=sum(1 for s in self.state.steps if s.started_at is not None))
+        reason = overrun(inp.budget, spent, step=True, llm_call=step.tool == LLM_TOOL)
+        if reason:
+            self._over_budget = reason
+            return f"over budget: {reason} (spent {spent.summary()})"
+        return ""
 
     async def _run_step(self, step: Step, policy: StepPolicy, call: ToolCall) -> None:
         st = self.state.step(step.id)

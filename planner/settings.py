@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from planner.plan import PlanBudget
+
 
 def default_data_dir() -> Path:
     env = os.environ.get("JARVIS_DATA_DIR")
@@ -71,6 +73,14 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_structured_mode: Literal["auto", "json_schema", "tools", "json"] = "auto"
     llm_repair_rounds: int = Field(2, ge=0, le=10)
+    # model -> [input, output] US dollars per 1M tokens, over planner.pricing.DEFAULT_PRICES
+    llm_prices: dict[str, tuple[float, float]] = {}
+    # A goal's budget (planner/budget.py); a plan's own budget can only tighten it. None: no limit.
+    budget_tokens: int | None = Field(500_000, ge=0)
+    budget_cost_usd: float | None = Field(5.0, ge=0)
+    budget_wall_time_s: float | None = Field(None, gt=0)
+    budget_steps: int | None = Field(1_000, ge=0)
+    budget_llm_calls: int | None = Field(100, ge=0)
     # Template memory (chromadb): embedded PersistentClient in the data dir unless a host is set.
     chroma_host: str | None = None
     chroma_port: int = 8000
@@ -116,6 +126,12 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    def goal_budget(self) -> PlanBudget:
+        """The budget a goal gets unless its submitter asks for another."""
+        return PlanBudget(max_tokens=self.budget_tokens, max_cost_usd=self.budget_cost_usd,
+                          max_wall_time_s=self.budget_wall_time_s, max_steps=self.budget_steps,
+                          max_llm_calls=self.budget_llm_calls)
 
     @property
     def llm_configured(self) -> bool:

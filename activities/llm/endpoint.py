@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from activities.llm.errors import LLMError
 from planner.contracts.usage import Usage
+from planner.pricing import cost_of
 from planner.settings import Settings
 
 StructuredMode = Literal["auto", "json_schema", "tools", "json"]
@@ -28,13 +29,14 @@ class LLMConfig(BaseModel):
     model: str = "gpt-4o-mini"
     timeout_s: float = Field(60.0, gt=0)
     structured_mode: StructuredMode = "auto"
+    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)  # over DEFAULT_PRICES
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMConfig:
         key = settings.llm_api_key
         return cls(base_url=settings.llm_base_url, api_key=SecretStr(key) if key else None,
                    model=settings.llm_model, timeout_s=settings.llm_timeout_s,
-                   structured_mode=settings.llm_structured_mode)
+                   structured_mode=settings.llm_structured_mode, prices=settings.llm_prices)
 
     @property
     def configured(self) -> bool:
@@ -56,12 +58,18 @@ def make_client(config: LLMConfig) -> openai.AsyncOpenAI:
                               max_retries=0)
 
 
-def usage_from_openai(usage: CompletionUsage | None) -> Usage:
-    """One call's usage; an endpoint that reports none counts as zero tokens."""
+def usage_from_openai(usage: CompletionUsage | None, config: LLMConfig | None = None,
+                      model: str | None = None) -> Usage:
+    """One call's usage, priced by ``config``'s table for ``model`` (the model the endpoint
+    says answered, else the configured one); an endpoint that reports none counts as zero."""
     if usage is None:
         return Usage(calls=1)
     # Some OpenAI-compatible servers omit or null fields; the client does not validate them.
     prompt = getattr(usage, "prompt_tokens", None) or 0
     completion = getattr(usage, "completion_tokens", None) or 0
     total = getattr(usage, "total_tokens", None) or prompt + completion
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, calls=1)
+    cost = 0.0
+    if config is not None:
+        cost = cost_of(model or config.model, prompt, completion, config.prices)
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, calls=1,
+                 cost_usd=cost)

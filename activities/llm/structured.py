@@ -80,7 +80,8 @@ async def complete_text(config: LLMConfig, messages: Sequence[ChatCompletionMess
     async with _client_for(config, client) as llm:
         completion = await _create(llm, config, messages)
     choice = _first_choice(completion, config)
-    return TextResult(text=_content(choice), usage=usage_from_openai(completion.usage),
+    return TextResult(text=_content(choice),
+                      usage=usage_from_openai(completion.usage, config, completion.model),
                       model=completion.model or config.model, finish_reason=choice.finish_reason)
 
 
@@ -133,7 +134,7 @@ async def _call(llm: openai.AsyncOpenAI, config: LLMConfig, mode: Mode,
     text = _tool_arguments(choice, name) if mode == "tools" else None
     text = _content(choice) if text is None else text
     return StructuredResult(text=text, data=_loads(text), mode_used=mode,
-                            usage=usage_from_openai(completion.usage),
+                            usage=usage_from_openai(completion.usage, config, completion.model),
                             model=completion.model or config.model,
                             finish_reason=choice.finish_reason)
 

@@ -37,6 +37,7 @@ _STAGE_TITLES: dict[str, str] = {
     "invalid": "I could not make a valid plan.",
     "expired": "No decision came in time; nothing was run.",
     "cancelled": "The goal was cancelled.",
+    "over_budget": "The goal ran out of budget; what was left was not run.",
 }
 RETRY_STAGES = frozenset({"failed", "invalid", "expired"})
 

@@ -8,22 +8,24 @@ from pydantic import BaseModel, Field, model_validator
 
 from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.contracts.usage import Usage
-from planner.plan import Plan
+from planner.plan import Plan, PlanBudget
 from planner.tools import Risk
 from planner.validation import Problem
 
 Stage = Literal[
     "retrieving", "planning", "repairing", "awaiting_approval", "executing", "remembering",
     "succeeded", "failed", "rejected", "invalid", "planned", "cancelled", "expired",
+    "over_budget",
 ]
 ApprovalPolicy = Literal["auto-read-only", "always-ask", "approve-all"]
 # The order a goal moves through, and where it can end.
 FLOW_STAGES: tuple[Stage, ...] = ("retrieving", "planning", "repairing", "awaiting_approval",
                                   "executing", "remembering")
 FINAL_STAGES: frozenset[str] = frozenset({"succeeded", "failed", "rejected", "invalid",
-                                          "planned", "cancelled", "expired"})
+                                          "planned", "cancelled", "expired",
+                                          "over_budget"})
 # Final stages that mean the work failed: the workflow fails (see agents/goal_workflow.py).
-FAILED_STAGES: frozenset[str] = frozenset({"failed", "invalid"})
+FAILED_STAGES: frozenset[str] = frozenset({"failed", "invalid", "over_budget"})
 
 
 class Example(BaseModel):
@@ -46,6 +48,11 @@ class GoalInput(BaseModel):
     submitted_by: str = Field("unknown", max_length=200)
     repair_rounds: int = Field(2, ge=0, le=10)
     llm_timeout_s: float = Field(60.0, gt=0, le=3600)
+    # limits on what the goal may spend (settings' defaults: Settings.goal_budget); the plan's
+    # own budget can only tighten them. None (goals recorded before budgets): no limit.
+    budget: PlanBudget | None = None
+    # upsert the Jarvis* search attributes (the client sets it when the namespace has them)
+    index: bool = False
 
 
 class Decision(BaseModel):
@@ -159,6 +166,7 @@ class GoalState(BaseModel):
     fixes: list[str] = Field(default_factory=list)
     risks: dict[str, Risk] = Field(default_factory=dict)
     policy: ApprovalPolicy = "auto-read-only"
+    budget: PlanBudget | None = None  # the limits in force (the goal's, tightened by the plan's)
     decisions: list[Decision] = Field(default_factory=list)
     run: RunState | None = None
     usage: Usage = Field(default_factory=Usage)

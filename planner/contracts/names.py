@@ -29,11 +29,23 @@ APPROVE_UPDATE: Final = "approve"
 REJECT_UPDATE: Final = "reject"
 EDIT_UPDATE: Final = "edit"
 
+# -- search attributes (operators' queries: `temporal workflow list --query 'JarvisStage="failed"'`)
+STAGE_ATTRIBUTE: Final = "JarvisStage"  # the goal's stage, upserted at every change
+SOURCE_ATTRIBUTE: Final = "JarvisSource"  # "template" or "llm"
+TEMPLATE_ATTRIBUTE: Final = "JarvisTemplate"  # the template id a goal reused
+RISK_ATTRIBUTE: Final = "JarvisRisk"  # the highest risk among the plan's steps
+COST_ATTRIBUTE: Final = "JarvisCost"  # US dollars spent on LLM calls so far
+# name -> the type the namespace registers (`--search-attribute NAME=TYPE`)
+SEARCH_ATTRIBUTES: Final = {STAGE_ATTRIBUTE: "Keyword", SOURCE_ATTRIBUTE: "Keyword",
+                            TEMPLATE_ATTRIBUTE: "Keyword", RISK_ATTRIBUTE: "Keyword",
+                            COST_ATTRIBUTE: "Double"}
+
 # -- error types (ApplicationError.type) ----------------------------------------------------
 PLAN_FAILED: Final = "PlanFailed"  # a plan run whose step failed (details: the RunState)
 GOAL_FAILED: Final = "GoalFailed"  # a goal whose plan failed or never became valid
 INVALID_EDIT: Final = "InvalidEdit"  # an edit Update refused (details: the problems)
 LLM_NOT_CONFIGURED: Final = "LLMNotConfigured"
+OVER_BUDGET: Final = "OverBudget"  # a step not started: the goal's budget is spent
 
 # Tool failures that no retry can fix; every tool activity's retry policy lists them.
 NON_RETRYABLE_TOOL_ERRORS: Final = ("InvalidArguments", "ToolInputError", "ToolRefused",

@@ -9,8 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from planner.budget import Spent
 from planner.contracts.usage import Usage
-from planner.plan import Plan
+from planner.plan import Plan, PlanBudget
 from planner.retry import RetrySpec
 from planner.scheduler import NextSteps, StepStatus
 from planner.tools import Risk
@@ -39,6 +40,11 @@ class ExecutePlanInput(BaseModel):
     # step id -> a person's grant for that dangerous step (planner.approval); the worker checks
     # it before a dangerous tool runs, whatever ``allow_dangerous`` and the policies say
     grants: dict[str, str] = Field(default_factory=dict)
+    # limits on what the run may spend (planner/budget.py), what the goal spent before it (its
+    # planning) and when the goal started (epoch seconds): wall time counts from there
+    budget: PlanBudget | None = None
+    spent_before: Spent = Field(default_factory=Spent)
+    started_at: float | None = None
 
 
 class ToolCall(BaseModel):

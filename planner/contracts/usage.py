@@ -13,9 +13,11 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     total_tokens: int = 0
     calls: int = 0
+    cost_usd: float = 0.0  # from the price table (planner.pricing); 0 for unpriced models
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(prompt_tokens=self.prompt_tokens + other.prompt_tokens,
                      completion_tokens=self.completion_tokens + other.completion_tokens,
                      total_tokens=self.total_tokens + other.total_tokens,
-                     calls=self.calls + other.calls)
+                     calls=self.calls + other.calls,
+                     cost_usd=self.cost_usd + other.cost_usd)

@@ -18,7 +18,7 @@ from activities.execution import tool_activities, tool_runtime
 from activities.planning import PlannerActivities
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
-from planner.contracts.names import durable_names
+from planner.contracts.names import SEARCH_ATTRIBUTES, durable_names
 from planner.settings import Settings
 from tests.paths import DATA, HISTORIES
 
@@ -36,13 +36,17 @@ def registered_names(tmp_path: Path) -> dict[str, Any]:
     planner = PlannerActivities(settings, registry, lambda: None)  # type: ignore[arg-type,return-value]
     fns = [*planner.all(), *tool_activities(tool_runtime(settings, registry))]
     activities = sorted(activity._Definition.must_from_callable(fn).name or "" for fn in fns)
-    return {"workflows": workflows, "activities": activities}
+    return {"workflows": workflows, "activities": activities,
+            "search_attributes": dict(sorted(SEARCH_ATTRIBUTES.items()))}
 
 
 def test_durable_names_never_change(tmp_path: Path) -> None:
     found = registered_names(tmp_path)
     recorded = json.loads(CHECKED_IN.read_text())
     missing = sorted(set(recorded["activities"]) - set(found["activities"]))
+    lost = {k: v for k, v in recorded["search_attributes"].items()
+            if found["search_attributes"].get(k) != v}
+    assert not lost, f"search attributes renamed, removed or retyped: {lost}"
     assert not missing, f"activities renamed or removed: {missing}"
     for name, handlers in recorded["workflows"].items():
         assert name in found["workflows"], f"workflow {name} renamed or removed"

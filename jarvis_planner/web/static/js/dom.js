@@ -4,6 +4,7 @@
 
 export const STAGE_LABEL = {
   awaiting_approval: "awaiting approval", timed_out: "timed out", canceled: "cancelled",
+  over_budget: "over budget",
 };
 
 export function $(id) { return document.getElementById(id); }
