@@ -20,7 +20,9 @@ from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
 from planner.contracts.names import SEARCH_ATTRIBUTES, durable_names
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 from tests.paths import DATA, HISTORIES
+from tests.plans import add_test_tools
 
 CHECKED_IN = DATA / "durable_names.json"
 
@@ -69,11 +71,11 @@ def test_the_contracts_module_names_what_is_registered(tmp_path: Path) -> None:
 
 
 def test_names_in_recorded_histories_are_still_registered(tmp_path: Path) -> None:
-    """The histories in tests/histories were recorded by the code before the layers refactor:
-    every workflow and activity type they name must still be registered."""
+    """Every workflow and activity type the recorded histories name (tests/histories, of every
+    recording) must still be registered."""
     found = registered_names(tmp_path)
     seen_workflows, seen_activities = set(), set()
-    for path in HISTORIES.glob("*.json"):
+    for path in HISTORIES.rglob("*.json"):
         for event in json.loads(path.read_text())["events"]:
             started = event.get("workflowExecutionStartedEventAttributes")
             if started:
@@ -82,5 +84,6 @@ def test_names_in_recorded_histories_are_still_registered(tmp_path: Path) -> Non
             if scheduled:
                 seen_activities.add(scheduled["activityType"]["name"])
     assert seen_workflows == set(found["workflows"])
-    test_tools = {"tool.flaky"}  # a test-only tool (tests/plans.py) recorded in one history
+    # the test-only tools (tests/plans.py) some recordings use
+    test_tools = {"tool." + t.name for t in add_test_tools(ToolRegistry())}
     assert seen_activities and seen_activities - test_tools <= set(found["activities"])

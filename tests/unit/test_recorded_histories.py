@@ -1,8 +1,10 @@
 """Recorded histories of real runs replay against today's workflow code (sandboxed Replayer).
 
-The files in tests/histories were recorded before the layers refactor (issue 8), so a moved
-module, a renamed class or a changed import that alters what the workflows do shows up here as
-a nondeterminism error."""
+tests/histories holds every recording ever made: the top folder was recorded before the layers
+refactor (issue 8), ``v2/`` by ``python -m tests.record_histories tests/histories/v2`` with plan
+schema version 2, search attributes and budgets (issue 11), one file per path in
+``tests.record_histories.PATHS``. A change that alters what a workflow does for any of them
+shows up here as a nondeterminism error: put it behind ``workflow.patched()``."""
 
 from __future__ import annotations
 
@@ -16,15 +18,20 @@ from temporalio.worker import Replayer
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
 from tests.paths import HISTORIES
+from tests.record_histories import PATHS
 
-HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
-
-
-def test_histories_are_present() -> None:
-    assert len(HISTORY_FILES) >= 11, "tests/histories lost its recorded runs"
+HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
+NEWEST = HISTORIES / "v2"
 
 
-@pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
+def test_histories_are_present_for_every_path() -> None:
+    assert len(list(HISTORIES.glob("*.json"))) >= 11, "tests/histories lost its first recordings"
+    assert {p.stem for p in NEWEST.glob("*.json")} == set(PATHS), (
+        "record every path: python -m tests.record_histories tests/histories/v2")
+
+
+@pytest.mark.parametrize("path", HISTORY_FILES,
+                         ids=[str(p.relative_to(HISTORIES).with_suffix("")) for p in HISTORY_FILES])
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(workflows=[ExecutePlanWorkflow, GoalWorkflow],

@@ -1,0 +1,231 @@
+"""Record the replay corpus: real runs of every workflow through every path, on a private dev
+server with a real worker and the scripted LLM server, written as history JSON files.
+
+    .venv/bin/python -m tests.record_histories tests/histories/v2
+
+Run it when a workflow gains a path (and keep the files of every earlier recording: they are
+what running goals were started with). ``tests/unit/test_recorded_histories.py`` replays every
+file under ``tests/histories`` against today's code and checks that each path in ``PATHS`` has a
+recording in the newest folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+
+from activities import default_registry
+from agents.client import JarvisClient
+from agents.connection import connect
+from agents.devserver import free_port, start_dev_server, stop_process
+from agents.worker import create_worker
+from jarvis_planner.testing import ScriptedLLM, reply_json
+from planner.plan import Plan, PlanBudget
+from planner.preparation import prepare
+from planner.settings import Settings
+from tests.plans import add_test_tools, fan_plan
+
+TEA = "Save the line Green tea is calming to tea.txt"
+TEA_PLAN: dict[str, Any] = {
+    "goal": TEA,
+    "steps": [{"id": "write", "tool": "write_file",
+               "args": {"path": "tea.txt", "text": "Green tea is calming"}},
+              {"id": "check", "tool": "read_file", "args": {"path": "${write.path}"}}],
+    "outputs": {"text": "${check.text}"},
+}
+READ_ONLY_PLAN: dict[str, Any] = {
+    "goal": "Add 2 and 3", "steps": [{"id": "add", "tool": "calc", "args": {"expression": "2+3"}}],
+    "outputs": {"sum": "${add.value}"}}
+BROKEN_PLAN: dict[str, Any] = {**TEA_PLAN, "steps": [
+    {"id": "write", "tool": "write_fil", "args": {"path": "tea.txt", "text": "x"}}]}
+MISSING_FILE_PLAN: dict[str, Any] = {
+    "goal": "Read the file nope.txt",
+    "steps": [{"id": "read", "tool": "read_file", "args": {"path": "nope.txt"}}]}
+REMIND = "remind me to stretch in 1 seconds"  # a shipped template with a side effect
+
+Recorder = Callable[["Session"], Awaitable[str]]
+
+
+class Session:
+    def __init__(self, client: Client, settings: Settings, llm: ScriptedLLM) -> None:
+        self.jarvis = JarvisClient(client, settings)
+        self.settings = settings
+        self.llm = llm
+
+    async def goal(self, text: str, **kw: Any) -> str:
+        return await self.jarvis.submit(text, **kw)
+
+    async def waiting(self, text: str, **kw: Any) -> tuple[str, str]:
+        goal_id = await self.jarvis.submit(text, policy="always-ask", **kw)
+        state = await self.jarvis.wait_for_review(goal_id)
+        assert state.stage == "awaiting_approval", state
+        return goal_id, state.plan_digest or ""
+
+    async def settled(self, goal_id: str) -> str:
+        await self.jarvis.result(goal_id)
+        return goal_id
+
+    async def ended(self, workflow_id: str) -> str:
+        if workflow_id.startswith("goal-"):
+            return (await self.jarvis.result(workflow_id)).stage
+        return (await self.jarvis.plan_result(workflow_id)).status
+
+    async def plan(self, plan: Plan) -> str:
+        registry = add_test_tools(default_registry())
+        run_id = await self.jarvis.start_plan(prepare(plan, registry, self.settings))
+        await self.jarvis.plan_result(run_id)
+        return run_id
+
+
+async def goal_template(s: Session) -> str:
+    return await s.settled(await s.goal("remember that the boiler is serviced in May", yes=True))
+
+
+async def goal_llm_read_only(s: Session) -> str:
+    s.llm.expect(reply_json(READ_ONLY_PLAN))
+    return await s.settled(await s.goal("Add 2 and 3"))
+
+
+async def goal_llm_repair_approve(s: Session) -> str:
+    s.llm.expect(reply_json(BROKEN_PLAN))
+    s.llm.expect(reply_json(TEA_PLAN))
+    goal_id, digest = await s.waiting("Repair then approve: " + TEA)
+    await s.jarvis.approve(goal_id, digest, by="recorder")
+    return await s.settled(goal_id)
+
+
+async def goal_edit_approve(s: Session) -> str:
+    goal_id, digest = await s.waiting(REMIND)
+    plan = (await s.jarvis.state(goal_id)).plan
+    assert plan is not None
+    data = plan.model_dump(mode="json")
+    data["steps"][-1]["args"]["message"] = "Reminder: drink water"
+    edited = await s.jarvis.edit(goal_id, Plan.model_validate(data), digest, by="recorder")
+    await s.jarvis.approve(goal_id, edited.plan_digest or "", by="recorder")
+    return await s.settled(goal_id)
+
+
+async def goal_rejected(s: Session) -> str:
+    goal_id, _ = await s.waiting(REMIND)
+    await s.jarvis.reject(goal_id, by="recorder", reason="not now")
+    return await s.settled(goal_id)
+
+
+async def goal_expired(s: Session) -> str:
+    goal_id = await s.jarvis.submit(REMIND, approval_timeout_s=1.0)
+    return await s.settled(goal_id)
+
+
+async def goal_failed_step(s: Session) -> str:
+    s.llm.expect(reply_json(MISSING_FILE_PLAN))
+    return await s.settled(await s.goal("Read the file nope.txt", yes=True))
+
+
+async def goal_invalid(s: Session) -> str:
+    for _ in range(3):  # the draft and two repairs, all broken
+        s.llm.expect(reply_json(BROKEN_PLAN))
+    return await s.settled(await s.goal("Never valid: " + TEA, yes=True))
+
+
+async def goal_dry_run(s: Session) -> str:
+    s.llm.expect(reply_json(TEA_PLAN))
+    return await s.settled(await s.goal("Only plan: " + TEA, dry_run=True))
+
+
+async def goal_over_budget_llm(s: Session) -> str:
+    s.llm.expect(reply_json(BROKEN_PLAN))
+    return await s.settled(await s.goal("One LLM call only: " + TEA, yes=True,
+                                        budget=PlanBudget(max_llm_calls=1)))
+
+
+async def goal_over_budget_step(s: Session) -> str:
+    s.llm.expect(reply_json(TEA_PLAN))
+    return await s.settled(await s.goal("One step only: " + TEA, yes=True,
+                                        budget=PlanBudget(max_steps=1)))
+
+
+async def plan_fan_out(s: Session) -> str:
+    return await s.plan(fan_plan())
+
+
+async def plan_failed_step(s: Session) -> str:
+    return await s.plan(Plan.model_validate(MISSING_FILE_PLAN))
+
+
+async def plan_retried_step(s: Session) -> str:
+    return await s.plan(Plan.model_validate({
+        "goal": "flaky twice then fine",
+        "steps": [{"id": "f", "tool": "flaky", "args": {"key": "recorder", "failures": 2}}]}))
+
+
+async def plan_durable_wait(s: Session) -> str:
+    return await s.plan(Plan.model_validate({
+        "goal": "wait a moment then add",
+        "steps": [{"id": "pause", "tool": "wait", "args": {"seconds": 1}},
+                  {"id": "add", "tool": "calc", "args": {"expression": "1+1"},
+                   "deps": ["pause"]}]}))
+
+
+# path -> how it is recorded, and the stage (goals) or status (plan runs) it must end in
+PATHS: dict[str, tuple[Recorder, str]] = {
+    "goal-template": (goal_template, "succeeded"),
+    "goal-llm-read-only": (goal_llm_read_only, "succeeded"),
+    "goal-llm-repair-approve": (goal_llm_repair_approve, "succeeded"),
+    "goal-edit-approve": (goal_edit_approve, "succeeded"),
+    "goal-rejected": (goal_rejected, "rejected"),
+    "goal-expired": (goal_expired, "expired"),
+    "goal-failed-step": (goal_failed_step, "failed"),
+    "goal-invalid": (goal_invalid, "invalid"),
+    "goal-dry-run": (goal_dry_run, "planned"),
+    "goal-over-budget-llm": (goal_over_budget_llm, "over_budget"),
+    "goal-over-budget-step": (goal_over_budget_step, "over_budget"),
+    "plan-fan-out": (plan_fan_out, "succeeded"),
+    "plan-failed-step": (plan_failed_step, "failed"),
+    "plan-retried-step": (plan_retried_step, "succeeded"),
+    "plan-durable-wait": (plan_durable_wait, "succeeded"),
+}
+
+
+async def record(out: Path, only: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        port = free_port()
+        server = start_dev_server(folder / "temporal.sqlite", port,
+                                  log_file=folder / "server.log")
+        llm = ScriptedLLM().start()
+        try:
+            client = await connect(f"127.0.0.1:{port}")
+            settings = Settings(
+                data_dir=folder / "data", temporal_address=f"127.0.0.1:{port}",
+                task_queue="recorder", embedding_backend="hashing",
+                llm_base_url=llm.base_url, llm_api_key="scripted-key", llm_model=llm.model,
+                llm_timeout_s=10.0, llm_prices={llm.model: (1.0, 2.0)})
+            registry = add_test_tools(default_registry())
+            async with create_worker(client, settings, registry, sandboxed=True):
+                session = Session(client, settings, llm)
+                for name, (recorder, expected) in PATHS.items():
+                    if only and name not in only:
+                        continue
+                    workflow_id = await recorder(session)
+                    ended = await session.ended(workflow_id)
+                    if ended != expected:
+                        raise SystemExit(f"{name} ended {ended}, not {expected}: not recorded")
+                    history = await session.jarvis.handle(workflow_id).fetch_history()
+                    text = json.dumps(json.loads(history.to_json()), indent=1)
+                    (out / f"{name}.json").write_text(text + "\n")
+                    print(f"recorded {name}: {len(history.events)} events", flush=True)
+        finally:
+            stop_process(server)
+            llm.stop()  # strict: a scripted reply no path used fails the recording
+
+
+if __name__ == "__main__":
+    asyncio.run(record(Path(sys.argv[1]), sys.argv[2:]))
