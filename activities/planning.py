@@ -39,6 +39,7 @@ from planner.contracts.names import (
     RETRIEVE_ACTIVITY,
 )
 from planner.preparation import prepare
+from planner.pricing import LLM_STEP_TOKENS, cost_of
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 from planner.validation import ValidationFailed
@@ -159,7 +160,9 @@ class PlannerActivities:
             return PrepareResult(problems=exc.problems)
         execution = execution.model_copy(update={"allow_dangerous": False})
         risks = {s.id: self.registry[s.tool].risk for s in plan.steps}
-        return PrepareResult(execution=execution, risks=risks)
+        step_cost = cost_of(self.settings.llm_model, *LLM_STEP_TOKENS,
+                            prices=self.settings.llm_prices)
+        return PrepareResult(execution=execution, risks=risks, llm_step_cost_usd=step_cost)
 
     @activity.defn(name=REMEMBER_ACTIVITY)
     async def remember(self, request: RememberRequest) -> str | None:

@@ -211,6 +211,7 @@ class GoalWorkflow:
         st = self._state
         prepared = await self._check(plan)
         st.risks = prepared.risks
+        st.estimate_usd = _estimate(st, plan, prepared)
         if prepared.problems or prepared.execution is None:
             st.problems = prepared.problems
             st.message = "the plan does not validate against today's tools; nothing was run"
@@ -307,6 +308,7 @@ class GoalWorkflow:
                                    type="DecisionTooLate", non_retryable=True)
         self._prepared = prepared
         st.risks, st.problems = prepared.risks, []
+        st.estimate_usd = _estimate(st, change.plan, prepared)
         self._set_plan(change.plan)
         self._decide("edit", change.by, change.note)
         return st
@@ -391,6 +393,12 @@ class GoalWorkflow:
             retry_policy=_MEMORY_RETRY)
         st.template_id = st.template_id or template_id
         self._set_stage(final)
+
+
+def _estimate(state: GoalState, plan: Plan, prepared: PrepareResult) -> float:
+    """Planning spend so far plus a typical call for each `llm` step of the plan."""
+    llm_steps = sum(1 for s in plan.steps if s.tool == "llm")
+    return round(state.usage.cost_usd + llm_steps * prepared.llm_step_cost_usd, 6)
 
 
 class OverBudget(Exception):

@@ -24,6 +24,10 @@ DEFAULT_PRICES: Mapping[str, Price] = {
 }
 
 
+# The tokens an `llm` step is assumed to spend when a cost is estimated before it runs.
+LLM_STEP_TOKENS = (1_500, 500)  # input, output
+
+
 def price_of(model: str, prices: Mapping[str, Price] | None = None) -> Price | None:
     """The price of ``model``: its longest matching entry, overrides first; None if unpriced."""
     table = {**DEFAULT_PRICES, **(prices or {})}

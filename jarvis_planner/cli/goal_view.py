@@ -46,7 +46,7 @@ def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
                            ("stage: ", ""), (state.stage, "bold"),
                            (f"  source: {state.source}" if state.source else "", "dim"),
                            (f"  tokens: {state.usage.total_tokens} in {state.usage.calls} "
-                            "LLM call(s)", "dim"))
+                            f"LLM call(s), {usd(state.usage.cost_usd)}", "dim"))
     parts: list[RenderableType] = [header]
     if state.run is not None:
         parts.append(steps_table(state.run))
@@ -64,6 +64,16 @@ def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
 def cost_line(state: GoalState) -> str:
     plan = state.plan
     llm_steps = sum(1 for s in plan.steps if s.tool == "llm") if plan else 0
+    estimate = (f"; estimated cost {usd(state.estimate_usd)}"
+                if state.estimate_usd is not None else "")
     return (f"planning used {state.usage.total_tokens} tokens in {state.usage.calls} LLM "
-            f"call(s) ({state.repair_rounds} repair round(s)); the plan has "
-            f"{len(plan.steps) if plan else 0} step(s), {llm_steps} of them LLM calls")
+            f"call(s) ({state.repair_rounds} repair round(s), {usd(state.usage.cost_usd)}); the "
+            f"plan has {len(plan.steps) if plan else 0} step(s), {llm_steps} of them LLM "
+            f"calls{estimate}")
+
+
+def usd(amount: float) -> str:
+    """Dollars as people read them: $0.34, $0.0012, $0."""
+    if amount == 0:
+        return "$0"
+    return f"${amount:.2f}" if amount >= 0.01 else f"${amount:.4f}"

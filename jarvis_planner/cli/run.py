@@ -8,6 +8,7 @@ import typer
 
 if TYPE_CHECKING:
     from planner.contracts.goal_flow import GoalState
+    from planner.plan import PlanBudget
     from planner.settings import Settings
 
 
@@ -17,23 +18,43 @@ def run(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")
                                                "steps still need `jarvis approve`).")] = False,
         as_json: Annotated[bool, typer.Option(
             "--json", help="Print the goal's final state as JSON (no live view, no "
-                           "questions).")] = False) -> None:
-    """Plan a goal, pass the review gate, execute with live progress, print the result."""
+                           "questions).")] = False,
+        max_cost: Annotated[float | None, typer.Option(
+            "--max-cost", min=0, help="Budget: US dollars of LLM cost (default: setting "
+                                      "budget_cost_usd).")] = None,
+        max_tokens: Annotated[int | None, typer.Option(
+            "--max-tokens", min=0, help="Budget: LLM tokens, planning included.")] = None,
+        max_steps: Annotated[int | None, typer.Option(
+            "--max-steps", min=0, help="Budget: steps started.")] = None,
+        max_llm_calls: Annotated[int | None, typer.Option(
+            "--max-llm-calls", min=0, help="Budget: LLM calls, planning included.")] = None,
+        max_time: Annotated[float | None, typer.Option(
+            "--max-time", min=1, help="Budget: seconds from submission (review "
+                                      "included).")] = None) -> None:
+    """Plan a goal, pass the review gate, execute with live progress, print the result.
+
+    The goal ends as over_budget, before the LLM call or step that would cross a limit; limits
+    not given come from the settings (`jarvis config list`)."""
     import asyncio
 
     from jarvis_planner.cli.goal_follow import interrupted, print_outcome
     from planner.settings import load_settings
 
+    settings = load_settings()
+    given = {"max_cost_usd": max_cost, "max_tokens": max_tokens, "max_steps": max_steps,
+             "max_llm_calls": max_llm_calls, "max_wall_time_s": max_time}
+    budget = settings.goal_budget().model_copy(
+        update={k: v for k, v in given.items() if v is not None})
     where: dict[str, str] = {}
     try:
-        state, goal_id = asyncio.run(_run(load_settings(), goal, yes, as_json, where))
+        state, goal_id = asyncio.run(_run(settings, goal, yes, as_json, where, budget))
     except KeyboardInterrupt:
         interrupted(where)
     print_outcome(state, goal_id, as_json)
 
 
 async def _run(settings: Settings, goal: str, yes: bool, as_json: bool,
-               where: dict[str, str]) -> tuple[GoalState, str]:
+               where: dict[str, str], budget: PlanBudget) -> tuple[GoalState, str]:
     import sys
     from contextlib import AsyncExitStack
 
@@ -44,7 +65,7 @@ async def _run(settings: Settings, goal: str, yes: bool, as_json: bool,
 
     async with AsyncExitStack() as stack:
         jarvis, _ = await session(settings, stack)
-        goal_id = await jarvis.submit(goal, yes=yes, by=user())
+        goal_id = await jarvis.submit(goal, yes=yes, by=user(), budget=budget)
         where["goal_id"] = goal_id
         err_console.print(f"goal id: [bold]{goal_id}[/]", highlight=False)
         while True:

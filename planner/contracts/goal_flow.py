@@ -140,6 +140,9 @@ class PrepareResult(BaseModel):
     execution: ExecutePlanInput | None = None
     problems: list[Problem] = Field(default_factory=list)
     risks: dict[str, Risk] = Field(default_factory=dict)  # step id -> risk level
+    # what one `llm` step is expected to cost at the worker's model and prices
+    # (planner.pricing.LLM_STEP_TOKENS); with the planning spend, the estimate shown at review
+    llm_step_cost_usd: float = 0.0
 
 
 class RememberRequest(BaseModel):
@@ -167,6 +170,9 @@ class GoalState(BaseModel):
     risks: dict[str, Risk] = Field(default_factory=dict)
     policy: ApprovalPolicy = "auto-read-only"
     budget: PlanBudget | None = None  # the limits in force (the goal's, tightened by the plan's)
+    # US dollars expected for the whole goal once planned: planning so far plus the plan's llm
+    # steps at a typical call each (None before a plan is prepared); usage.cost_usd is actual
+    estimate_usd: float | None = None
     decisions: list[Decision] = Field(default_factory=list)
     run: RunState | None = None
     usage: Usage = Field(default_factory=Usage)

@@ -190,3 +190,13 @@ def test_help_names_values_as_people_do(args: tuple[str, ...]) -> None:
         assert "--json" in shown.stdout and "as JSON" in shown.stdout  # had no help text
     if args == ("list",):
         assert "INTEGER" in shown.stdout and "--json" in shown.stdout
+
+
+def test_a_budget_given_to_run_stops_the_goal(env: dict[str, str], tmp_path: Path) -> None:
+    with worker_process(env, tmp_path / "worker.log"):
+        over = jarvis("run", REMIND, "--yes", "--max-steps", "1", env=env)
+    assert over.returncode == 1, over.stderr
+    out = over.stdout + over.stderr
+    assert "over_budget" in out or "over budget" in out, out
+    assert "the next step would be step 2; the budget is 1" in out, out
+    assert "left undone: ping" in out, out

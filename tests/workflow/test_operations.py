@@ -150,3 +150,21 @@ async def test_llm_cost_stops_a_goal_before_its_first_step(
     assert "the budget of 0.3 US dollars of LLM cost is spent (0.34)" in final.message
     assert "left undone: write, check" in final.message
     assert not (priced.workspace_dir / "tea.txt").exists()
+
+
+async def test_the_review_shows_an_estimate_and_the_goal_its_actual_cost(
+        jarvis: JarvisClient, scripted_llm: ScriptedLLM) -> None:
+    plan = {"goal": "Summarise a line", "steps": [
+        {"id": "sum", "tool": "llm", "args": {"task": "summarize", "input": "Tea is calming"}}],
+        "outputs": {"summary": "${sum.text}"}}
+    scripted_llm.expect(reply_json(plan, prompt_tokens=300, completion_tokens=40))
+    goal_id = await jarvis.submit("Summarise a line", policy="always-ask")
+    waiting = await jarvis.wait_for_review(goal_id)
+    # planning so far ($0.34) plus one llm step at a typical 1,500 + 500 tokens ($2.00)
+    assert waiting.usage.cost_usd == pytest.approx(0.34)
+    assert waiting.estimate_usd == pytest.approx(2.34)
+    scripted_llm.expect(reply_json({"text": "calm"}, prompt_tokens=100, completion_tokens=10))
+    await jarvis.approve(goal_id, waiting.plan_digest or "", by="test")
+    final = await jarvis.result(goal_id)
+    assert final.stage == "succeeded", final.message
+    assert final.usage.cost_usd == pytest.approx(0.34 + 0.11)  # the step's real 110 tokens

@@ -17,6 +17,11 @@ export function problemList(problems) {
     el("span", { class: "problem-msg", text: p.message }))));
 }
 
+function usd(amount) {
+  if (!amount) return "$0";
+  return "$" + (amount >= 0.01 ? amount.toFixed(2) : amount.toFixed(4));
+}
+
 function costLine(st) {
   const plan = st.plan;
   const llmSteps = plan.steps.filter((s) => s.tool === "llm").length;
@@ -27,6 +32,10 @@ function costLine(st) {
     u.total_tokens + " tokens in " + u.calls + " LLM call" + (u.calls === 1 ? "" : "s") + " so far",
   ];
   if (st.repair_rounds) parts.push(st.repair_rounds + " repair round(s)");
+  parts.push(usd(u.cost_usd || 0) + " spent");
+  if (st.estimate_usd !== null && st.estimate_usd !== undefined) {
+    parts.push("≈ " + usd(st.estimate_usd) + " for the whole goal");
+  }
   return el("div", { class: "cost" }, el("span", { class: "cost-label", text: "Estimated cost" }),
     ...parts.map((p) => el("span", { class: "cost-item", text: p })));
 }
