@@ -12,14 +12,17 @@ from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.execution import tool_activities, tool_runtime
 from activities.memory.seed import open_store
 from activities.planning import PlannerActivities
+from agents import search_attributes
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
+from planner.contracts.names import SEARCH_ATTRIBUTES
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 
@@ -86,6 +89,22 @@ def _activity_name(fn: Callable[..., Any]) -> str:
     return activity._Definition.must_from_callable(fn).name or fn.__name__
 
 
+async def _register_search_attributes(client: Client) -> None:
+    """Add the Jarvis search attributes the namespace lacks (clients index goals only when all
+    are there); without the rights to, say what an operator must run."""
+    try:
+        added = await search_attributes.register(client)
+    except RPCError as exc:
+        log.warning("goals will not be indexed for the Temporal UI: cannot register the search "
+                    "attributes %s in namespace %s (%s); an operator can run "
+                    "deploy/temporal/scripts/create-namespace.sh", ", ".join(SEARCH_ATTRIBUTES),
+                    client.namespace, exc.message)
+        return
+    if added:
+        log.info("registered search attributes %s in namespace %s", ", ".join(added),
+                 client.namespace)
+
+
 async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:
     """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks)."""
     worker = create_worker(client, settings, registry)
@@ -93,6 +112,7 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await _register_search_attributes(client)
     async with worker:
         log.info("worker polling task queue %s on %s", settings.task_queue,
                  settings.temporal_address)

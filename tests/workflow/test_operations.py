@@ -9,18 +9,23 @@ import json
 import subprocess
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
 from activities import default_registry
+from agents import search_attributes
 from agents.client import JarvisClient
-from agents.devserver import temporal_binary
+from agents.connection import connect
+from agents.devserver import free_port, serving, stop_process, temporal_binary
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json
+from planner.contracts.names import SEARCH_ATTRIBUTES
 from planner.plan import PlanBudget
 from planner.settings import Settings
+from tests.processes import wait_until
 
 TEA = "Save the line Green tea is calming to tea.txt"
 WRITE_THEN_READ: dict[str, Any] = {
@@ -168,3 +173,25 @@ async def test_the_review_shows_an_estimate_and_the_goal_its_actual_cost(
     final = await jarvis.result(goal_id)
     assert final.stage == "succeeded", final.message
     assert final.usage.cost_usd == pytest.approx(0.34 + 0.11)  # the step's real 110 tokens
+
+
+async def test_a_namespace_without_the_attributes_gets_them_from_the_worker(
+        tmp_path: Path) -> None:
+    """A production namespace starts without them: goals run unindexed (an upsert of an unknown
+    attribute would fail their tasks) until the worker registers them at start."""
+    port = free_port()
+    bare = subprocess.Popen(  # a dev server started by hand, without --search-attribute
+        [temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+         "--port", str(port), "--db-filename", str(tmp_path / "t.sqlite"), "--log-level",
+         "error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        await wait_until(lambda: serving(f"127.0.0.1:{port}"), 60, "the bare dev server")
+        client = await connect(f"127.0.0.1:{port}")
+        assert set(await search_attributes.missing(client)) == set(SEARCH_ATTRIBUTES)
+        assert not await JarvisClient(client, Settings(data_dir=tmp_path)).indexed()
+        assert set(await search_attributes.register(client)) == set(SEARCH_ATTRIBUTES)
+        assert await search_attributes.missing(client) == []
+        assert await search_attributes.register(client) == []  # idempotent
+        assert await JarvisClient(client, Settings(data_dir=tmp_path)).indexed()
+    finally:
+        stop_process(bare)

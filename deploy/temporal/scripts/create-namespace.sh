@@ -48,4 +48,17 @@ if [ "$CREATED" = yes ]; then
   # refresh on their own, so give them that long before the workers start polling.
   sleep "${NAMESPACE_SETTLE_SECONDS:-15}"
 fi
+# The search attributes goals upsert (planner/contracts/names.py SEARCH_ATTRIBUTES): operators
+# find goals by stage, source, template, risk and cost (docs/operations.md). Creating one that
+# exists is refused; the loop only adds the missing ones.
+for attribute in JarvisStage=Keyword JarvisSource=Keyword JarvisTemplate=Keyword \
+                 JarvisRisk=Keyword JarvisCost=Double; do
+  name="${attribute%%=*}"
+  kind="${attribute#*=}"
+  if ! temporal operator search-attribute list --namespace "$NAMESPACE" \
+      --address "$TEMPORAL_ADDRESS" | grep -q "^ *$name "; then
+    retry "search attribute $name" temporal operator search-attribute create \
+      --namespace "$NAMESPACE" --address "$TEMPORAL_ADDRESS" --name "$name" --type "$kind"
+  fi
+done
 echo "namespace '$NAMESPACE' is ready (retention of a new namespace: $RETENTION)"
