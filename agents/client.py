@@ -371,9 +371,10 @@ class JarvisClient:
         query = f"WorkflowType = '{GOAL_WORKFLOW}'"
         if pending:
             query += " AND ExecutionStatus = 'Running'"
-        # with the search attributes, the waiting goals are one visibility query (goals
-        # started before they existed carry none: `unanswered` still asks each running goal)
-        by_index = pending and not unanswered and await self.indexed()
+        # with the search attributes, the waiting goals are one visibility query; without them
+        # (a namespace that lacks them) each running goal is asked, and ``unanswered`` adds
+        # those no worker answered for
+        by_index = pending and await self.indexed()
         if by_index:
             query += f" AND {STAGE.name} = 'awaiting_approval'"
         out = []
