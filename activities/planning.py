@@ -181,13 +181,14 @@ class PlannerActivities:
         store = self.store()
         if request.template_id and not request.edited:
             store.record_outcome(request.template_id, request.succeeded, request.duration_s,
-                                 request.tokens)
+                                 request.tokens, request.cost_usd)
             return request.template_id
         if not request.succeeded:
             return None  # only plans that ran successfully become templates
         return store.remember(request.goal, request.plan,
                               plan_fingerprints(request.plan, self.registry),
-                              request.duration_s, request.tokens, edited=request.edited)
+                              request.duration_s, request.tokens, edited=request.edited,
+                              cost_usd=request.cost_usd)
 
     def all(self) -> list[Any]:
         return [self.retrieve, self.draft, self.repair, self.prepare_plan, self.remember]

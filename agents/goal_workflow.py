@@ -387,6 +387,7 @@ class GoalWorkflow:
                                   succeeded=final == "succeeded",
                                   duration_s=max(0.0, finished - started),
                                   tokens=st.usage.total_tokens,
+                                  cost_usd=st.usage.cost_usd,
                                   edited=any(d.action == "edit" for d in st.decisions))
         template_id: str | None = await workflow.execute_activity(
             REMEMBER_ACTIVITY, request, start_to_close_timeout=_MEMORY_TIMEOUT,

@@ -47,6 +47,7 @@ class TemplateHit:
     failures: int
     avg_duration_s: float | None
     avg_tokens: float | None
+    avg_cost_usd: float | None  # US dollars of LLM calls per run (planning + llm steps)
     pattern: str
     rebindable: bool
     invalidated: bool
@@ -82,6 +83,7 @@ class TemplateInput:
     success: bool | None = True  # None: stored without counting a run (seed templates)
     source: Source = "run"
     edited: bool = False  # changed by a person at review: an example, never rebound
+    cost_usd: float | None = None  # the run's LLM cost (planner.pricing)
 
 
 class TemplateNotFound(KeyError):
@@ -162,12 +164,13 @@ def _new_metadata(entry: TemplateInput, pattern: GoalPattern, embedder: str,
         "updated_at": now,
         "last_run_at": 0.0,
     }
-    return _count(meta, entry.success, entry.duration_s, entry.tokens, entry.fingerprints, now)
+    return _count(meta, entry.success, entry.duration_s, entry.tokens, entry.fingerprints, now,
+                  cost_usd=entry.cost_usd)
 
 
 def _count(meta: dict[str, Any], success: bool | None, duration_s: float | None,
            tokens: int | None, fingerprints: Mapping[str, str], now: float,
-           refresh: bool = False) -> dict[str, Any]:
+           refresh: bool = False, cost_usd: float | None = None) -> dict[str, Any]:
     """Add one run's outcome; with ``refresh`` the template was re-validated just now (a new
     successful run or a re-seed), so its fingerprints are today's and it is valid again."""
     meta = dict(meta)
@@ -181,6 +184,9 @@ def _count(meta: dict[str, Any], success: bool | None, duration_s: float | None,
     if tokens is not None:
         meta["runs_with_tokens"] = int(meta.get("runs_with_tokens", 0)) + 1
         meta["total_tokens"] = int(meta.get("total_tokens", 0)) + tokens
+    if cost_usd is not None:
+        meta["runs_with_cost"] = int(meta.get("runs_with_cost", 0)) + 1
+        meta["total_cost_usd"] = float(meta.get("total_cost_usd", 0.0)) + cost_usd
     if refresh and fingerprints and success is not False:
         meta["fingerprints"] = json.dumps(dict(fingerprints), sort_keys=True)
         meta["invalidated"] = False
@@ -216,6 +222,8 @@ def _hits(ids: Sequence[str], metas: Sequence[Mapping[str, Any] | None] | None,
             failures=int(meta.get("failures", 0)),
             avg_duration_s=float(meta.get("total_duration_s", 0.0)) / timed if timed else None,
             avg_tokens=int(meta.get("total_tokens", 0)) / with_tokens if with_tokens else None,
+            avg_cost_usd=(float(meta.get("total_cost_usd", 0.0)) / int(meta["runs_with_cost"])
+                          if meta.get("runs_with_cost") else None),
             pattern=str(meta.get("pattern_text", "")),
             rebindable=bool(meta.get("rebindable", False)),
             invalidated=bool(meta.get("invalidated", False)),

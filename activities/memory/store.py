@@ -126,14 +126,15 @@ class TemplateStore:
 
     def remember(self, goal: str, plan: Plan, fingerprints: Mapping[str, str],
                  duration_s: float | None = None, tokens: int | None = None,
-                 success: bool = True, *, source: Source = "run", edited: bool = False) -> str:
+                 success: bool = True, *, source: Source = "run", edited: bool = False,
+                 cost_usd: float | None = None) -> str:
         """Store a plan that ran (or update the counts of the same template); returns its id.
 
         The same goal pattern with the same plan (slot values aside) is one template: a second
         "remember that X" run adds to the counts of the first instead of duplicating it.
         """
         return self.remember_many([TemplateInput(goal, plan, fingerprints, duration_s, tokens,
-                                                 success, source, edited)])[0]
+                                                 success, source, edited, cost_usd)])[0]
 
     @_locked
     def remember_many(self, entries: Sequence[TemplateInput]) -> builtins.list[str]:
@@ -153,9 +154,11 @@ class TemplateStore:
         for tid, entry in zip(ids, entries, strict=True):
             outcome = (entry.success, entry.duration_s, entry.tokens, entry.fingerprints)
             if tid in metas:
-                metas[tid] = _count(metas[tid], *outcome, now, refresh=True)
+                metas[tid] = _count(metas[tid], *outcome, now, refresh=True,
+                                    cost_usd=entry.cost_usd)
             elif tid in existing:
-                metas[tid] = _count(dict(existing[tid]), *outcome, now, refresh=True)
+                metas[tid] = _count(dict(existing[tid]), *outcome, now, refresh=True,
+                                    cost_usd=entry.cost_usd)
             else:
                 first[tid] = entry
                 metas[tid] = _new_metadata(entry, patterns[tid], self.embedder.name, now)
@@ -172,12 +175,13 @@ class TemplateStore:
 
     @_locked
     def record_outcome(self, template_id: str, success: bool, duration_s: float | None = None,
-                       tokens: int | None = None) -> None:
+                       tokens: int | None = None, cost_usd: float | None = None) -> None:
         """Count one more run of a template (a reuse or a re-run)."""
         meta = self._metadatas([template_id]).get(template_id)
         if meta is None:
             raise TemplateNotFound(template_id)
-        meta = _count(dict(meta), success, duration_s, tokens, {}, time.time())
+        meta = _count(dict(meta), success, duration_s, tokens, {}, time.time(),
+                      cost_usd=cost_usd)
         self.collection.update(ids=[template_id], metadatas=[cast(Any, meta)])
 
     @_locked

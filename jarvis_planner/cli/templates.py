@@ -30,23 +30,26 @@ def list_templates(as_json: JsonFlag = False) -> None:
     from rich.table import Table
 
     from jarvis_planner.cli.console import console, plural, print_json
+    from jarvis_planner.cli.goal_view import usd
 
     hits = _store().list()
     if as_json:
         print_json([{"id": h.id, "goal": h.goal, "pattern": h.pattern, "source": h.source,
                      "successes": h.successes, "failures": h.failures,
+                     "avg_tokens": h.avg_tokens, "avg_cost_usd": h.avg_cost_usd,
                      "invalidated": h.invalidated, "reason": h.invalid_reason} for h in hits])
         return
     table = Table(title=plural(len(hits), "template"), title_justify="left")
     table.add_column("id", no_wrap=True)
-    for col in ("goal pattern", "runs ok/failed", "avg tokens", "state"):
+    for col in ("goal pattern", "runs ok/failed", "avg tokens", "avg cost", "state"):
         table.add_column(col)
     for h in sorted(hits, key=lambda h: h.goal):
         state = (f"[red]invalid: {escape(h.invalid_reason or '')}[/]" if h.invalidated
                  else "[green]valid[/]")
         tokens = f"{h.avg_tokens:.0f}" if h.avg_tokens is not None else ""
+        cost = usd(h.avg_cost_usd) if h.avg_cost_usd is not None else ""
         table.add_row(h.id, escape(h.pattern or h.goal), f"{h.successes}/{h.failures}", tokens,
-                      state)
+                      cost, state)
     console.print(table)
 
 

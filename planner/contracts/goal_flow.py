@@ -152,6 +152,7 @@ class RememberRequest(BaseModel):
     succeeded: bool
     duration_s: float
     tokens: int
+    cost_usd: float | None = None  # None: recorded before costs existed
     # a person changed the plan at review: its values may not come from the goal's words, so it
     # is kept as an example for the planner, never rebound to other goals
     edited: bool = False

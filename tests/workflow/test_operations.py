@@ -16,6 +16,7 @@ import pytest
 from temporalio.client import Client
 
 from activities import default_registry
+from activities.memory.seed import open_store
 from agents import search_attributes
 from agents.client import JarvisClient
 from agents.connection import connect
@@ -158,7 +159,7 @@ async def test_llm_cost_stops_a_goal_before_its_first_step(
 
 
 async def test_the_review_shows_an_estimate_and_the_goal_its_actual_cost(
-        jarvis: JarvisClient, scripted_llm: ScriptedLLM) -> None:
+        jarvis: JarvisClient, scripted_llm: ScriptedLLM, priced: Settings) -> None:
     plan = {"goal": "Summarise a line", "steps": [
         {"id": "sum", "tool": "llm", "args": {"task": "summarize", "input": "Tea is calming"}}],
         "outputs": {"summary": "${sum.text}"}}
@@ -173,6 +174,10 @@ async def test_the_review_shows_an_estimate_and_the_goal_its_actual_cost(
     final = await jarvis.result(goal_id)
     assert final.stage == "succeeded", final.message
     assert final.usage.cost_usd == pytest.approx(0.34 + 0.11)  # the step's real 110 tokens
+    # the template this goal became keeps what its runs cost
+    store = open_store(priced, default_registry())
+    kept = [h for h in store.list() if h.goal == "Summarise a line"]
+    assert [h.avg_cost_usd for h in kept] == [pytest.approx(0.45)]
 
 
 async def test_a_namespace_without_the_attributes_gets_them_from_the_worker(
