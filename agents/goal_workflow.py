@@ -78,7 +78,8 @@ _MEMORY_TIMEOUT = timedelta(seconds=20)
 class GoalWorkflow:
     @workflow.init
     def __init__(self, inp: GoalInput) -> None:
-        self._state = GoalState(goal=inp.goal, policy=inp.policy)
+        self._state = GoalState(goal=inp.goal, policy=inp.policy,
+                                stage_since=workflow.now().isoformat())
         self._log = EventLog()
         self._prepared: PrepareResult | None = None
         self._editing = False
@@ -135,6 +136,7 @@ class GoalWorkflow:
     def _set_stage(self, stage: Stage) -> None:
         if stage != self._state.stage:
             self._state.stage = stage
+            self._state.stage_since = workflow.now().isoformat()
             self._log.add("stage", stage)
             _log_stage(self._state)
             if self._index:  # operators' queries (agents/search_attributes.py)

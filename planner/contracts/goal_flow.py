@@ -174,6 +174,7 @@ class GoalState(BaseModel):
     # US dollars expected for the whole goal once planned: planning so far plus the plan's llm
     # steps at a typical call each (None before a plan is prepared); usage.cost_usd is actual
     estimate_usd: float | None = None
+    stage_since: str = ""  # ISO time the current stage began ("" in goals recorded before it)
     decisions: list[Decision] = Field(default_factory=list)
     run: RunState | None = None
     usage: Usage = Field(default_factory=Usage)

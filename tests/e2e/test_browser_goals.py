@@ -83,6 +83,11 @@ async def test_planning_against_an_endpoint_that_is_down(browser: Browser, llm_d
         await expect(attempt.locator(".attempt-count")).to_have_text(
             re.compile(r"^Attempt [3-5] of 5"), timeout=20_000)  # it moves on as they happen
         await ui.shot("31-planning-still-trying")
+        # a reload keeps counting from when the stage began, not from the reload
+        shown = int((await elapsed.text_content() or "0 s").split()[0])
+        await page.reload()
+        await expect(elapsed).to_have_text(re.compile(r"^\d+ s$"))
+        assert int((await elapsed.text_content() or "0 s").split()[0]) >= shown
 
         failed = page.locator(".msg-error")
         await expect(failed.locator(".failure-title")).to_have_text(

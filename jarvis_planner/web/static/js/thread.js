@@ -95,7 +95,9 @@ export function render(force) {
   const stageChanged = Boolean(st && st.stage !== view.stageSeen);
   if (stageChanged) {
     view.stageSeen = st.stage;
-    view.stageSince = Date.now();
+    // when the stage began, from the goal (a reload keeps counting); else from now
+    const since = st.stage_since ? Date.parse(st.stage_since) : NaN;
+    view.stageSince = Number.isNaN(since) ? Date.now() : Math.min(since, Date.now());
     view.attempt = null;  // attempts are those of the current stage's call
   }
 
