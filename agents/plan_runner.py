@@ -59,8 +59,13 @@ class PlanRunner(StepDriver):
         await workflow.wait_condition(lambda: self._wake)
 
     def changed(self, step: StepState | None) -> None:
-        if step is not None and self._on_step is not None:
+        if step is None:
+            return
+        if self._on_step is not None:
             self._on_step(step)
+        if step.status.finished and (self.inp.policies[step.id].kind == "timer"
+                                     or not step.attempts):
+            _log_without_activity(step)
 
     def fatal(self, exc: BaseException) -> bool:
         return isinstance(exc, TemporalError)  # the SDK's own (e.g. nondeterminism): visible
@@ -95,6 +100,30 @@ class PlanRunner(StepDriver):
         except (ActivityError, ApplicationError) as exc:
             raise StepFailed(*_failure(exc, retry.max_attempts, policy.local)) from exc
         return result
+
+
+def _log_without_activity(step: StepState) -> None:
+    """The log line of a step no activity logged: a `wait` timer, or a step refused or skipped
+    before it started (workflow.logger: not during replay)."""
+    took = (step.finished_at - step.started_at
+            if step.finished_at is not None and step.started_at is not None else 0.0)
+    workflow_id = workflow.info().workflow_id
+    fields = {"event": "step", "workflow_id": workflow_id, "step_id": step.id,
+              "tool": step.tool, "attempt": step.attempts, "duration_s": round(took, 4),
+              "outcome": step.status.value}
+    if step.error is not None:
+        fields.update(error_type=step.error.type, error=step.error.message)
+        workflow.logger.warning("%s step %s (%s): %s before it started: %s: %s", workflow_id,
+                                step.id, step.tool, step.status.value, step.error.type,
+                                step.error.message, extra={"jarvis": fields})
+        return
+    if not step.attempts:  # skipped: its condition was false or what it needed failed
+        workflow.logger.info("%s step %s (%s): %s, not run", workflow_id, step.id, step.tool,
+                             step.status.value, extra={"jarvis": fields})
+        return
+    workflow.logger.info("%s step %s (%s) attempt %d: %s in %.3fs", workflow_id, step.id,
+                         step.tool, step.attempts, step.status.value, took,
+                         extra={"jarvis": fields})
 
 
 def _failure(exc: ActivityError | ApplicationError, max_attempts: int,

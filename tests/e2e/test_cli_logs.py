@@ -31,7 +31,8 @@ from tests.paths import ROOT
 
 REMEMBER = "remember that the boiler is serviced in May"
 HELLO_STEPS = {("net", "calc"), ("vat", "calc"), ("total", "calc"), ("save", "write_file"),
-               ("check", "read_file")}  # `pause` is a durable timer: no activity, no line
+               ("pause", "wait"),  # a durable timer: no activity; the workflow logs its line
+               ("check", "read_file")}
 MISSING = {"goal": "read a missing file", "steps": [
     {"id": "r", "tool": "read_file", "args": {"path": "nope.txt"}}]}
 LONG = {"goal": "long", "steps": [
