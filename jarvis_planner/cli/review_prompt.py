@@ -15,7 +15,7 @@ from typing import Any
 from agents.client import DecisionRefused, EditRefused, JarvisClient
 from jarvis_planner.cli.console import console, err_console
 from jarvis_planner.cli.errors import CliError
-from jarvis_planner.cli.goal_view import plan_tree
+from jarvis_planner.cli.goal_view import cost_line, plan_tree
 from planner.approval import short
 from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan, PlanLoadError, parse_plan
@@ -39,7 +39,8 @@ async def review_interactively(jarvis: JarvisClient, goal_id: str, state: GoalSt
             if state.plan is not None and not tree_shown:
                 console.print(plan_tree(state.plan, state.risks))
             tree_shown = False
-            console.print(f"[dim]plan version {short(state.plan_digest)}[/]")
+            console.print(f"[dim]plan version {short(state.plan_digest)}; {cost_line(state)}[/]",
+                          highlight=False)
             if any(r == "dangerous" for r in state.risks.values()):
                 console.print("[bold red]this plan has DANGEROUS steps (shown in red)[/]")
             choice = await ask(CHOICES, "r", watcher)

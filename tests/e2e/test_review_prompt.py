@@ -47,6 +47,7 @@ def test_run_shows_the_plan_once_and_a_decision_elsewhere_ends_the_prompt(
     before_prompt = term.text
     goal_id = re.search(r"goal id: (\S+)", before_prompt).group(1)  # type: ignore[union-attr]
     assert before_prompt.count("plan version") == 1
+    assert "estimated cost $0" in before_prompt  # a template: no planning cost, no llm step
     # the live view drew the plan (its last frame ends with the goal's note); the prompt
     # does not draw it a second time between that frame and its own line
     between = before_prompt[before_prompt.rfind("no LLM call"):before_prompt.rfind("plan version")]
