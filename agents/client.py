@@ -35,6 +35,7 @@ from agents.connection import (
     new_run_id,
 )
 from agents.following import GoalEvent, goal_events, watch
+from agents.schedules import ScheduleMixin
 from planner.approval import sign_plan
 from planner.contracts.events import RunEventPage
 from planner.contracts.goal_flow import (
@@ -129,8 +130,8 @@ class Summary:
         return self.stage
 
 
-class JarvisClient:
-    """Goals and plan runs on one Temporal connection.
+class JarvisClient(ScheduleMixin):
+    """Goals, plan runs and schedules (agents/schedules.py) on one Temporal connection.
 
         async with await JarvisClient.connect() as jarvis:
             goal_id = await jarvis.submit("remember that the boiler is serviced in May")

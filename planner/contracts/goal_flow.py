@@ -46,6 +46,14 @@ class GoalInput(BaseModel):
     submitted_by: str = Field("unknown", max_length=200)
     repair_rounds: int = Field(2, ge=0, le=10)
     llm_timeout_s: float = Field(60.0, gt=0, le=3600)
+    # A goal started by a schedule (docs/schedules.md): the plan a person approved when the
+    # schedule was created, its version and who approved it. Each run executes this plan with
+    # no retrieval and no LLM call if it still validates against today's tools and is still
+    # that version (and has no dangerous step); otherwise the run waits for review.
+    approved_plan: Plan | None = None
+    approved_digest: str | None = Field(None, max_length=64)
+    approved_by: str | None = Field(None, max_length=200)
+    schedule_id: str | None = Field(None, max_length=200)
 
 
 class Decision(BaseModel):
@@ -147,7 +155,8 @@ class RememberRequest(BaseModel):
 class GoalState(BaseModel):
     goal: str
     stage: Stage = "retrieving"
-    source: Literal["template", "llm", ""] = ""
+    source: Literal["template", "llm", "schedule", ""] = ""
+    schedule_id: str | None = None  # the schedule that started this goal
     template_id: str | None = None
     plan: Plan | None = None
     plan_digest: str | None = None  # the plan's version: approve and edit must name it
