@@ -5,6 +5,7 @@ the schedule's recent actions and the goals' results, never on sleeps."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from activities import default_registry
 from agents.client import DecisionRefused, JarvisClient
 from agents.schedules import ScheduleNotApproved, ScheduleNotFound, ScheduleView
 from agents.worker import create_worker
+from jarvis_planner.api import JarvisClientSync
 from jarvis_planner.testing import ScriptedLLM
 from planner.approval import plan_digest
 from planner.contracts.goal_flow import GoalInput, GoalState
@@ -216,3 +218,22 @@ async def test_a_plan_other_than_the_approved_version_waits_for_review(
     final = await jarvis.approve(handle.id, state.plan_digest or "", by="cli:bob")
     assert final.decisions[-1].by == "cli:bob"
     assert (await jarvis.result(handle.id)).stage == "succeeded"
+
+
+async def test_sync_api_agrees(jarvis: JarvisClient, strict_llm: Settings) -> None:
+    sync = await asyncio.to_thread(JarvisClientSync, strict_llm)
+    try:
+        sid = await asyncio.to_thread(lambda: sync.create_schedule(
+            PLAN, approve=True, by="host-app", cron=DAILY, paused=True))
+        await asyncio.to_thread(sync.trigger_schedule, sid)
+        view = await next_run(jarvis, sid)
+        assert (await jarvis.result(view.recent[0].goal_id)).stage == "succeeded"
+        await asyncio.to_thread(sync.resume_schedule, sid, "back")
+        seen = await asyncio.to_thread(sync.describe_schedule, sid)
+        assert not seen.paused and seen.note == "back" and seen.approved_by == "host-app"
+        assert seen.recent[0].stage == "succeeded"
+        await asyncio.to_thread(sync.delete_schedule, sid)
+        with pytest.raises(ScheduleNotFound):
+            await asyncio.to_thread(sync.describe_schedule, sid)
+    finally:
+        await asyncio.to_thread(sync.close)
