@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 
 from activities import default_registry
 from agents.client import DecisionRefused, JarvisClient
@@ -237,3 +237,19 @@ async def test_sync_api_agrees(jarvis: JarvisClient, strict_llm: Settings) -> No
             await asyncio.to_thread(sync.describe_schedule, sid)
     finally:
         await asyncio.to_thread(sync.close)
+
+
+async def test_a_goal_past_its_deadline_times_out(jarvis: JarvisClient) -> None:
+    """The per-goal deadline is the workflow execution timeout of each run's goal."""
+    slow = Plan.model_validate({"goal": "wait a minute", "steps": [
+        {"id": "pause", "tool": "wait", "args": {"seconds": 60}}]})
+    sid = await jarvis.create_schedule(slow, approve=True, cron=DAILY,
+                                       deadline=timedelta(seconds=1))
+    await jarvis.trigger_schedule(sid)
+    goal_id = (await next_run(jarvis, sid)).recent[0].goal_id
+    with pytest.raises(WorkflowFailureError):
+        await jarvis.result(goal_id)
+    assert (await jarvis.describe(goal_id)).status == "timed_out"
+    view = await jarvis.describe_schedule(sid)
+    assert view.deadline_s == 1 and view.recent[0].stage == "timed_out"
+    await jarvis.delete_schedule(sid)
