@@ -50,6 +50,7 @@ async def test_schedules_view_pause_resume_and_run_now(ui: Session) -> None:
         await row.locator(".schedule-last").click()
         await expect(page.locator("#thread-id")).to_have_text(goal_id)
         await expect(page.locator("#schedules-panel")).to_be_hidden()
+        await expect(page.locator(".plan-card .source")).to_have_text("approved for its schedule")
     finally:
         await jarvis.delete_schedule(sid)
 

@@ -253,3 +253,22 @@ async def test_a_goal_past_its_deadline_times_out(jarvis: JarvisClient) -> None:
     view = await jarvis.describe_schedule(sid)
     assert view.deadline_s == 1 and view.recent[0].stage == "timed_out"
     await jarvis.delete_schedule(sid)
+
+
+async def test_a_dangerous_step_waits_for_a_person_at_every_run(
+        jarvis: JarvisClient, strict_llm: Settings) -> None:
+    """A grant is bound to one run: a scheduled plan with a dangerous step never runs on the
+    approval given at creation; the person's approval of the run (with its grant) runs it."""
+    shell = Plan.model_validate({"goal": "leave a marker", "steps": [
+        {"id": "touch", "tool": "shell", "args": {"command": "echo ran > marker.txt"}}]})
+    sid = await jarvis.create_schedule(shell, approve=True, by="cli:alice", cron=DAILY)
+    await jarvis.trigger_schedule(sid)
+    goal_id = (await next_run(jarvis, sid)).recent[0].goal_id
+    state = await jarvis.wait_for_review(goal_id)
+    assert state.stage == "awaiting_approval" and "dangerous" in state.message
+    marker = Path(strict_llm.workspace_dir) / "marker.txt"
+    assert not marker.exists()
+    await jarvis.approve(goal_id, state.plan_digest or "", by="cli:bob")
+    assert (await jarvis.result(goal_id)).stage == "succeeded"
+    assert marker.read_text().strip() == "ran"
+    await jarvis.delete_schedule(sid)
