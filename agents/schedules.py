@@ -165,11 +165,12 @@ class ScheduleMixin:
             schedule_id: str | None = None, overlap: Overlap = "skip",
             catchup_window: timedelta | None = None, jitter: timedelta | None = None,
             deadline: timedelta | None = None, paused: bool = False, note: str = "",
-            source: str = "plan") -> str:
+            source: str = "plan", time_zone: str | None = None) -> str:
         """Create a schedule that runs ``plan`` (reviewed once, now) at the times of ``cron``
         expressions and/or ``every`` interval; returns its id. ``approve=True`` is the approval
         of this plan for every run, recorded with ``by``. ``deadline`` is each goal's workflow
-        execution timeout."""
+        execution timeout; ``time_zone`` (IANA, e.g. ``Europe/Paris``) is the zone of the cron
+        expressions (UTC by default)."""
         if not approve:
             raise ScheduleNotApproved("a schedule runs its plan without asking: approve the "
                                       "plan explicitly (approve=True) to create it")
@@ -183,7 +184,7 @@ class ScheduleMixin:
         inp = GoalInput(goal=plan.goal[:4000] or "scheduled plan", submitted_by=by,
                         approval_timeout_s=s.approval_timeout_s, approved_plan=plan,
                         approved_digest=digest, approved_by=by, schedule_id=sid)
-        when = describe_when(cron, every)
+        when = describe_when(cron, every) + (f" ({time_zone})" if time_zone and cron else "")
         memo = {"kind": MEMO_KIND, "goal": plan.goal[:500], "when": when, "approved_by": by,
                 "approved_at": _iso(datetime.now(UTC)), "plan_digest": digest,
                 "source": source, "deadline_s": _seconds(deadline)}
@@ -194,13 +195,17 @@ class ScheduleMixin:
                 memo={"goal": plan.goal[:500], "by": by, "schedule": sid}),
             spec=ScheduleSpec(cron_expressions=list(cron),
                               intervals=[ScheduleIntervalSpec(every=every)] if every else [],
-                              jitter=jitter),
+                              jitter=jitter, time_zone_name=time_zone),
             policy=SchedulePolicy(overlap=policy, catchup_window=catchup_window),
             state=ScheduleState(paused=paused, note=note or None))
         try:
             await self.temporal.create_schedule(sid, schedule, memo=memo)
         except ScheduleAlreadyRunningError as exc:
             raise ScheduleExists(f"a schedule with id '{sid}' exists already") from exc
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.INVALID_ARGUMENT:  # a bad cron or time zone
+                raise ValueError(f"the server refused the schedule: {exc.message}") from exc
+            raise
         return sid
 
     async def list_schedules(self, limit: int = 100) -> builtins.list[ScheduleView]:

@@ -106,11 +106,12 @@ class JarvisClientSync:
                         schedule_id: str | None = None, overlap: Overlap = "skip",
                         catchup_window: timedelta | None = None,
                         jitter: timedelta | None = None, deadline: timedelta | None = None,
-                        paused: bool = False, note: str = "", source: str = "plan") -> str:
+                        paused: bool = False, note: str = "", source: str = "plan",
+                        time_zone: str | None = None) -> str:
         return self._run(self._async.create_schedule(
             plan, approve=approve, by=by, cron=cron, every=every, schedule_id=schedule_id,
             overlap=overlap, catchup_window=catchup_window, jitter=jitter, deadline=deadline,
-            paused=paused, note=note, source=source))
+            paused=paused, note=note, source=source, time_zone=time_zone))
 
     def list_schedules(self, limit: int = 100) -> builtins.list[ScheduleView]:
         return self._run(self._async.list_schedules(limit))

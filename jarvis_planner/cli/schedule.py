@@ -46,6 +46,9 @@ def _with_client(work: Callable[[JarvisClient], Awaitable[T]]) -> T:
     except ScheduleExists as exc:
         raise CliError(str(exc), "choose another --id, or `jarvis schedule delete ID` "
                                  "first") from exc
+    except ValueError as exc:  # e.g. a cron expression or time zone the server refused
+        raise CliError(str(exc), "check --cron (5 fields: minute hour day month weekday) "
+                                 "and --time-zone", code=2) from exc
 
 
 @app.command()
@@ -53,7 +56,10 @@ def create(
         goal: Annotated[str | None, typer.Argument(
             help="The goal, planned now (template memory or the LLM).")] = None,
         cron: Annotated[list[str] | None, typer.Option(
-            help="A cron expression (UTC), e.g. \"0 8 * * *\"; may be repeated.")] = None,
+            help="A cron expression (UTC unless --time-zone), e.g. \"0 8 * * *\"; may be "
+                 "repeated.")] = None,
+        time_zone: Annotated[str | None, typer.Option(
+            help="The IANA time zone of the cron expressions, e.g. Europe/Paris.")] = None,
         every: Annotated[str | None, typer.Option(help="An interval: 30s, 10m, 1h, 1d.")] = None,
         plan_file: Annotated[Path | None, typer.Option(
             "--plan", help="Schedule this plan file instead of planning a goal.")] = None,
@@ -107,14 +113,15 @@ def create(
     else:
         plan, source = asyncio.run(sp.plan_now(load_settings(), goal or "", by))
     reviewed = sp.checked(plan, source)
-    when = describe_when(cron or [], interval)
+    when = describe_when(cron or [], interval) + (f" ({time_zone})" if time_zone and cron
+                                                  else "")
     sp.approve(reviewed, when, yes, quiet_stdout=as_json)
 
     async def _create(jarvis: JarvisClient) -> ScheduleView:
         sid = await jarvis.create_schedule(
             reviewed.plan, approve=True, by=by, cron=cron or [], every=interval,
             schedule_id=schedule_id, overlap=overlap,  # type: ignore[arg-type]
-            paused=paused, note=note, source=source, **windows)
+            paused=paused, note=note, source=source, time_zone=time_zone, **windows)
         return await jarvis.describe_schedule(sid)
 
     view = _with_client(_create)

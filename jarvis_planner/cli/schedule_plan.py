@@ -123,6 +123,6 @@ def approve(reviewed: Reviewed, when: str, yes: bool, *, quiet_stdout: bool = Fa
         raise CliError("a schedule runs its plan without asking: approve it here",
                        "run the command in a terminal to answer, or pass --yes to approve "
                        "the plan shown above")
-    answer = console.input("Approve this plan for every run of the schedule? [y/N] ")
+    answer = out.input("Approve this plan for every run of the schedule? [y/N] ")
     if answer.strip().lower() not in ("y", "yes"):
         raise CliError("not approved; no schedule was created", code=1)

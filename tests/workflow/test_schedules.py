@@ -113,12 +113,20 @@ async def test_triggered_run_executes_the_approved_plan_without_planning(
         await jarvis.trigger_schedule(sid)
 
 
-async def test_a_schedule_needs_an_explicit_approval(jarvis: JarvisClient) -> None:
+async def test_creation_needs_an_approval_and_valid_times(jarvis: JarvisClient) -> None:
     with pytest.raises(ScheduleNotApproved, match="approve"):
         await jarvis.create_schedule(PLAN, approve=False, cron=DAILY)
     with pytest.raises(ValueError, match="overlap"):
         await jarvis.create_schedule(PLAN, approve=True, cron=DAILY,
                                      overlap="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="refused the schedule"):
+        await jarvis.create_schedule(PLAN, approve=True, cron=["every morning"])
+    sid = await jarvis.create_schedule(PLAN, approve=True, cron=DAILY,
+                                       time_zone="Asia/Kolkata")  # UTC+05:30
+    view = await jarvis.describe_schedule(sid)
+    assert view.when == "cron 0 8 * * * (Asia/Kolkata)"
+    assert {t[11:19] for t in view.next_runs} == {"02:30:00"}
+    await jarvis.delete_schedule(sid)
 
 
 async def test_interval_pause_resume(jarvis: JarvisClient) -> None:
