@@ -38,6 +38,7 @@ from agents.connection import (
     new_run_id,
 )
 from agents.following import GoalEvent, goal_events, watch
+from agents.schedules import ScheduleMixin
 from agents.search_attributes import STAGE
 from planner.approval import sign_plan
 from planner.contracts.events import RunEventPage
@@ -145,8 +146,8 @@ class Summary:
         return self.stage
 
 
-class JarvisClient:
-    """Goals and plan runs on one Temporal connection.
+class JarvisClient(ScheduleMixin):
+    """Goals, plan runs and schedules (agents/schedules.py) on one Temporal connection.
 
         async with await JarvisClient.connect() as jarvis:
             goal_id = await jarvis.submit("remember that the boiler is serviced in May")
@@ -181,7 +182,7 @@ class JarvisClient:
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.temporal.get_workflow_handle(workflow_id)
 
-    async def _describe(self, workflow_id: str) -> WorkflowExecutionDescription:
+    async def _describe_workflow(self, workflow_id: str) -> WorkflowExecutionDescription:
         try:
             return await self.handle(workflow_id).describe()
         except RPCError as exc:
@@ -192,7 +193,7 @@ class JarvisClient:
     async def describe(self, workflow_id: str) -> Described:
         """Which kind of workflow ``workflow_id`` is (goal or plan run: asked of the server,
         not guessed from the id) and whether it runs; raises NotFound for an unknown id."""
-        desc = await self._describe(workflow_id)
+        desc = await self._describe_workflow(workflow_id)
         closed = desc.close_time.isoformat(timespec="seconds") if desc.close_time else ""
         status = desc.status.name.lower() if desc.status is not None else "unknown"
         return Described(id=workflow_id, workflow_type=desc.workflow_type, status=status,
@@ -201,7 +202,7 @@ class JarvisClient:
     async def activity_attempts(self, workflow_id: str) -> builtins.list[ActivityAttempt]:
         """The workflow's pending activities with their attempt and last failure (what the
         Temporal UI shows while an LLM call is retried); raises NotFound for an unknown id."""
-        desc = await self._describe(workflow_id)
+        desc = await self._describe_workflow(workflow_id)
         out = []
         for pending in desc.raw_description.pending_activities:
             failure = pending.last_failure.message if pending.HasField("last_failure") else ""

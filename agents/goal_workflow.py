@@ -63,10 +63,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from planner.contracts.plan_run import StepState
     from planner.plan import Plan
+    from planner.tools import Risk
 
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
 FAILURE_PATCH = "goal-failure-fails-workflow"  # failed/invalid goals fail the workflow
 BUDGET_PATCH = "goal-budgets"  # limits checked before each LLM call and step
+# goals started by a schedule run the plan approved at its creation (GoalInput.approved_plan)
+SCHEDULE_PATCH = "scheduled-approved-plan"
+SCHEDULED_BY = "schedule:"  # the prefix of the approval a scheduled run's goal records
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 _LLM_ATTEMPTS = 5
 # a memory call takes well under a second (the first one loads the embedding model); the
@@ -112,6 +116,9 @@ class GoalWorkflow:
         return self._state
 
     async def _pursue(self, inp: GoalInput) -> None:
+        if inp.approved_plan is not None and workflow.patched(SCHEDULE_PATCH):
+            await self._run_approved(inp, inp.approved_plan)
+            return
         try:
             plan = await self._plan(inp)
         except ActivityError as exc:
@@ -131,6 +138,29 @@ class GoalWorkflow:
         await self._execute(self._prepared)
         await self._remember(self._prepared.execution.plan if self._prepared.execution
                              else plan)
+
+    async def _run_approved(self, inp: GoalInput, plan: Plan) -> None:
+        """A scheduled run: the plan approved when the schedule was created, validated against
+        today's tools; run without review if nothing changed, else wait for a person."""
+        st = self._state
+        st.source, st.schedule_id = "schedule", inp.schedule_id
+        st.message = (f"the plan approved by {inp.approved_by or 'unknown'} for schedule "
+                      f"{inp.schedule_id or '?'}; no planning, no LLM call")
+        self._set_plan(plan)
+        self._prepared = await self._check(plan)
+        st.risks, st.problems = self._prepared.risks, self._prepared.problems
+        why = _needs_review(inp, plan, self._prepared)
+        if why:
+            st.message = why
+            if not await self._await_decision(inp):
+                return
+        else:
+            self._decide("approve", f"{SCHEDULED_BY}{inp.schedule_id or '?'}",
+                         f"approved by {inp.approved_by or 'unknown'} when the schedule was "
+                         f"created (plan {short(inp.approved_digest)})")
+        if self._prepared is None or self._prepared.execution is None:
+            return  # an approval of an invalid plan is refused by the validator
+        await self._execute(self._prepared)
 
     # -- state changes (each one an event) ------------------------------------------------
     def _set_stage(self, stage: Stage) -> None:
@@ -239,6 +269,11 @@ class GoalWorkflow:
                 self._decide("approve", f"policy:{inp.policy}",
                              f"every step is {'/'.join(sorted(risks)) or 'empty'}")
                 return True
+        return await self._await_decision(inp)
+
+    async def _await_decision(self, inp: GoalInput) -> bool:
+        """Wait for a person's approval, rejection or the approval's expiry."""
+        st = self._state
         timeout = timedelta(seconds=inp.approval_timeout_s) if inp.approval_timeout_s else None
         if timeout:
             st.approval_deadline = (workflow.now() + timeout).isoformat()
@@ -280,6 +315,10 @@ class GoalWorkflow:
     def _validate_approve(self, decision: ApproveInput) -> None:
         self._must_await("approve")
         self._must_be_current("approve", decision.plan_digest)
+        if self._prepared is not None and self._prepared.execution is None:
+            # only a scheduled run waits for review with a plan that does not validate
+            raise ValueError("cannot approve: the plan does not validate against today's "
+                             "tools; edit it into one that does, or reject this run")
 
     @workflow.update(name=REJECT_UPDATE)
     def reject(self, decision: RejectInput) -> GoalState:
@@ -346,7 +385,7 @@ class GoalWorkflow:
                                    non_retryable=True)
         last = self._last_decision()
         human = last is not None and last.action == "approve" and not last.by.startswith(
-            "policy:") and last.reason != PRE_APPROVED
+            ("policy:", SCHEDULED_BY)) and last.reason != PRE_APPROVED
         update = {"allow_dangerous": human, "grants": self._grants if human else {}}
         if st.budget is not None and workflow.patched(BUDGET_PATCH):
             update.update(budget=st.budget, spent_before=self._spent(),
@@ -412,6 +451,26 @@ class OverBudget(Exception):
 # goal whose activity ran out of them.
 _ATTEMPTS = {DRAFT_ACTIVITY: _LLM_ATTEMPTS, REPAIR_ACTIVITY: _LLM_ATTEMPTS,
              RETRIEVE_ACTIVITY: 3, PREPARE_ACTIVITY: 3, REMEMBER_ACTIVITY: 3}
+
+
+def _needs_review(inp: GoalInput, plan: Plan, prepared: PrepareResult) -> str:
+    """Why a scheduled run must wait for a person ("" when it may run as approved)."""
+    digest = plan_digest(plan)
+    if digest != inp.approved_digest:
+        return (f"the plan (version {short(digest)}) is not the version approved when the "
+                f"schedule was created ({short(inp.approved_digest) or 'none'}); this run "
+                "waits for review")
+    if prepared.problems or prepared.execution is None:
+        listed = "; ".join(f"{p.step_id or 'plan'}: {p.message}" for p in prepared.problems[:3])
+        return (f"the approved plan no longer validates against today's tools "
+                f"({len(prepared.problems)} problem(s): {listed}); this run waits for review "
+                "instead of running it (edit the plan or reject the run, and re-create the "
+                "schedule)")
+    dangerous = sorted(s for s, r in prepared.risks.items() if r == Risk.DANGEROUS)
+    if dangerous:
+        return (f"step(s) {', '.join(dangerous)} use a dangerous tool: each run needs a "
+                "person's approval (a grant is bound to one run)")
+    return ""
 
 
 def _cause(exc: ActivityError) -> str:

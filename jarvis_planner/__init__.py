@@ -23,11 +23,17 @@ if TYPE_CHECKING:
         JarvisClient,
         JarvisClientSync,
         Plan,
+        ScheduledRun,
+        ScheduleExists,
+        ScheduleNotApproved,
+        ScheduleNotFound,
+        ScheduleView,
         Summary,
     )
 
 __all__ = ["DecisionRefused", "EditRefused", "GoalEvent", "GoalState", "Gone", "JarvisClient",
-           "JarvisClientSync", "Plan", "Summary"]
+           "JarvisClientSync", "Plan", "ScheduleExists", "ScheduleNotApproved", "ScheduleNotFound",
+           "ScheduleView", "ScheduledRun", "Summary"]
 
 
 def __getattr__(name: str) -> Any:

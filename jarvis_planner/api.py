@@ -9,19 +9,37 @@ cancel, read results, run plans. The CLI and the web app use this same client.
             print(event.kind, event.stage, event.step_id, event.status)
         final = await jarvis.result(goal_id)
 
-``JarvisClientSync`` offers the same goal calls for synchronous code.
+``JarvisClientSync`` offers the same goal and schedule calls for synchronous code.
+
+A recurring goal is a Temporal Schedule, reviewed once: plan it (``submit(goal, dry_run=True)``
+then ``result``, or take a plan of your own), look at the plan, and create the schedule with an
+explicit approval; every run executes that plan with no LLM call (docs/schedules.md)::
+
+    planned = await jarvis.result(await jarvis.submit(goal, dry_run=True))
+    schedule_id = await jarvis.create_schedule(planned.plan, approve=True, by="alice",
+                                               cron=["0 8 * * *"])
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
 from agents.client import DecisionRefused, EditRefused, Gone, JarvisClient, Summary
 from agents.following import GoalEvent
+from agents.schedules import (
+    Overlap,
+    ScheduledRun,
+    ScheduleExists,
+    ScheduleNotApproved,
+    ScheduleNotFound,
+    ScheduleView,
+)
 from planner.contracts.goal_flow import GoalState
 from planner.plan import Plan
 from planner.settings import Settings
@@ -82,6 +100,41 @@ class JarvisClientSync:
     def list(self, limit: int = 20, *, pending: bool = False) -> list[Summary]:
         return self._run(self._async.list(limit, pending=pending))
 
+    # -- schedules (agents/schedules.py) ---------------------------------------------------
+    def create_schedule(self, plan: Plan, *, approve: bool, by: str = "api",
+                        cron: Sequence[str] = (), every: timedelta | None = None,
+                        schedule_id: str | None = None, overlap: Overlap = "skip",
+                        catchup_window: timedelta | None = None,
+                        jitter: timedelta | None = None, deadline: timedelta | None = None,
+                        paused: bool = False, note: str = "", source: str = "plan",
+                        time_zone: str | None = None) -> str:
+        return self._run(self._async.create_schedule(
+            plan, approve=approve, by=by, cron=cron, every=every, schedule_id=schedule_id,
+            overlap=overlap, catchup_window=catchup_window, jitter=jitter, deadline=deadline,
+            paused=paused, note=note, source=source, time_zone=time_zone))
+
+    def list_schedules(self, limit: int = 100) -> builtins.list[ScheduleView]:
+        return self._run(self._async.list_schedules(limit))
+
+    def describe_schedule(self, schedule_id: str, *, runs: int = 10) -> ScheduleView:
+        return self._run(self._async.describe_schedule(schedule_id, runs=runs))
+
+    def pause_schedule(self, schedule_id: str, note: str = "") -> None:
+        self._run(self._async.pause_schedule(schedule_id, note))
+
+    def resume_schedule(self, schedule_id: str, note: str = "") -> None:
+        self._run(self._async.resume_schedule(schedule_id, note))
+
+    def trigger_schedule(self, schedule_id: str, overlap: Overlap | None = None) -> None:
+        self._run(self._async.trigger_schedule(schedule_id, overlap))
+
+    def backfill_schedule(self, schedule_id: str, start: datetime, end: datetime,
+                          overlap: Overlap = "buffer_all") -> None:
+        self._run(self._async.backfill_schedule(schedule_id, start, end, overlap))
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        self._run(self._async.delete_schedule(schedule_id))
+
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
@@ -95,4 +148,5 @@ class JarvisClientSync:
 
 
 __all__ = ["DecisionRefused", "EditRefused", "GoalEvent", "GoalState", "GoalSummary", "Gone",
-           "JarvisClient", "JarvisClientSync", "Plan", "Summary"]
+           "JarvisClient", "JarvisClientSync", "Plan", "ScheduleExists", "ScheduleNotApproved",
+           "ScheduleNotFound", "ScheduleView", "ScheduledRun", "Summary"]

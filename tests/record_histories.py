@@ -30,6 +30,7 @@ from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.plan import Plan, PlanBudget
 from planner.preparation import prepare
 from planner.settings import Settings
+from planner.tools import ToolRegistry
 from tests.plans import add_test_tools, fan_plan
 
 TEA = "Save the line Green tea is calming to tea.txt"
@@ -51,6 +52,12 @@ MISSING_FILE_PLAN: dict[str, Any] = {
 REMIND = "remind me to stretch in 1 seconds"  # a shipped template with a side effect
 
 Recorder = Callable[["Session"], Awaitable[str]]
+SCHEDULED_PLAN = Plan.model_validate({
+    "goal": "Save the line Green tea is calming to tea.txt",
+    "steps": [{"id": "write", "tool": "write_file",
+               "args": {"path": "tea.txt", "text": "Green tea is calming"}}],
+    "outputs": {"path": "${write.path}"},
+})
 
 
 class Session:
@@ -76,6 +83,18 @@ class Session:
         if workflow_id.startswith("goal-"):
             return (await self.jarvis.result(workflow_id)).stage
         return (await self.jarvis.plan_result(workflow_id)).status
+
+    async def scheduled(self, schedule_id: str) -> str:
+        """Create a schedule of the approved plan, trigger it, return its first goal's id."""
+        sid = await self.jarvis.create_schedule(SCHEDULED_PLAN, approve=True, by="recorder",
+                                                cron=["0 8 * * *"], schedule_id=schedule_id)
+        await self.jarvis.trigger_schedule(sid)
+        for _ in range(300):  # a recording script: the server starts the run in a moment
+            view = await self.jarvis.describe_schedule(sid)
+            if view.recent:
+                return view.recent[0].goal_id
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"schedule {sid} started no goal")
 
     async def plan(self, plan: Plan) -> str:
         registry = add_test_tools(default_registry())
@@ -151,6 +170,22 @@ async def goal_over_budget_step(s: Session) -> str:
                                         budget=PlanBudget(max_steps=1)))
 
 
+async def goal_scheduled(s: Session) -> str:
+    goal_id = await s.scheduled("sched-rec-tea")
+    await s.jarvis.result(goal_id)
+    await s.jarvis.delete_schedule("sched-rec-tea")
+    return goal_id
+
+
+async def goal_scheduled_review(s: Session) -> str:
+    """A scheduled plan whose tool the worker no longer has: the run waits, and is rejected."""
+    goal_id = await s.scheduled("sched-rec-review")
+    assert (await s.jarvis.wait_for_review(goal_id)).stage == "awaiting_approval"
+    await s.jarvis.reject(goal_id, by="recorder", reason="the tool is gone")
+    await s.jarvis.delete_schedule("sched-rec-review")
+    return await s.settled(goal_id)
+
+
 async def plan_fan_out(s: Session) -> str:
     return await s.plan(fan_plan())
 
@@ -175,6 +210,8 @@ async def plan_durable_wait(s: Session) -> str:
 
 # path -> how it is recorded, and the stage (goals) or status (plan runs) it must end in
 PATHS: dict[str, tuple[Recorder, str]] = {
+    "goal-scheduled": (goal_scheduled, "succeeded"),
+    "goal-scheduled-review": (goal_scheduled_review, "rejected"),
     "goal-template": (goal_template, "succeeded"),
     "goal-llm-read-only": (goal_llm_read_only, "succeeded"),
     "goal-llm-repair-approve": (goal_llm_repair_approve, "succeeded"),
@@ -193,6 +230,17 @@ PATHS: dict[str, tuple[Recorder, str]] = {
 }
 
 
+WITHOUT_WRITE_FILE = {"goal-scheduled-review"}  # a worker whose tools changed since approval
+
+
+def without(registry: ToolRegistry, tool: str) -> ToolRegistry:
+    kept = ToolRegistry()
+    for t in registry:
+        if t.name != tool:
+            kept.register(t)
+    return kept
+
+
 async def record(out: Path, only: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,12 +256,14 @@ async def record(out: Path, only: list[str]) -> None:
                 task_queue="recorder", embedding_backend="hashing",
                 llm_base_url=llm.base_url, llm_api_key="scripted-key", llm_model=llm.model,
                 llm_timeout_s=10.0, llm_prices={llm.model: (1.0, 2.0)})
-            registry = add_test_tools(default_registry())
-            async with create_worker(client, settings, registry, sandboxed=True):
-                session = Session(client, settings, llm)
-                for name, (recorder, expected) in PATHS.items():
-                    if only and name not in only:
-                        continue
+            for name, (recorder, expected) in PATHS.items():
+                if only and name not in only:
+                    continue
+                registry = add_test_tools(default_registry())
+                if name in WITHOUT_WRITE_FILE:
+                    registry = without(registry, "write_file")
+                async with create_worker(client, settings, registry, sandboxed=True):
+                    session = Session(client, settings, llm)
                     workflow_id = await recorder(session)
                     ended = await session.ended(workflow_id)
                     if ended != expected:

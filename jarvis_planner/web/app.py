@@ -13,6 +13,8 @@ applications use, so the three always agree on a goal's state.
     POST /api/goals/{id}/cancel                               -> {id, cancelled}
     GET  /api/goals/{id}/events       server-sent events until the goal finishes
     GET  /api/goals/{id}/timeline.svg a Gantt picture of the run
+    GET  /api/schedules               recurring goals: when, next run, last outcome
+    POST /api/schedules/{id}/pause|resume|trigger  {note?}
     GET  /api/info                    Temporal UI address, namespace, task queue, stages, who
     POST /api/login                   {token} -> session cookie, {user, admin}
     POST /api/logout                  clears the session cookie
@@ -58,6 +60,7 @@ from jarvis_planner.web.failure import PLANNER_ATTEMPTS
 from jarvis_planner.web.limits import MAX_REQUESTS, MAX_STREAMS, BackPressure, InFlight
 from jarvis_planner.web.login import router as login_routes
 from jarvis_planner.web.routes import goals, review
+from jarvis_planner.web.schedule_routes import schedules
 from jarvis_planner.web.security import Guard, allowed_hosts
 from jarvis_planner.web.server import UvicornServer, server_config
 from jarvis_planner.web.tokens import AdminToken, UserStore, admin_token
@@ -143,6 +146,7 @@ def create_app(settings: Settings, jarvis: JarvisClient | None = None, *,
     app.include_router(login_routes)
     app.include_router(goals)
     app.include_router(review)
+    app.include_router(schedules)
     return app
 
 

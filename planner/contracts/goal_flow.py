@@ -53,6 +53,14 @@ class GoalInput(BaseModel):
     budget: PlanBudget | None = None
     # upsert the Jarvis* search attributes (the client sets it when the namespace has them)
     index: bool = False
+    # A goal started by a schedule (docs/schedules.md): the plan a person approved when the
+    # schedule was created, its version and who approved it. Each run executes this plan with
+    # no retrieval and no LLM call if it still validates against today's tools and is still
+    # that version (and has no dangerous step); otherwise the run waits for review.
+    approved_plan: Plan | None = None
+    approved_digest: str | None = Field(None, max_length=64)
+    approved_by: str | None = Field(None, max_length=200)
+    schedule_id: str | None = Field(None, max_length=200)
 
 
 class Decision(BaseModel):
@@ -161,7 +169,8 @@ class RememberRequest(BaseModel):
 class GoalState(BaseModel):
     goal: str
     stage: Stage = "retrieving"
-    source: Literal["template", "llm", ""] = ""
+    source: Literal["template", "llm", "schedule", ""] = ""
+    schedule_id: str | None = None  # the schedule that started this goal
     template_id: str | None = None
     plan: Plan | None = None
     plan_digest: str | None = None  # the plan's version: approve and edit must name it

@@ -2,8 +2,9 @@
 
 tests/histories holds every recording ever made: the top folder was recorded before the layers
 refactor (issue 8), ``v2/`` by ``python -m tests.record_histories tests/histories/v2`` with plan
-schema version 2, search attributes and budgets (issue 11), one file per path in
-``tests.record_histories.PATHS``. A change that alters what a workflow does for any of them
+schema version 2, search attributes, budgets and schedules (issue 11), one file per path in
+``tests.record_histories.PATHS`` (the top folder's goal-scheduled* came from the first
+schedules code). A change that alters what a workflow does for any of them
 shows up here as a nondeterminism error: put it behind ``workflow.patched()``."""
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ NEWEST = HISTORIES / "v2"
 
 
 def test_histories_are_present_for_every_path() -> None:
-    assert len(list(HISTORIES.glob("*.json"))) >= 11, "tests/histories lost its first recordings"
+    assert len(list(HISTORIES.glob("*.json"))) >= 13, "tests/histories lost its first recordings"
     assert {p.stem for p in NEWEST.glob("*.json")} == set(PATHS), (
         "record every path: python -m tests.record_histories tests/histories/v2")
 

@@ -54,6 +54,9 @@ function planIntro(st) {
     return "Here is the plan. It needs your review: approve it, edit it, or reject it.";
   }
   if (st.stage === "planned") return "Here is the plan (planned only: nothing is executed).";
+  if (st.source === "schedule") {
+    return "Here is the plan approved for schedule " + (st.schedule_id || "") + " (no LLM call).";
+  }
   return st.source === "template" ? "Here is the plan (reused from template memory)."
     : "Here is the plan.";
 }

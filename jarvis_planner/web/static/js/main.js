@@ -4,6 +4,7 @@ import { api, goalPath } from "./api.js";
 import { initAuth, isLoggedOut, loginFromFragment, showApp } from "./auth.js";
 import { $ } from "./dom.js";
 import { closeDrawer, initGoals, loadGoals, loadGoalsSoon, renderGoals } from "./goals.js";
+import { initSchedules } from "./schedules.js";
 import { view } from "./state.js";
 import { openGoal, render, resetView, tick } from "./thread.js";
 
@@ -76,6 +77,7 @@ async function start() {
 async function init() {
   initAuth(start);
   initGoals();
+  initSchedules();
   $("composer").addEventListener("submit", submitGoal);
   $("goal-input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {

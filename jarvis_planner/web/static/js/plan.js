@@ -8,6 +8,10 @@ import { valueNode } from "./result.js";
 import { actions, editor } from "./review.js";
 import { view } from "./state.js";
 
+const SOURCE_LABEL = {
+  template: "from template memory", schedule: "approved for its schedule", llm: "drafted by the LLM",
+};
+
 export function problemList(problems) {
   if (!problems || !problems.length) return null;
   return el("ul", { class: "problems" }, ...problems.map((p) => el("li", {},
@@ -50,7 +54,7 @@ export function planCard(st) {
       el("p", { class: "plan-goal", text: plan.goal })),
     el("div", { class: "card-head-right" }, badge(st.stage),
       st.source ? el("span", { class: "source muted small",
-        text: st.source === "template" ? "from template memory" : "drafted by the LLM" }) : null,
+        text: SOURCE_LABEL[st.source] || "drafted by the LLM" }) : null,
       st.plan_digest ? el("span", { class: "plan-version muted small",
         title: "the version you approve: " + st.plan_digest,
         text: "version " + st.plan_digest.slice(0, 12) }) : null)));
