@@ -369,7 +369,8 @@ class JarvisClient(ScheduleMixin):
         ``unanswered``, also the running ones no worker answered for: they may be waiting);
         ``by``: only those this person submitted (up to ``limit`` of theirs among the newest
         ``OWNER_SCAN`` goals)."""
-        query = f"WorkflowType = '{GOAL_WORKFLOW}'"
+        # this deployment's goals: another task queue sharing the namespace is another JARVIS
+        query = f"WorkflowType = '{GOAL_WORKFLOW}' AND TaskQueue = '{self.task_queue}'"
         if pending:
             query += " AND ExecutionStatus = 'Running'"
         # with the search attributes, the waiting goals are one visibility query; without them

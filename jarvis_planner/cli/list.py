@@ -32,13 +32,15 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
     settings = load_settings()
     want_goals = goals or pending
 
-    async def _go() -> list[Summary]:
+    async def _go() -> tuple[list[Summary], bool]:
         jarvis = await connect_or_fail(settings)
         if want_goals:
-            return await jarvis.list(limit, pending=pending, unanswered=True)
-        return await jarvis.list_plans(limit)
+            found = await jarvis.list(limit, pending=pending, unanswered=True)
+            # a waiting goal's decision needs a worker: say so when none polls
+            return found, not (pending and found) or await jarvis.has_pollers()
+        return await jarvis.list_plans(limit), True
 
-    found = asyncio.run(_go())
+    found, served = asyncio.run(_go())
     if as_json:
         kind = "goal" if want_goals else "run"
         print(json.dumps([{"kind": kind, **asdict(s), "status": s.stage} for s in found],
@@ -54,6 +56,9 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
         if pending and unknown:
             title += (f"; {plural(unknown, 'running goal')} no worker answers for (it may "
                       "wait too: `jarvis up` starts a worker)")
+        elif pending and not served:
+            title += (f"; no worker polls task queue {settings.task_queue!r}: a decision waits "
+                      "until one does (`jarvis up` starts one)")
         columns = ("stage", "started", "goal")
     else:
         title, columns = plural(len(found), "recent run"), ("status", "started", "goal")
