@@ -20,7 +20,7 @@ from planner.contracts.metrics import (
     TemplateLookup,
 )
 from planner.contracts.usage import Usage
-from planner.pricing import ModelPrice, cost_of
+from planner.pricing import ModelPrice, cost_of, price_table
 
 # The cost per model so far in this process: the SDK's counters take integers, so the cost is
 # a float gauge set to this running total (one total per process: one runtime per worker).
@@ -32,7 +32,7 @@ class ActivityMetrics:
     def __init__(self, meter: MetricMeter | None = None,
                  prices: Mapping[str, ModelPrice] | None = None) -> None:
         meter = meter or MetricMeter.noop
-        self.prices = prices
+        self.prices = price_table(prices)  # the defaults with the setting's prices on top
         self._lookups = meter.create_counter(TEMPLATE_LOOKUPS.name, TEMPLATE_LOOKUPS.description,
                                              TEMPLATE_LOOKUPS.unit)
         self._tokens = meter.create_counter(LLM_TOKENS.name, LLM_TOKENS.description,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from temporalio.client import Client
 
 from agents.client import JarvisClient
@@ -23,9 +24,13 @@ from agents.devserver import free_port, port_open, stop_process
 from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.pricing import ModelPrice, cost_of
 from planner.settings import Settings
+from tests.paths import ROOT
 from tests.processes import start_worker_process, wait_for_pollers
 
 PROMETHEUS = Path("/usr/bin/prometheus")
+PROMTOOL = Path("/usr/bin/promtool")
+DASHBOARD = ROOT / "deploy" / "grafana" / "jarvis-dashboard.json"
+ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 pytestmark = pytest.mark.skipif(
     not PROMETHEUS.exists(),
     reason=f"{PROMETHEUS} is missing: run `sudo bash scripts/install-prometheus.sh` (Debian's "
@@ -127,6 +132,23 @@ def prometheus(tmp_path: Path, metrics_port: int) -> Iterator[Prometheus]:
         log.close()
 
 
+def _dashboard_queries() -> list[str]:
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    exprs = [t["expr"] for panel in panels for t in panel.get("targets", [])]
+    # Grafana's variables, as Grafana would fill them in for a short range
+    return [e.replace("$__rate_interval", "10s").replace("$__range", "1m") for e in exprs]
+
+
+def test_alert_rules_and_scrape_config_pass_promtool() -> None:
+    """The production files in deploy/prometheus/ (the rule file is mounted elsewhere in the
+    container, so the config is checked for syntax only)."""
+    for check in (["check", "rules", str(ALERTS)],
+                  ["check", "config", "--syntax-only", str(ALERTS.with_name("prometheus.yml"))]):
+        out = subprocess.run([str(PROMTOOL), *check], capture_output=True, text=True,
+                             timeout=30)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as resp:
@@ -206,5 +228,11 @@ async def test_worker_metrics_read_back_through_prometheus(
         assert names == JARVIS_SERIES
         assert p('sum(temporal_workflow_completed{workflow_type="jarvis.Goal"})') == {(): 3}
         assert p('sum(temporal_workflow_failed{workflow_type="jarvis.Goal"})') == {(): 1}
+
+        # every query of the Grafana dashboard finds its series; every alert expression parses
+        for expr in _dashboard_queries():
+            assert p(expr), f"the dashboard's query finds nothing: {expr}"
+        for rule in yaml.safe_load(ALERTS.read_text())["groups"][0]["rules"]:
+            p(rule["expr"])
     finally:
         stop_process(worker)
