@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from temporalio.common import MetricMeter
 
-from planner.contracts.metrics import (
+from planner.contracts.metric_series import (
     LLM_COST,
     LLM_TOKENS,
     STEP_DURATION,

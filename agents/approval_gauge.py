@@ -17,7 +17,7 @@ from temporalio.common import MetricMeter
 from temporalio.service import RPCError
 
 from planner.contracts.goal_flow import GoalState
-from planner.contracts.metrics import GOALS_WAITING
+from planner.contracts.metric_series import GOALS_WAITING
 from planner.contracts.names import GOAL_WORKFLOW, STATE_QUERY
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import MetricCounter
 
 with workflow.unsafe.imports_passed_through():
-    from planner.contracts.metrics import GOALS, PLAN_PROBLEMS, REPAIR_ROUNDS, MetricSpec
+    from planner.contracts.metric_series import GOALS, PLAN_PROBLEMS, REPAIR_ROUNDS, MetricSpec
     from planner.validation import Problem
 
 
@@ -30,9 +30,8 @@ def goal_ended(outcome: str) -> None:
 
 
 def plan_problems(problems: Iterable[Problem]) -> None:
-    counter = None
+    counter = _counter(PLAN_PROBLEMS)
     for problem in problems:
-        counter = counter or _counter(PLAN_PROBLEMS)
         counter.add(1, {"code": problem.code})
 
 

@@ -1,6 +1,6 @@
 """The worker's Prometheus endpoint: the Temporal SDK runtime's exporter (its own series:
 workflow and activity task latencies, slots, polls, ...) carrying JARVIS's series too
-(planner/contracts/metrics.py), on ``JARVIS_METRICS_HOST:JARVIS_METRICS_PORT/metrics``."""
+(planner/contracts/metric_series.py), on ``JARVIS_METRICS_HOST:JARVIS_METRICS_PORT/metrics``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from temporalio.runtime import PrometheusConfig
 
 from agents.connection import forward_core_logs
 from agents.devserver import free_port
-from planner.contracts.metrics import BUCKETS
+from planner.contracts.metric_series import BUCKETS
 from planner.settings import Settings
 
 
