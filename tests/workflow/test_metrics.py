@@ -1,8 +1,8 @@
 """The worker's /metrics read back through a real Prometheus server (Debian's `prometheus`
 package, scripts/install-prometheus.sh): a worker process with JARVIS_METRICS_PORT runs goals
-that exercise every JARVIS series (an LLM draft with a repair, a template hit, a failing step, a
-goal waiting for approval), Prometheus scrapes it every second, and the test asks Prometheus's
-HTTP API for the series."""
+that exercise every JARVIS series (an LLM draft with a repair, template hits, a failing step,
+two goals waiting for approval: one rejected, one cancelled), Prometheus scrapes it every
+second, and the test asks Prometheus's HTTP API for the series."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.skipif(
 TEA_GOAL = "Save the line Green tea is calming to tea.txt"
 COFFEE_GOAL = "Save the line Coffee keeps me awake to coffee.txt"
 MILK_GOAL = "Save the line Milk is fine to milk.txt"
+JUICE_GOAL = "Save the line Juice is sweet to juice.txt"
 TEA_PLAN: dict[str, Any] = {
     "goal": TEA_GOAL,
     "steps": [{"id": "write", "tool": "write_file",
@@ -188,20 +189,25 @@ async def test_worker_metrics_read_back_through_prometheus(
         assert reused.source == "template" and reused.stage == "succeeded", reused.message
         failed = await goals.result(await goals.submit(FAILING_GOAL, policy="approve-all"))
         assert failed.stage == "failed" and failed.run is not None, failed.message
-        waiting_id = await goals.submit(MILK_GOAL, policy="auto-read-only")
-        waiting = await goals.wait_for_review(waiting_id)
-        assert waiting.source == "template" and waiting.stage == "awaiting_approval"
+        waiting_ids = [await goals.submit(g, policy="auto-read-only")
+                       for g in (MILK_GOAL, JUICE_GOAL)]
+        for goal_id in waiting_ids:
+            waiting = await goals.wait_for_review(goal_id)
+            assert waiting.source == "template" and waiting.stage == "awaiting_approval"
 
+        prometheus.wait_for("jarvis_goals_waiting_for_approval", lambda v: v == 2)
+        await goals.reject(waiting_ids[0], by="test", reason="no milk")
+        assert (await goals.result(waiting_ids[0])).stage == "rejected"
         prometheus.wait_for("jarvis_goals_waiting_for_approval", lambda v: v == 1)
-        await goals.reject(waiting_id, by="test", reason="no milk")
-        assert (await goals.result(waiting_id)).stage == "rejected"
+        await goals.cancel(waiting_ids[1])
         prometheus.wait_for("jarvis_goals_waiting_for_approval", lambda v: v == 0)
-        prometheus.wait_for('sum(jarvis_goals_total{outcome="rejected"})', lambda v: v == 1)
+        prometheus.wait_for('sum(jarvis_goals_total{outcome=~"rejected|cancelled"})',
+                            lambda v: v == 2)
 
         p = prometheus.query
         assert p("sum by (outcome) (jarvis_goals_total)") == {
             (("outcome", "succeeded"),): 2, (("outcome", "failed"),): 1,
-            (("outcome", "rejected"),): 1}
+            (("outcome", "rejected"),): 1, (("outcome", "cancelled"),): 1}
         assert p("sum by (code) (jarvis_plan_problems_total)") == {
             (("code", "unknown_tool"),): 1}
         # the LLM-planned goals: the tea goal needed one round, the failing one none
@@ -209,9 +215,9 @@ async def test_worker_metrics_read_back_through_prometheus(
         assert p("sum(jarvis_repair_rounds_count)") == {(): 2}
         assert p('sum(jarvis_repair_rounds_bucket{le="0"})') == {(): 1}
         lookups = p("sum by (result) (jarvis_template_lookups_total)")
-        assert lookups[(("result", "hit"),)] == 2, lookups  # coffee, milk
+        assert lookups[(("result", "hit"),)] == 3, lookups  # coffee, milk, juice
         assert set(lookups) <= {(("result", r),) for r in ("hit", "example", "miss")}
-        assert sum(lookups.values()) == 4, lookups
+        assert sum(lookups.values()) == 5, lookups
         assert p("sum by (model, kind) (jarvis_llm_tokens_total)") == {
             (("kind", "input"), ("model", model)): sum(t[0] for t in TOKENS),
             (("kind", "output"), ("model", model)): sum(t[1] for t in TOKENS)}
@@ -228,6 +234,7 @@ async def test_worker_metrics_read_back_through_prometheus(
         assert names == JARVIS_SERIES
         assert p('sum(temporal_workflow_completed{workflow_type="jarvis.Goal"})') == {(): 3}
         assert p('sum(temporal_workflow_failed{workflow_type="jarvis.Goal"})') == {(): 1}
+        assert p('sum(temporal_workflow_canceled{workflow_type="jarvis.Goal"})') == {(): 1}
 
         # every query of the Grafana dashboard finds its series; every alert expression parses
         for expr in _dashboard_queries():
