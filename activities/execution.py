@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.approval_key import approval_key
 from activities.errors import ToolError
+from activities.metrics import ActivityMetrics
 from activities.payloads import FilePayloadStore, PayloadStore, compact, hydrate
 from planner.approval import matches_template, verify_step
 from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
@@ -132,7 +133,8 @@ def _call_context(ctx: ToolContext, call: ToolCall, run_key: str | None) -> Tool
     return replace(ctx, idempotency_key=key)
 
 
-def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
+def _activity_for(tool: Tool, runtime: ToolRuntime,
+                  metrics: ActivityMetrics) -> Callable[..., Any]:
     async def run_tool(call: ToolCall) -> ToolCallResult:
         info = activity.info()
         attempt = info.attempt
@@ -142,14 +144,19 @@ def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
                                         run_key=f"{info.workflow_id}/{info.workflow_run_id}")
         except StepFailure as exc:
             log_step(info.workflow_id, call, attempt, time.monotonic() - started, exc)
+            metrics.step(call.tool, "failed", time.monotonic() - started)
             delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
             raise ApplicationError(str(exc), {"attempt": attempt}, type=exc.type,
                                    non_retryable=not exc.retryable,
                                    next_retry_delay=delay) from None
         except asyncio.CancelledError:
             log_step(info.workflow_id, call, attempt, time.monotonic() - started, "cancelled")
+            metrics.step(call.tool, "cancelled", time.monotonic() - started)
             raise
         log_step(info.workflow_id, call, attempt, time.monotonic() - started, "succeeded")
+        metrics.step(call.tool, "succeeded", time.monotonic() - started)
+        if result.usage is not None:  # a step that called an LLM (the `llm` tool)
+            metrics.llm_usage(_llm_model(runtime), result.usage)
         return result
 
     run_tool.__name__ = run_tool.__qualname__ = f"run_{tool.name}"
@@ -178,9 +185,18 @@ def log_step(workflow_id: str | None, call: ToolCall, attempt: int, took_s: floa
                 exc_info=outcome.__cause__ if outcome.unexpected else None)
 
 
-def tool_activities(runtime: ToolRuntime) -> list[Callable[..., Any]]:
-    """One Temporal activity per tool, named ``tool.<name>`` (a durable contract)."""
-    return [_activity_for(t, runtime) for t in runtime.registry if t.kind == "activity"]
+def _llm_model(runtime: ToolRuntime) -> str:
+    config = runtime.context.extras.get("llm")
+    return str(getattr(config, "model", "unknown"))
+
+
+def tool_activities(runtime: ToolRuntime, metrics: ActivityMetrics | None = None
+                    ) -> list[Callable[..., Any]]:
+    """One Temporal activity per tool, named ``tool.<name>`` (a durable contract); each
+    attempt's time goes to ``metrics`` (jarvis_step_duration_seconds)."""
+    metrics = metrics or ActivityMetrics()
+    return [_activity_for(t, runtime, metrics) for t in runtime.registry
+            if t.kind == "activity"]
 
 
 def tool_runtime(settings: Settings, registry: ToolRegistry) -> ToolRuntime:

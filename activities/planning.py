@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from activities.llm import LLMConfig, LLMError
 from activities.llm.drafting import draft_plan
 from activities.memory import TemplateStore, plan_fingerprints
+from activities.metrics import ActivityMetrics
 from planner.contracts.goal_flow import (
     DraftRequest,
     Example,
@@ -84,8 +85,10 @@ class PlannerActivities:
     """Activities with the worker's settings, tool registry and template store."""
 
     def __init__(self, settings: Settings, registry: ToolRegistry,
-                 store: Callable[[], TemplateStore]) -> None:
+                 store: Callable[[], TemplateStore], *,
+                 metrics: ActivityMetrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or ActivityMetrics()
         self.registry = registry
         self._store_factory = store
         self._store: TemplateStore | None = None
@@ -108,13 +111,17 @@ class PlannerActivities:
             if activity.info().attempt < MEMORY_ATTEMPTS:
                 raise
             log.warning("template memory unavailable, planning without it: %s", exc)
+            self.metrics.template_lookup("unavailable")
             return RetrieveResult(note=f"template memory unavailable ({type(exc).__name__}: "
                                        f"{exc}); planned without templates")
 
     def _retrieve(self, goal: str) -> RetrieveResult:
         store = self.store()
-        reuse = store.find_reusable(goal, self.registry, self.settings.template_reuse_distance)
+        stale: list[str] = []
+        reuse = store.find_reusable(goal, self.registry, self.settings.template_reuse_distance,
+                                    on_stale=stale.append)
         if reuse is not None:
+            self.metrics.template_lookup("hit")
             return RetrieveResult(
                 reuse=Example(goal=goal, plan=reuse.plan, template_id=reuse.hit.id,
                               distance=reuse.hit.distance),
@@ -122,6 +129,8 @@ class PlannerActivities:
                 note=f"reused template {reuse.hit.id} ('{reuse.hit.goal}'); no LLM call")
         examples = [Example(goal=h.goal, plan=h.plan, template_id=h.id, distance=h.distance)
                     for h in store.search(goal, k=3) if not h.invalidated]
+        # one result per lookup: a stale template that would have served beats the examples
+        self.metrics.template_lookup("stale" if stale else "example" if examples else "miss")
         return RetrieveResult(examples=examples)
 
     @activity.defn(name=DRAFT_ACTIVITY)
@@ -149,6 +158,7 @@ class PlannerActivities:
             raise llm_failure(exc) from None
         _log_llm_call(started, f"{len(draft.problems)} problem(s), "
                                f"{draft.usage.total_tokens} tokens")
+        self.metrics.llm_usage(self.settings.llm_model, draft.usage)
         return draft
 
     @activity.defn(name=PREPARE_ACTIVITY)

@@ -16,6 +16,7 @@ from temporalio.converter import PayloadCodec
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
+    PrometheusConfig,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
@@ -32,19 +33,24 @@ class TemporalUnreachable(ConnectionError):
 _core_logs_forwarded = False
 
 
-def forward_core_logs() -> None:
+def forward_core_logs(metrics: PrometheusConfig | None = None) -> None:
     """The SDK core (Rust) writes its warnings to stderr in its own coloured format, in the
     middle of what a command prints; forward them to the Python logger ``temporalio.core``
     instead (the CLI keeps it quiet, `jarvis worker` and `jarvis serve` log it in their format).
-    Done once per process, before its first client."""
+    Done once per process, before its first client; ``metrics`` (the worker's Prometheus
+    endpoint, agents/metrics_endpoint.py) must come with that first call."""
     global _core_logs_forwarded
     if _core_logs_forwarded:
+        if metrics is not None:
+            raise RuntimeError("the metrics endpoint must be set up before the process's "
+                               "first Temporal client")
         return
-    _core_logs_forwarded = True
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
+    runtime = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
         filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core"))))),
-        error_if_already_set=False)
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core"))),
+        metrics=metrics))
+    _core_logs_forwarded = True
+    Runtime.set_default(runtime, error_if_already_set=False)
 
 
 async def connect(address: str, namespace: str = "default",

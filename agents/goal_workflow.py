@@ -13,6 +13,7 @@ recorded before this convention complete as they did (``workflow.patched``).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Literal
 
@@ -21,6 +22,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
+    from agents import goal_metrics
     from agents.plan_runner import PlanRunner
     from agents.search_attributes import goal_attributes
     from planner.approval import plan_digest, short
@@ -105,10 +107,15 @@ class GoalWorkflow:
     async def run(self, inp: GoalInput) -> GoalState:
         self._log.add("stage", self._state.stage)
         _log_stage(self._state)
-        await self._pursue(inp)
-        # an Update still running (an edit being validated) finishes before the goal ends
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        try:
+            await self._pursue(inp)
+            # an Update still running (an edit being validated) finishes before the goal ends
+            await workflow.wait_condition(workflow.all_handlers_finished)
+        except asyncio.CancelledError:
+            goal_metrics.goal_ended("cancelled")
+            raise
         self._log.add("done", self._state.stage)
+        goal_metrics.goal_ended(self._state.stage)
         if self._state.stage in FAILED_STAGES and workflow.patched(FAILURE_PATCH):
             raise ApplicationError(f"goal {self._state.stage}: {self._state.message}",
                                    self._state.model_dump(mode="json"), type=GOAL_FAILED,
@@ -207,6 +214,7 @@ class GoalWorkflow:
             self._set_stage("repairing")
             draft = await self._llm(REPAIR_ACTIVITY, DraftRequest(
                 goal=inp.goal, examples=found.examples, previous=draft), inp)
+        goal_metrics.repair_rounds(st.repair_rounds)
         if draft.problems or draft.plan is None:
             st.message = (f"the plan is still invalid after {st.repair_rounds} repair "
                           f"round(s); nothing was run")
@@ -233,6 +241,7 @@ class GoalWorkflow:
         )
         st.usage = st.usage + draft.usage
         st.problems = draft.problems
+        goal_metrics.plan_problems(draft.problems)
         self._set_plan(draft.plan)
         st.fixes += draft.fixes
         if draft.prompt and draft.prompt not in st.prompts:
@@ -245,6 +254,7 @@ class GoalWorkflow:
         st.risks = prepared.risks
         st.estimate_usd = _estimate(st, plan, prepared)
         if prepared.problems or prepared.execution is None:
+            goal_metrics.plan_problems(prepared.problems)
             st.problems = prepared.problems
             st.message = "the plan does not validate against today's tools; nothing was run"
             self._set_stage("invalid")

@@ -12,14 +12,18 @@ from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.common import MetricMeter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.execution import tool_activities, tool_runtime
 from activities.memory.seed import open_store
+from activities.metrics import ActivityMetrics
 from activities.planning import PlannerActivities
 from agents import search_attributes
+from agents.approval_gauge import sample_waiting
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
 from planner.contracts.names import SEARCH_ATTRIBUTES
@@ -65,9 +69,11 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
     ``Worker`` arguments (pollers, slots: the benchmarks try them); ``replace_activities``
     stand in for the activities of the same names (tests register fakes this way)."""
     runtime = tool_runtime(settings, registry)
+    metrics = ActivityMetrics(metric_meter(client), prices=settings.llm_prices)
     planner = PlannerActivities(settings, registry,
-                                lambda: open_store(settings, registry))
-    activities = {_activity_name(fn): fn for fn in [*tool_activities(runtime), *planner.all()]}
+                                lambda: open_store(settings, registry), metrics=metrics)
+    activities = {_activity_name(fn): fn
+                  for fn in [*tool_activities(runtime, metrics), *planner.all()]}
     for fn in replace_activities:
         if _activity_name(fn) not in activities:
             raise ValueError(f"no activity named {_activity_name(fn)!r} to replace")
@@ -83,6 +89,12 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         graceful_shutdown_timeout=timedelta(seconds=30),
         **(options or {}),
     )
+
+
+def metric_meter(client: Client) -> MetricMeter:
+    """The meter of the client's runtime: exported on the worker's /metrics when metrics are
+    on (agents/metrics_endpoint.py), a no-op otherwise."""
+    return (client.service_client.config.runtime or Runtime.default()).metric_meter
 
 
 def _activity_name(fn: Callable[..., Any]) -> str:
@@ -106,7 +118,8 @@ async def _register_search_attributes(client: Client) -> None:
 
 
 async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:
-    """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks)."""
+    """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks). With
+    metrics on, also count the goals waiting for approval (agents/approval_gauge.py)."""
     worker = create_worker(client, settings, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -116,4 +129,12 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry)
     async with worker:
         log.info("worker polling task queue %s on %s", settings.task_queue,
                  settings.temporal_address)
-        await stop.wait()
+        sampler = None
+        if settings.metrics_port is not None:
+            sampler = asyncio.create_task(sample_waiting(
+                client, settings.task_queue, metric_meter(client), settings.metrics_sample_s))
+        try:
+            await stop.wait()
+        finally:
+            if sampler is not None:
+                sampler.cancel()

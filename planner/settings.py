@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from planner.plan import PlanBudget
+from planner.pricing import ModelPrice
 
 
 def default_data_dir() -> Path:
@@ -73,8 +74,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_structured_mode: Literal["auto", "json_schema", "tools", "json"] = "auto"
     llm_repair_rounds: int = Field(2, ge=0, le=10)
-    # model -> [input, output] US dollars per 1M tokens, over planner.pricing.DEFAULT_PRICES
-    llm_prices: dict[str, tuple[float, float]] = {}
+    # Prices (USD per million input/output tokens) added to or overriding the default table in
+    # planner/pricing.py, e.g. {"my-model": {"input": 0.5, "output": 1.5}}.
+    llm_prices: dict[str, ModelPrice] = {}
     # A goal's budget (planner/budget.py); a plan's own budget can only tighten it. None: no limit.
     budget_tokens: int | None = Field(500_000, ge=0)
     budget_cost_usd: float | None = Field(5.0, ge=0)
@@ -94,6 +96,12 @@ class Settings(BaseSettings):
     approval_timeout_s: float = Field(86_400.0, gt=0)
     # Logs of `jarvis worker` and `jarvis serve`: readable lines, or one JSON object a line.
     log_format: Literal["text", "json"] = "text"
+    # Prometheus /metrics of `jarvis worker` (docs/operations.md): off unless a port is set
+    # (0: any free port, printed at start); the host to bind; how often the worker counts the
+    # goals waiting for approval.
+    metrics_port: int | None = Field(None, ge=0, le=65_535)
+    metrics_host: str = "127.0.0.1"
+    metrics_sample_s: float = Field(15.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

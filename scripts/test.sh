@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-browser.sh  # Debian's chromium for the browser tests (Playwright drives it)
+bash scripts/install-prometheus.sh  # Debian's prometheus for the metrics test (it scrapes a worker)
 echo "== ruff"; .venv/bin/ruff check planner agents activities jarvis_planner evals tests
 echo "== mypy"; .venv/bin/mypy
 echo "== import layers"; .venv/bin/lint-imports --no-cache | tail -n 6

@@ -29,6 +29,7 @@ from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.plan import Plan, PlanBudget
 from planner.preparation import prepare
+from planner.pricing import ModelPrice
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 from tests.plans import add_test_tools, fan_plan
@@ -255,7 +256,7 @@ async def record(out: Path, only: list[str]) -> None:
                 data_dir=folder / "data", temporal_address=f"127.0.0.1:{port}",
                 task_queue="recorder", embedding_backend="hashing",
                 llm_base_url=llm.base_url, llm_api_key="scripted-key", llm_model=llm.model,
-                llm_timeout_s=10.0, llm_prices={llm.model: (1.0, 2.0)})
+                llm_timeout_s=10.0, llm_prices={llm.model: ModelPrice(input=1.0, output=2.0)})
             for name, (recorder, expected) in PATHS.items():
                 if only and name not in only:
                     continue

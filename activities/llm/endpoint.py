@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from activities.llm.errors import LLMError
 from planner.contracts.usage import Usage
-from planner.pricing import cost_of
+from planner.pricing import ModelPrice, cost_of
 from planner.settings import Settings
 
 StructuredMode = Literal["auto", "json_schema", "tools", "json"]
@@ -29,7 +29,7 @@ class LLMConfig(BaseModel):
     model: str = "gpt-4o-mini"
     timeout_s: float = Field(60.0, gt=0)
     structured_mode: StructuredMode = "auto"
-    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)  # over DEFAULT_PRICES
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)  # over DEFAULT_PRICES
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMConfig:

@@ -235,11 +235,13 @@ class TemplateStore:
         return [_hits(got["ids"][i], metas[i], docs[i], dists[i]) for i in range(len(goals))]
 
     def find_reusable(self, goal: str, registry: ToolLookup | Mapping[str, Any],
-                      max_distance: float | None = None, *, k: int = 8) -> Reuse | None:
+                      max_distance: float | None = None, *, k: int = 8,
+                      on_stale: Callable[[str], None] | None = None) -> Reuse | None:
         """A stored plan rebound to ``goal`` and valid against ``registry``, or None.
 
         Stale templates met on the way (a tool gone or its schema changed) are marked invalid
-        (``invalidated=True`` with the reason) and never reused; they stay listed.
+        (``invalidated=True`` with the reason) and never reused; they stay listed. ``on_stale``
+        hears the id of each one.
         """
         limit = self.reuse_distance if max_distance is None else max_distance
         vector = self.embedder.embed([goal])[0]
@@ -257,6 +259,8 @@ class TemplateStore:
                 self.invalidate(row.id, "tool schema changed or tool removed: "
                                         + ", ".join(stale))
                 log.info("template %s invalidated: tools %s changed", row.id, stale)
+                if on_stale is not None:
+                    on_stale(row.id)
                 continue
             pattern = _pattern(row.meta)
             if pattern is None or pattern.match(goal) is None:

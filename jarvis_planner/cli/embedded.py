@@ -12,6 +12,8 @@ from pathlib import Path
 
 from agents.client import JarvisClient
 from agents.connection import connect_with_retry
+from agents.devserver import free_port
+from agents.metrics_endpoint import MetricsEndpoint
 from jarvis_planner.cli.console import console
 from jarvis_planner.cli.errors import CliError
 from planner.settings import Settings
@@ -38,11 +40,15 @@ def start_worker(settings: Settings, timeout_s: float) -> None:
         console.print(f"worker already running (pid {pid})")
         return
     log = settings.run_dir / "worker.log"
+    env = {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir)}
+    metrics = _metrics_endpoint(settings)
+    if metrics is not None:  # port 0 chosen here, so that it can be printed
+        env["JARVIS_METRICS_PORT"] = str(metrics.port)
     with open(log, "ab") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "jarvis_planner.cli", "worker"], stdout=fh,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            env={**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir)},
+            env=env,
         )
     pid_file(settings, "worker").write_text(str(proc.pid))
     with console.status("waiting for the worker to poll …"):
@@ -51,6 +57,15 @@ def start_worker(settings: Settings, timeout_s: float) -> None:
         raise CliError(f"the worker did not start polling within {timeout_s}s", f"see {log}")
     console.print(f"[green]worker[/] pid {proc.pid} on task queue '{settings.task_queue}', "
                   f"log {log}")
+    if metrics is not None:
+        console.print(f"Metrics: {metrics.url}")
+
+
+def _metrics_endpoint(settings: Settings) -> MetricsEndpoint | None:
+    """Where the worker will serve /metrics (JARVIS_METRICS_PORT; 0: a free port)."""
+    if settings.metrics_port is None:
+        return None
+    return MetricsEndpoint(settings.metrics_host, settings.metrics_port or free_port())
 
 
 def stop_worker(settings: Settings) -> None:

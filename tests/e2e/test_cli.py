@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -155,14 +156,21 @@ def test_tools_and_schema(env: dict[str, str]) -> None:
 def test_up_runs_the_example_and_down_stops_everything(tmp_path: Path) -> None:
     port, ui = free_port(), free_port()
     env = {"JARVIS_DATA_DIR": str(tmp_path / "embedded"), "JARVIS_TEMPORAL_ADDRESS":
-           f"127.0.0.1:{port}", "JARVIS_TEMPORAL_UI_PORT": str(ui), "COLUMNS": "200"}
+           f"127.0.0.1:{port}", "JARVIS_TEMPORAL_UI_PORT": str(ui), "COLUMNS": "200",
+           "JARVIS_METRICS_PORT": "0"}
     try:
         up = jarvis("up", env=env)
         assert up.returncode == 0, up.stdout + up.stderr
         assert (tmp_path / "embedded" / "temporal.sqlite").exists()
+        metrics = re.search(r"Metrics: (http://localhost:\d+/metrics)", up.stdout)
+        assert metrics, up.stdout  # port 0: a free port, chosen and printed by `jarvis up`
         run = jarvis("run-plan", str(HELLO), env=env)
         assert run.returncode == 0, run.stderr
         assert "no worker polls" not in run.stderr, "jarvis up's worker should have run it"
+        with urllib.request.urlopen(metrics.group(1), timeout=5) as resp:
+            exposition = resp.read().decode()
+        assert "\njarvis_step_duration_seconds_count{" in exposition  # the worker ran its steps
+        assert "\ntemporal_worker_task_slots_available{" in exposition  # the SDK's own series
         assert port_open("127.0.0.1", ui), "the Temporal UI should answer"
         # settings changed for the embedded stack reach a restarted worker
         first = re.search(r"worker\S* pid (\d+)", up.stdout)

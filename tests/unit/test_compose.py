@@ -335,3 +335,32 @@ def test_dockerignore_keeps_the_package_and_drops_local_state() -> None:
         assert needed not in patterns and f"/{needed}" not in patterns, needed
     for dropped in (".git", ".venv", ".env"):
         assert dropped in patterns, dropped
+
+
+def test_prometheus_scrapes_every_worker_on_its_metrics_port(
+        services: dict[str, dict[str, Any]]) -> None:
+    worker = env_of(services["worker"])
+    assert worker["JARVIS_METRICS_HOST"] == "0.0.0.0", "a scrape from another container"
+    config = yaml.safe_load(host_path(services["prometheus"],
+                                      "/etc/prometheus/prometheus.yml").read_text())
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "jarvis-worker"]
+    [sd] = job["dns_sd_configs"]
+    assert sd["names"] == ["worker"] and sd["port"] == int(worker["JARVIS_METRICS_PORT"] or 0)
+    rules = [PurePosixPath(r) for r in config["rule_files"]]
+    assert all(host_path(services["prometheus"], str(r)).is_file() for r in rules)
+
+
+def test_grafana_loads_the_dashboard_from_the_prometheus_service(
+        services: dict[str, dict[str, Any]]) -> None:
+    grafana = services["grafana"]
+    sources = yaml.safe_load(host_path(
+        grafana, "/etc/grafana/provisioning/datasources/prometheus.yml").read_text())
+    [source] = sources["datasources"]
+    assert source["url"] == "http://prometheus:9090" and 9090 in container_ports(
+        services["prometheus"])
+    providers = yaml.safe_load(host_path(
+        grafana, "/etc/grafana/provisioning/dashboards/jarvis.yml").read_text())
+    folder = providers["providers"][0]["options"]["path"]
+    dashboard = json.loads(host_path(grafana, f"{folder}/jarvis-dashboard.json").read_text())
+    uids = {t["datasource"]["uid"] for p in dashboard["panels"] for t in p.get("targets", [])}
+    assert uids == {source["uid"]}

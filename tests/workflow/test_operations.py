@@ -25,6 +25,7 @@ from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.contracts.names import SEARCH_ATTRIBUTES
 from planner.plan import PlanBudget
+from planner.pricing import ModelPrice
 from planner.settings import Settings
 from tests.processes import wait_until
 
@@ -50,7 +51,7 @@ def priced(settings: Settings, scripted_llm: ScriptedLLM) -> Settings:
     return settings.model_copy(update={
         "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
         "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing",
-        "llm_prices": {scripted_llm.model: (1000.0, 1000.0)}})
+        "llm_prices": {scripted_llm.model: ModelPrice(input=1000.0, output=1000.0)}})
 
 
 @pytest.fixture
