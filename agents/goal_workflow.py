@@ -21,6 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
+    from agents import workflow_spans
     from agents.plan_runner import PlanRunner
     from planner.approval import plan_digest, short
     from planner.contracts.events import EventLog, EventsRequest, GoalEventPage
@@ -388,3 +389,5 @@ def _log_stage(state: GoalState) -> None:
                                                     "goal_id": info.workflow_id,
                                                     "stage": state.stage,
                                                     "elapsed_s": round(took, 3)}})
+    workflow_spans.mark(f"Stage:{state.stage}",
+                        {"jarvis.stage": state.stage, "jarvis.elapsed_s": round(took, 3)})

@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from activities.execution import tool_activities, tool_runtime
 from activities.memory.seed import open_store
 from activities.planning import PlannerActivities
+from agents import tracing
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
 from planner.settings import Settings
@@ -87,13 +88,18 @@ def _activity_name(fn: Callable[..., Any]) -> str:
 
 
 async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:
-    """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks)."""
+    """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks and
+    exporting the last spans when traces are on). The worker is traced when ``client`` carries
+    the tracing interceptor (``connect_with_retry`` adds it when the settings turn traces on)."""
     worker = create_worker(client, settings, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
-        log.info("worker polling task queue %s on %s", settings.task_queue,
-                 settings.temporal_address)
-        await stop.wait()
+    try:
+        async with worker:
+            log.info("worker polling task queue %s on %s", settings.task_queue,
+                     settings.temporal_address)
+            await stop.wait()
+    finally:
+        tracing.flush()  # the spans of the last tasks, before the process ends

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     approval_timeout_s: float = Field(86_400.0, gt=0)
     # Logs of `jarvis worker` and `jarvis serve`: readable lines, or one JSON object a line.
     log_format: Literal["text", "json"] = "text"
+    # Traces (OpenTelemetry, agents/tracing.py, docs/operations.md): an OTLP/HTTP base URL
+    # (e.g. http://127.0.0.1:4318), or spans printed to stderr; both off by default.
+    otel_endpoint: str | None = None
+    otel_console: bool = False
+    otel_service_name: str = "jarvis"
 
     @classmethod
     def settings_customise_sources(
