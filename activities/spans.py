@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from planner.redaction import redact
+
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
@@ -122,4 +124,4 @@ def _fail(span: Span, error_type: str, message: str) -> None:
     from opentelemetry.trace import Status, StatusCode
 
     span.set_attribute("error.type", error_type)
-    span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"[:500]))
+    span.set_status(Status(StatusCode.ERROR, redact(f"{error_type}: {message}")[:500]))

@@ -17,6 +17,7 @@ installed. OpenTelemetry is imported only inside these functions.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING
 
 from activities import spans
@@ -72,7 +73,8 @@ def provider_for(settings: Settings) -> TracerProvider:
         provider.add_span_processor(BatchSpanProcessor(
             OTLPSpanExporter(endpoint=traces_url(settings.otel_endpoint))))
     if settings.otel_console:
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        # stderr: a command's stdout stays its output (`--json` stays parseable)
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     return provider
 
 
