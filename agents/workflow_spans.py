@@ -17,6 +17,7 @@ _TRACING_EXTERN = "__temporal_opentelemetry_completed_span"
 def mark(name: str, attributes: dict[str, str | int | float | bool]) -> None:
     if _TRACING_EXTERN not in workflow.extern_functions():
         return
-    from temporalio.contrib.opentelemetry import workflow as traced
-
+    # the tracing worker loaded it already; passed through, the sandbox does not re-import it
+    with workflow.unsafe.imports_passed_through():
+        from temporalio.contrib.opentelemetry import workflow as traced
     traced.completed_span(name, attributes=attributes)

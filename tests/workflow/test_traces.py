@@ -209,14 +209,16 @@ def span_id(span: ReadableSpan) -> int:
     return span.context.span_id
 
 
+@pytest.mark.parametrize("sandboxed", [False, True], ids=["unsandboxed", "sandboxed"])
 async def test_workflow_spans_are_not_repeated_when_every_task_replays(
-        traced: Traced, task_queue: str) -> None:
+        traced: Traced, task_queue: str, sandboxed: bool) -> None:
     """A worker without a workflow cache replays the whole history on every task: the
-    interceptor makes no span while replaying, so each span appears once."""
+    interceptor makes no span while replaying, so each span appears once; the same with the
+    runner the workers use (unsandboxed) and in the SDK's sandbox."""
     settings = traced.jarvis.settings.model_copy(update={"task_queue": task_queue + "-nocache"})
     jarvis = JarvisClient(traced.jarvis.temporal, settings)
     async with create_worker(jarvis.temporal, settings, traced.registry,
-                             max_cached_workflows=0):
+                             max_cached_workflows=0, sandboxed=sandboxed):
         goal_id = await jarvis.submit("remember that the car needs new tyres in March",
                                       policy="approve-all")
         assert (await jarvis.result(goal_id)).stage == "succeeded"
