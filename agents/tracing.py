@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from activities import spans
 from planner.settings import Settings
@@ -88,11 +88,9 @@ def install(provider: TracerProvider) -> TracingInterceptor:
     """Trace with ``provider`` in this process: the interceptor for clients (and the workers
     built on them) and the LLM and tool spans of ``activities.spans``. Tests call it with a
     provider of their own (an in-memory exporter) and :func:`uninstall` after."""
-    from temporalio.contrib.opentelemetry import TracingInterceptor
-
     global _installed
     tracer = provider.get_tracer(TRACER_NAME)
-    interceptor = TracingInterceptor(tracer)
+    interceptor = _interceptor_class()(tracer)
     spans.use_tracer(tracer)
     _installed = (provider, interceptor)
     return interceptor
@@ -109,3 +107,26 @@ def flush(timeout_s: float = 5.0) -> None:
     interpreter teardown, so OpenTelemetry's own exit hook would not run)."""
     if _installed is not None and not _installed[0].force_flush(int(timeout_s * 1000)):
         log.warning("traces: some spans were not exported within %.0fs", timeout_s)
+
+
+def _interceptor_class() -> type[TracingInterceptor]:
+    """temporalio's interceptor, except for queries: clients follow a goal by querying it
+    every fraction of a second, and each query would be a trace of its own (a client span and,
+    since the query then carries a trace header, a worker span). Without the header the
+    worker makes no query span either."""
+    from temporalio.client import OutboundInterceptor, QueryWorkflowInput
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    class UntracedQueries(OutboundInterceptor):
+        def __init__(self, traced: OutboundInterceptor, plain: OutboundInterceptor) -> None:
+            super().__init__(traced)
+            self._plain = plain
+
+        async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+            return await self._plain.query_workflow(input)
+
+    class GoalTracing(TracingInterceptor):
+        def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+            return UntracedQueries(super().intercept_client(next), next)
+
+    return GoalTracing

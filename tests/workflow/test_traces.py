@@ -21,6 +21,7 @@ from agents.client import JarvisClient
 from agents.connection import connect
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json, reply_text
+from planner.contracts.goal_flow import GoalState
 from planner.retry import RetrySpec
 from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry, tool_from_function
@@ -87,6 +88,9 @@ async def test_a_goal_is_one_trace_with_its_activities_llm_calls_and_tool_calls(
                         expects_text_in_messages="Summarize the input")
     goal_id = await traced.jarvis.submit("Summarize my text and save it", policy="approve-all")
     assert (await traced.jarvis.result(goal_id)).stage == "succeeded"
+    queried = await traced.jarvis.last_state(goal_id, GoalState)  # a query makes no trace
+    assert queried is not None and queried.stage == "succeeded"
+    assert not [s.name for s in traced.exporter.get_finished_spans() if "Query" in s.name]
 
     spans = traced.spans_of(goal_id)
     by_id = {s.context.span_id: s for s in spans if s.context is not None}
