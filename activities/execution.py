@@ -20,6 +20,7 @@ from activities.approval_key import approval_key
 from activities.errors import ToolError
 from activities.metrics import ActivityMetrics
 from activities.payloads import FilePayloadStore, PayloadStore, compact, hydrate
+from activities.spans import tool_span
 from planner.approval import matches_template, verify_step
 from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
 from planner.contracts.plan_run import ToolCall, ToolCallResult
@@ -140,8 +141,9 @@ def _activity_for(tool: Tool, runtime: ToolRuntime,
         attempt = info.attempt
         started = time.monotonic()
         try:
-            result = await execute_call(runtime, call, attempt,
-                                        run_key=f"{info.workflow_id}/{info.workflow_run_id}")
+            with tool_span(call.tool, call.step_id, attempt, info.workflow_id):
+                result = await execute_call(runtime, call, attempt,
+                                            run_key=f"{info.workflow_id}/{info.workflow_run_id}")
         except StepFailure as exc:
             log_step(info.workflow_id, call, attempt, time.monotonic() - started, exc)
             metrics.step(call.tool, "failed", time.monotonic() - started)

@@ -9,8 +9,9 @@ import os
 import re
 import socket
 import uuid
+from collections.abc import Sequence
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
 from temporalio.runtime import (
@@ -23,6 +24,7 @@ from temporalio.runtime import (
 )
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from agents import tracing
 from planner.settings import Settings
 
 
@@ -54,14 +56,17 @@ def forward_core_logs(metrics: PrometheusConfig | None = None) -> None:
 
 
 async def connect(address: str, namespace: str = "default",
-                  codec: PayloadCodec | None = None) -> Client:
+                  codec: PayloadCodec | None = None,
+                  interceptors: Sequence[Interceptor] = ()) -> Client:
     """A client with the pydantic data converter and, when given, a payload codec (e.g.
-    encryption, agents/codec.py); workers built on this client use the same converter."""
+    encryption, agents/codec.py) and interceptors (tracing, agents/tracing.py); workers built
+    on this client use the same converter and interceptors."""
     forward_core_logs()
     converter = pydantic_data_converter
     if codec is not None:
         converter = dataclasses.replace(converter, payload_codec=codec)
-    return await Client.connect(address, namespace=namespace, data_converter=converter)
+    return await Client.connect(address, namespace=namespace, data_converter=converter,
+                                interceptors=interceptors)
 
 
 async def connect_with_retry(settings: Settings) -> Client:
@@ -72,6 +77,8 @@ async def connect_with_retry(settings: Settings) -> Client:
         from agents.codec import codec_from_settings  # loads cryptography only when asked
 
         codec = codec_from_settings(settings)
+    tracer = tracing.interceptor_for(settings)  # None unless traces are turned on
+    interceptors = [tracer] if tracer is not None else []
     try:
         async for attempt in AsyncRetrying(
             stop=stop_after_delay(settings.connect_timeout_s), wait=wait_fixed(0.5),
@@ -80,7 +87,8 @@ async def connect_with_retry(settings: Settings) -> Client:
         ):
             with attempt:
                 return await asyncio.wait_for(
-                    connect(settings.temporal_address, settings.temporal_namespace, codec),
+                    connect(settings.temporal_address, settings.temporal_namespace, codec,
+                            interceptors),
                     timeout=max(settings.connect_timeout_s, 1.0))
     except (TimeoutError, RuntimeError, OSError) as exc:
         raise TemporalUnreachable(

@@ -22,7 +22,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from agents import goal_metrics
+    from agents import goal_metrics, workflow_spans
     from agents.plan_runner import PlanRunner
     from agents.search_attributes import goal_attributes
     from planner.approval import plan_digest, short
@@ -510,3 +510,5 @@ def _log_stage(state: GoalState) -> None:
                                                     "goal_id": info.workflow_id,
                                                     "stage": state.stage,
                                                     "elapsed_s": round(took, 3)}})
+    workflow_spans.mark(f"Stage:{state.stage}",
+                        {"jarvis.stage": state.stage, "jarvis.elapsed_s": round(took, 3)})

@@ -22,7 +22,7 @@ from activities.execution import tool_activities, tool_runtime
 from activities.memory.seed import open_store
 from activities.metrics import ActivityMetrics
 from activities.planning import PlannerActivities
-from agents import search_attributes
+from agents import search_attributes, tracing
 from agents.approval_gauge import sample_waiting
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
@@ -118,23 +118,28 @@ async def _register_search_attributes(client: Client) -> None:
 
 
 async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:
-    """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks). With
-    metrics on, also count the goals waiting for approval (agents/approval_gauge.py)."""
+    """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks and
+    exporting the last spans when traces are on). With metrics on, also count the goals waiting
+    for approval (agents/approval_gauge.py). The worker is traced when ``client`` carries the
+    tracing interceptor (``connect_with_retry`` adds it when the settings turn traces on)."""
     worker = create_worker(client, settings, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await _register_search_attributes(client)
-    async with worker:
-        log.info("worker polling task queue %s on %s", settings.task_queue,
-                 settings.temporal_address)
-        sampler = None
-        if settings.metrics_port is not None:
-            sampler = asyncio.create_task(sample_waiting(
-                client, settings.task_queue, metric_meter(client), settings.metrics_sample_s))
-        try:
-            await stop.wait()
-        finally:
-            if sampler is not None:
-                sampler.cancel()
+    try:
+        async with worker:
+            log.info("worker polling task queue %s on %s", settings.task_queue,
+                     settings.temporal_address)
+            sampler = None
+            if settings.metrics_port is not None:
+                sampler = asyncio.create_task(sample_waiting(
+                    client, settings.task_queue, metric_meter(client), settings.metrics_sample_s))
+            try:
+                await stop.wait()
+            finally:
+                if sampler is not None:
+                    sampler.cancel()
+    finally:
+        tracing.flush()  # the spans of the last tasks, before the process ends

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, ge=0, le=65_535)
     metrics_host: str = "127.0.0.1"
     metrics_sample_s: float = Field(15.0, gt=0)
+    # Traces (OpenTelemetry, agents/tracing.py, docs/operations.md): an OTLP/HTTP base URL
+    # (e.g. http://127.0.0.1:4318), or spans printed to stderr; both off by default.
+    otel_endpoint: str | None = None
+    otel_console: bool = False
+    otel_service_name: str = "jarvis"
 
     @classmethod
     def settings_customise_sources(

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from activities.llm.endpoint import LLMConfig, make_client, usage_from_openai
 from activities.llm.errors import LLMError, classify
+from activities.spans import llm_span
 from planner.contracts.usage import Usage
 
 log = logging.getLogger(__name__)
@@ -144,12 +145,21 @@ async def _create(llm: openai.AsyncOpenAI, config: LLMConfig,
                   response_format: ResponseFormat | Omit = omit,
                   tools: list[ChatCompletionFunctionToolParam] | Omit = omit,
                   tool_choice: ChatCompletionNamedToolChoiceParam | Omit = omit) -> ChatCompletion:
-    try:
-        return await llm.chat.completions.create(
-            model=config.model, messages=messages, response_format=response_format,
-            tools=tools, tool_choice=tool_choice)
-    except openai.OpenAIError as exc:
-        raise classify(exc, model=config.model) from exc
+    with llm_span(config.model, config.base_url) as span:
+        try:
+            completion = await llm.chat.completions.create(
+                model=config.model, messages=messages, response_format=response_format,
+                tools=tools, tool_choice=tool_choice)
+        except openai.OpenAIError as exc:
+            error = classify(exc, model=config.model)
+            span.failed(error.kind, error.detail)
+            raise error from exc
+        usage = completion.usage
+        span.answered(response_model=completion.model,
+                      input_tokens=getattr(usage, "prompt_tokens", None),
+                      output_tokens=getattr(usage, "completion_tokens", None),
+                      finish_reasons=[c.finish_reason for c in completion.choices or ()])
+        return completion
 
 
 @asynccontextmanager

@@ -130,6 +130,10 @@ def main() -> None:
         if not verbose:
             err_console.print("[dim]hint: run again with --verbose for the traceback[/]")
         code = 1
+    if "agents.tracing" in sys.modules:  # a client was made: export the spans still buffered
+        from agents.tracing import flush
+
+        flush()
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: the Temporal SDK's Rust threads can abort the process at exit

@@ -129,6 +129,10 @@ if __name__ == "__main__":  # `python -m jarvis_planner.cli.serve`: this command
         code = exc.code
     except KeyboardInterrupt:
         code = 130
+    if "agents.tracing" in sys.modules:  # a client was made: export the spans still buffered
+        from agents.tracing import flush
+
+        flush()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)  # skip teardown: the Temporal SDK's threads can abort it (sdk-python #300)
