@@ -20,6 +20,7 @@ from activities.memory.seed import open_store
 from activities.planning import PlannerActivities
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
+from agents.versioning import deployment_config, worker_version
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 
@@ -78,7 +79,7 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         workflow_runner=workflow_runner(sandboxed),
         # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
         graceful_shutdown_timeout=timedelta(seconds=30),
-        **(options or {}),
+        **{"deployment_config": deployment_config(settings), **(options or {})},
     )
 
 
@@ -96,4 +97,15 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry)
     async with worker:
         log.info("worker polling task queue %s on %s", settings.task_queue,
                  settings.temporal_address)
+        _log_version(settings)
         await stop.wait()
+
+
+def _log_version(settings: Settings) -> None:
+    version = worker_version(settings)
+    if settings.worker_versioning:
+        log.info("worker version %s (%s); new goals come to it once it is current: "
+                 "`jarvis deploy set-current %s`", version.to_canonical_string(),
+                 settings.versioning_behavior, version.build_id)
+    else:
+        log.info("worker version %s (worker versioning off)", version.to_canonical_string())
