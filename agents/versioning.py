@@ -9,12 +9,16 @@ import functools
 import hashlib
 import importlib.metadata
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from temporalio.api.workflowservice.v1 import SetWorkerDeploymentCurrentVersionRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkerDeploymentRequest,
+    SetWorkerDeploymentCurrentVersionRequest,
+)
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import WorkerDeploymentConfig
 
 from planner.settings import Settings
@@ -34,18 +38,24 @@ def code_build_id() -> str:
     """``<package version>-<10 hex digits>``: the digest covers every file (name and content,
     in path order) of the packages a worker runs, so any change of the installed code gives a
     new build id and the same code always the same one. Computed once per process."""
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for package in CODE_PACKAGES:
-        for path in sorted((root / package).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
     try:
         version = importlib.metadata.version("jarvis-planner")
     except importlib.metadata.PackageNotFoundError:
         version = "0"
-    return f"{version}-{digest.hexdigest()[:10]}"
+    root = Path(__file__).resolve().parent.parent
+    return f"{version}-{code_digest(root, CODE_PACKAGES)[:10]}"
+
+
+def code_digest(root: Path, packages: Sequence[str]) -> str:
+    """SHA-256 over the relative path and content of every file of the packages under
+    ``root`` (bytecode caches left out), in path order."""
+    digest = hashlib.sha256()
+    for package in packages:
+        for path in sorted((root / package).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def build_id(settings: Settings) -> str:
@@ -88,6 +98,45 @@ async def set_current_version(client: Client, deployment_name: str, build_id: st
                     f"could not make {deployment_name}.{build_id} current: {exc.message}; "
                     "start a worker with that build id (`jarvis worker --build-id "
                     f"{build_id}` with JARVIS_WORKER_VERSIONING=true) and try again") from exc
+        await asyncio.sleep(0.2)
+
+
+async def current_build_id(client: Client, deployment_name: str) -> str | None:
+    """The build id new goals of the deployment start on: "" when it has no current version,
+    None when the server does not know the deployment (no worker of it polled yet)."""
+    try:
+        described = await client.workflow_service.describe_worker_deployment(
+            DescribeWorkerDeploymentRequest(namespace=client.namespace,
+                                            deployment_name=deployment_name))
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return described.worker_deployment_info.routing_config.current_deployment_version.build_id
+
+
+async def adopt_if_first(client: Client, settings: Settings, *, wait_s: float = 30.0) -> bool:
+    """Make this worker's version current when its deployment has none yet (the first start
+    with versioning on: otherwise no goal would run until someone ran `jarvis deploy
+    set-current`). A deployment that has a current version keeps it: a new build becomes
+    current only when an operator says so. True if this call made it current."""
+    mine = build_id(settings)
+    deadline = time.monotonic() + wait_s
+    while True:
+        current = await current_build_id(client, settings.deployment_name)
+        if current:
+            return False
+        if current == "":  # the deployment exists: this worker polled, or another one did
+            try:
+                await set_current_version(client, settings.deployment_name, mine)
+                return True
+            except VersioningError:
+                if time.monotonic() >= deadline:
+                    raise
+        elif time.monotonic() >= deadline:
+            raise VersioningError(
+                f"the server never listed deployment {settings.deployment_name!r}: is worker "
+                "versioning enabled on it? (docs/versioning.md)")
         await asyncio.sleep(0.2)
 
 

@@ -20,7 +20,7 @@ from activities.memory.seed import open_store
 from activities.planning import PlannerActivities
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
-from agents.versioning import deployment_config, worker_version
+from agents.versioning import VersioningError, adopt_if_first, deployment_config, worker_version
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 
@@ -97,13 +97,20 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry)
     async with worker:
         log.info("worker polling task queue %s on %s", settings.task_queue,
                  settings.temporal_address)
-        _log_version(settings)
+        await _join_deployment(client, settings)
         await stop.wait()
 
 
-def _log_version(settings: Settings) -> None:
+async def _join_deployment(client: Client, settings: Settings) -> None:
     version = worker_version(settings)
     if settings.worker_versioning:
+        try:
+            if await adopt_if_first(client, settings):
+                log.info("worker version %s is current: the deployment had none",
+                         version.to_canonical_string())
+                return
+        except VersioningError as exc:
+            log.warning("%s", exc)
         log.info("worker version %s (%s); new goals come to it once it is current: "
                  "`jarvis deploy set-current %s`", version.to_canonical_string(),
                  settings.versioning_behavior, version.build_id)

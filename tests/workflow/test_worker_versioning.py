@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from agents.versioning import code_build_id, pinned_version, set_current_version
+from agents.versioning import (
+    VersioningError,
+    adopt_if_first,
+    code_build_id,
+    current_build_id,
+    pinned_version,
+    set_current_version,
+)
 from agents.worker import create_worker
 from jarvis_planner.api import JarvisClient
 from planner.settings import Settings
@@ -74,3 +82,22 @@ async def test_without_versioning_goals_record_the_code_version_and_are_not_pinn
     assert final.stage == "succeeded"
     assert final.worker_version == f"jarvis.{code_build_id()}"
     assert await pinned_version(client, goal_id) is None
+
+
+async def test_the_first_worker_of_a_deployment_becomes_current_later_ones_wait_for_an_operator(
+        client: Client, settings: Settings) -> None:
+    deployment = f"jarvis-{uuid.uuid4().hex[:8]}"
+    base = settings.model_copy(update={"embedding_backend": "hashing", "worker_versioning": True,
+                                       "deployment_name": deployment})
+    on_a = base.model_copy(update={"build_id": "a"})
+    on_b = base.model_copy(update={"build_id": "b"})
+    registry = default_registry()
+    assert await current_build_id(client, deployment) is None  # unknown until a worker polls
+    with pytest.raises(VersioningError, match=r"could not make .*\.zzz current.*--build-id zzz"):
+        await set_current_version(client, deployment, "zzz")
+    async with create_worker(client, on_a, registry):
+        assert await adopt_if_first(client, on_a, wait_s=30)
+        assert await current_build_id(client, deployment) == "a"
+        async with create_worker(client, on_b, registry):
+            assert not await adopt_if_first(client, on_b, wait_s=30)
+            assert await current_build_id(client, deployment) == "a"
