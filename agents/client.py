@@ -164,7 +164,9 @@ class JarvisClient(ScheduleMixin):
         self.task_queue = settings.task_queue
         # Eager workflow start: when a worker in this process polls the task queue with this
         # same client, the server hands the first workflow task back in the start response.
-        self.eager_start = eager_start
+        # Not with worker versioning: that worker may not be the deployment's current version,
+        # and the goal would be pinned to it (docs/versioning.md).
+        self.eager_start = eager_start and not settings.worker_versioning
         self._final_stages: dict[str, str] = {}  # closed goals never change: id -> stage
         self._indexed: bool | None = None
 

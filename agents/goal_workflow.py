@@ -85,7 +85,8 @@ class GoalWorkflow:
     @workflow.init
     def __init__(self, inp: GoalInput) -> None:
         self._state = GoalState(goal=inp.goal, policy=inp.policy,
-                                stage_since=workflow.now().isoformat())
+                                stage_since=workflow.now().isoformat(),
+                                worker_version=_worker_version())
         self._log = EventLog()
         self._prepared: PrepareResult | None = None
         self._editing = False
@@ -174,6 +175,7 @@ class GoalWorkflow:
         if stage != self._state.stage:
             self._state.stage = stage
             self._state.stage_since = workflow.now().isoformat()
+            self._state.worker_version = _worker_version()
             self._log.add("stage", stage)
             _log_stage(self._state)
             if self._index:  # operators' queries (agents/search_attributes.py)
@@ -498,6 +500,13 @@ def _cause(exc: ActivityError) -> str:
     if exc.retry_state == RetryState.TIMEOUT:
         return f"gave up (out of time): {text}"
     return text
+
+
+def _worker_version() -> str:
+    """The deployment version (``name.build_id``) of the worker running this workflow task
+    (agents/versioning.py); deterministic: replay sees the version recorded in the history."""
+    version = workflow.info().get_current_deployment_version()
+    return version.to_canonical_string() if version else ""
 
 
 def _log_stage(state: GoalState) -> None:

@@ -26,6 +26,7 @@ from agents import search_attributes, tracing
 from agents.approval_gauge import sample_waiting
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
+from agents.versioning import VersioningError, adopt_if_first, deployment_config, worker_version
 from planner.contracts.names import SEARCH_ATTRIBUTES
 from planner.settings import Settings
 from planner.tools import ToolRegistry
@@ -87,7 +88,7 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         workflow_runner=workflow_runner(sandboxed),
         # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
         graceful_shutdown_timeout=timedelta(seconds=30),
-        **(options or {}),
+        **{"deployment_config": deployment_config(settings), **(options or {})},
     )
 
 
@@ -132,6 +133,7 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry)
         async with worker:
             log.info("worker polling task queue %s on %s", settings.task_queue,
                      settings.temporal_address)
+            await _join_deployment(client, settings)
             sampler = None
             if settings.metrics_port is not None:
                 sampler = asyncio.create_task(sample_waiting(
@@ -143,3 +145,20 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry)
                     sampler.cancel()
     finally:
         tracing.flush()  # the spans of the last tasks, before the process ends
+
+
+async def _join_deployment(client: Client, settings: Settings) -> None:
+    version = worker_version(settings)
+    if settings.worker_versioning:
+        try:
+            if await adopt_if_first(client, settings):
+                log.info("worker version %s is current: the deployment had none",
+                         version.to_canonical_string())
+                return
+        except VersioningError as exc:
+            log.warning("%s", exc)
+        log.info("worker version %s (%s); new goals come to it once it is current: "
+                 "`jarvis deploy set-current %s`", version.to_canonical_string(),
+                 settings.versioning_behavior, version.build_id)
+    else:
+        log.info("worker version %s (worker versioning off)", version.to_canonical_string())

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     # goal waits for a decision before it expires.
     auto_approve: list[Literal["read-only", "side-effecting"]] = ["read-only"]
     approval_timeout_s: float = Field(86_400.0, gt=0)
+    # Worker versioning (docs/versioning.md): the Worker Deployment and build id this worker
+    # reports (no build id: derived from the installed code), and whether the server routes goals
+    # by version (off: any worker on the task queue takes any goal, as before).
+    deployment_name: str = Field("jarvis", pattern=r"^[^.]+$")
+    build_id: str | None = None
+    worker_versioning: bool = False
+    versioning_behavior: Literal["pinned", "auto_upgrade"] = "pinned"
     # Logs of `jarvis worker` and `jarvis serve`: readable lines, or one JSON object a line.
     log_format: Literal["text", "json"] = "text"
     # Prometheus /metrics of `jarvis worker` (docs/operations.md): off unless a port is set

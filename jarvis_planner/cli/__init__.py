@@ -18,6 +18,7 @@ from jarvis_planner.cli import (
     cancel,
     chat,
     config,
+    deploy,
     down,
     goal,
     plan,
@@ -59,6 +60,7 @@ app.add_typer(templates.app, name="templates")
 app.add_typer(users.app, name="users")
 app.add_typer(config.app, name="config")
 app.add_typer(schedule.app, name="schedule")
+app.add_typer(deploy.app, name="deploy")
 
 
 def _is_builtin(first: list[str]) -> bool:

@@ -46,7 +46,9 @@ def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
                            ("stage: ", ""), (state.stage, "bold"),
                            (f"  source: {state.source}" if state.source else "", "dim"),
                            (f"  tokens: {state.usage.total_tokens} in {state.usage.calls} "
-                            f"LLM call(s), {usd(state.usage.cost_usd)}", "dim"))
+                            f"LLM call(s), {usd(state.usage.cost_usd)}", "dim"),
+                           (f"  worker: {state.worker_version}" if state.worker_version else "",
+                            "dim"))
     parts: list[RenderableType] = [header]
     if state.run is not None:
         parts.append(steps_table(state.run))

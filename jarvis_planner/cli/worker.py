@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import typer
 
-def worker() -> None:
+
+def worker(build_id: str = typer.Option(
+        None, "--build-id",
+        help="This worker's build id in its deployment (default JARVIS_BUILD_ID, else derived "
+             "from the installed code); see docs/versioning.md")) -> None:
     """Run a worker in the foreground: the plan and goal workflows and one activity per tool.
     Logs one line per goal stage and per step attempt (JSON lines with JARVIS_LOG_FORMAT=json).
     Serves Prometheus metrics when JARVIS_METRICS_PORT is set (docs/operations.md)."""
@@ -20,6 +25,8 @@ def worker() -> None:
     from planner.settings import load_settings
 
     settings = load_settings()
+    if build_id:
+        settings = settings.model_copy(update={"build_id": build_id})
     log_setup.configure(settings)
     redaction.install(settings)
     registry = default_registry()

@@ -191,6 +191,8 @@ class GoalState(BaseModel):
     prompts: list[str] = Field(default_factory=list)
 
     approval_deadline: str | None = None  # ISO time the approval expires
+    # the worker version (deployment.build_id) that ran the latest stage change
+    worker_version: str = ""
 
     @property
     def finished(self) -> bool:

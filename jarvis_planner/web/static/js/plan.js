@@ -57,7 +57,10 @@ export function planCard(st) {
         text: SOURCE_LABEL[st.source] || "drafted by the LLM" }) : null,
       st.plan_digest ? el("span", { class: "plan-version muted small",
         title: "the version you approve: " + st.plan_digest,
-        text: "version " + st.plan_digest.slice(0, 12) }) : null)));
+        text: "version " + st.plan_digest.slice(0, 12) }) : null,
+      st.worker_version ? el("span", { class: "worker-version muted small",
+        title: "the worker version (deployment.build id) that ran its latest stage",
+        text: "worker " + st.worker_version }) : null)));
   card.append(costLine(st));
   if (dangerous && waiting) {
     card.append(el("p", { class: "warning" }, el("strong", { text: "Dangerous step. " }),
