@@ -10,11 +10,15 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from activities import default_registry
 from agents.client import JarvisClient
 from agents.following import watch
+from agents.goal_workflow import GoalWorkflow
 from agents.history_budget import RESERVE
+from agents.plan_workflow import ExecutePlanWorkflow
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.contracts.events import Event, GoalEventPage, RunEventPage
@@ -26,8 +30,9 @@ from planner.scheduler import StepStatus
 from planner.settings import Settings
 from planner.tools import ToolRegistry, tool_from_function
 
-LIMIT = 2_000  # history events per run in these tests (the default is 10,000)
+LIMIT = 2_000  # history events per run in the plan test (the default is 10,000)
 CHAINS, LENGTH = 20, 100  # 2,000 steps + the total
+GOAL_LIMIT, GOAL_CHAINS, GOAL_LENGTH = 600, 10, 60  # the goal test: 600 steps + the total
 CALLS: dict[str, Path] = {}  # test name -> the file each tick call appends a line to
 
 
@@ -38,18 +43,18 @@ def tick(log: str, chain: int, n: int) -> dict[str, int]:
     return {"n": n + 1}
 
 
-def big_plan(log: str) -> dict[str, Any]:
+def big_plan(log: str, chains: int = CHAINS, length: int = LENGTH) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
-    for c in range(CHAINS):
-        for i in range(LENGTH):
+    for c in range(chains):
+        for i in range(length):
             n: Any = f"${{c{c}_{i - 1}.n}}" if i else 0
             steps.append({"id": f"c{c}_{i}", "tool": "tick",
                           "args": {"log": log, "chain": c, "n": n}})
-    names = [f"e{c}" for c in range(CHAINS)]
+    names = [f"e{c}" for c in range(chains)]
     steps.append({"id": "total", "tool": "calc", "args": {
         "expression": " + ".join(names),
-        "variables": {f"e{c}": f"${{c{c}_{LENGTH - 1}.n}}" for c in range(CHAINS)}}})
-    return {"goal": f"count {CHAINS} chains of {LENGTH}", "steps": steps,
+        "variables": {f"e{c}": f"${{c{c}_{length - 1}.n}}" for c in range(chains)}}})
+    return {"goal": f"count {chains} chains of {length}", "steps": steps,
             "outputs": {"total": "${total.value}"}}
 
 
@@ -81,18 +86,23 @@ async def follow(client: Client, workflow_id: str, page: type[Any]) -> list[Even
 
 
 async def check_chain(client: Client, workflow_id: str, calls: Path, events: list[Event],
-                      steps: list[Any]) -> None:
+                      steps: list[Any], limit: int = LIMIT) -> None:
     """Continued as new, every run's history under the budget, every step run once, the
     follower saw every event once and in order."""
     runs = [r async for r in client.list_workflows(f'WorkflowId="{workflow_id}"')]
     assert len(runs) >= 3, f"expected several continue-as-new runs, got {len(runs)}"
     assert sum(r.status is not None and r.status.name == "CONTINUED_AS_NEW" for r in runs) \
         == len(runs) - 1
-    for r in runs:
+    replayer = Replayer(workflows=[ExecutePlanWorkflow, GoalWorkflow],
+                        data_converter=pydantic_data_converter)
+    for i, r in enumerate(runs):
         history = await client.get_workflow_handle(workflow_id, run_id=r.run_id).fetch_history()
-        assert len(history.events) <= LIMIT + RESERVE, (r.run_id, len(history.events))
+        assert len(history.events) <= limit + RESERVE, (r.run_id, len(history.events))
+        if i in (0, 1, len(runs) - 1):  # the last, a resumed one that went on, the first
+            replay = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+            assert replay.replay_failure is None, f"run {r.run_id}: {replay.replay_failure}"
     counted = Counter(calls.read_text().splitlines())
-    assert len(counted) == CHAINS * LENGTH and set(counted.values()) == {1}, \
+    assert len(counted) == len(steps) - 1 and set(counted.values()) == {1}, \
         "every step must run exactly once"
     assert all(s.status is StepStatus.SUCCEEDED and s.attempts == 1 for s in steps)
     seqs = [e.seq for e in events]
@@ -126,10 +136,11 @@ async def test_a_goal_with_a_long_plan_keeps_its_state_across_runs(
         client: Client, small_budget: Settings, registry: ToolRegistry,
         scripted_llm: ScriptedLLM, calls: tuple[str, Path]) -> None:
     name, path = calls
-    settings = small_budget.model_copy(update={
+    settings = small_budget.model_copy(update={"history_events_limit": GOAL_LIMIT,
         "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
         "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing"})
-    scripted_llm.expect(reply_json(big_plan(name), prompt_tokens=300, completion_tokens=40))
+    plan = big_plan(name, GOAL_CHAINS, GOAL_LENGTH)
+    scripted_llm.expect(reply_json(plan, prompt_tokens=300, completion_tokens=40))
     engine = JarvisClient(client, settings)
     async with create_worker(client, settings, registry):
         goal_id = await engine.submit("count many chains", policy="approve-all")
@@ -139,12 +150,13 @@ async def test_a_goal_with_a_long_plan_keeps_its_state_across_runs(
         queried = await engine.state(goal_id)  # the state query, on the latest run
     assert isinstance(state, GoalState)
     assert state.stage == "succeeded", state.message
-    assert state.run is not None and state.run.outputs == {"total": CHAINS * LENGTH}
+    assert state.run is not None
+    assert state.run.outputs == {"total": GOAL_CHAINS * GOAL_LENGTH}
     assert state.usage.total_tokens == 340, "the planning usage survives continue-as-new"
     assert [d.action for d in state.decisions] == ["approve"]
     assert queried.stage == "succeeded" and queried.run is not None
     assert queried.run.outputs == state.run.outputs
-    await check_chain(client, goal_id, path, events, state.run.steps)
+    await check_chain(client, goal_id, path, events, state.run.steps, GOAL_LIMIT)
     stages = [e.stage for e in events if e.kind == "stage"]
     assert stages[-3:] == ["succeeded", "remembering", "succeeded"], stages
     assert stages.count("executing") == 1
