@@ -151,7 +151,8 @@ class PlannerActivities:
         started = time.monotonic()
         try:
             draft = await draft_plan(LLMConfig.from_settings(self.settings), request.goal,
-                                     self.registry, request.examples, request.previous)
+                                     self.registry, request.examples, request.previous,
+                                     self.settings.plan_limits())
         except LLMError as exc:
             _log_llm_call(started, f"failed ({exc.kind}, "
                                    f"{'retryable' if exc.retryable else 'not retryable'})")

@@ -23,10 +23,12 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from agents import goal_metrics, workflow_spans
+    from agents.history_budget import log_continue, run_resume
     from agents.plan_runner import PlanRunner
     from agents.search_attributes import goal_attributes
     from planner.approval import plan_digest, short
     from planner.budget import Spent, overrun, tighten
+    from planner.contracts.event_record import LogSnapshot
     from planner.contracts.events import EventLog, EventsRequest, GoalEventPage
     from planner.contracts.goal_flow import (
         FAILED_STAGES,
@@ -35,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         DraftRequest,
         EditInput,
         GoalInput,
+        GoalResume,
         GoalState,
         PlanDraft,
         PrepareRequest,
@@ -63,7 +66,7 @@ with workflow.unsafe.imports_passed_through():
         RETRIEVE_ACTIVITY,
         STATE_QUERY,
     )
-    from planner.contracts.plan_run import StepState
+    from planner.contracts.plan_run import ExecutePlanInput, StepState
     from planner.plan import Plan
     from planner.tools import Risk
 
@@ -94,6 +97,10 @@ class GoalWorkflow:
         self._limits = inp.budget  # the goal's own budget; the plan's can only tighten it
         self._state.budget = inp.budget
         self._index = inp.index
+        if inp.resume is not None:  # continued as new while executing (agents/history_budget)
+            self._state = inp.resume.state
+            self._log = EventLog(inp.resume.log)
+            self._grants = dict(inp.resume.execution.grants)
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> GoalState:
@@ -106,10 +113,15 @@ class GoalWorkflow:
 
     @workflow.run
     async def run(self, inp: GoalInput) -> GoalState:
-        self._log.add("stage", self._state.stage)
-        _log_stage(self._state)
         try:
-            await self._pursue(inp)
+            if inp.resume is None:
+                self._log.add("stage", self._state.stage)
+                _log_stage(self._state)
+                await self._pursue(inp)
+            else:
+                execution = inp.resume.execution
+                await self._run_plan(execution, inp)
+                await self._remember(execution.plan)
             # an Update still running (an edit being validated) finishes before the goal ends
             await workflow.wait_condition(workflow.all_handlers_finished)
         except asyncio.CancelledError:
@@ -143,7 +155,7 @@ class GoalWorkflow:
         self._prepared = await self._prepare(plan)
         if self._prepared is None or not await self._review(inp):
             return
-        await self._execute(self._prepared)
+        await self._execute(self._prepared, inp)
         await self._remember(self._prepared.execution.plan if self._prepared.execution
                              else plan)
 
@@ -168,7 +180,7 @@ class GoalWorkflow:
                          f"created (plan {short(inp.approved_digest)})")
         if self._prepared is None or self._prepared.execution is None:
             return  # an approval of an invalid plan is refused by the validator
-        await self._execute(self._prepared)
+        await self._execute(self._prepared, inp)
 
     # -- state changes (each one an event) ------------------------------------------------
     def _set_stage(self, stage: Stage) -> None:
@@ -390,7 +402,7 @@ class GoalWorkflow:
             raise ValueError(f"cannot {action}: an edit is being validated; try again")
 
     # -- execution and memory ------------------------------------------------------------
-    async def _execute(self, prepared: PrepareResult) -> None:
+    async def _execute(self, prepared: PrepareResult, inp: GoalInput) -> None:
         st = self._state
         if prepared.execution is None:  # _prepare returns only prepared plans
             raise ApplicationError("no prepared plan to execute", type="BadState",
@@ -403,10 +415,24 @@ class GoalWorkflow:
             update.update(budget=st.budget, spent_before=self._spent(),
                           started_at=workflow.info().workflow_start_time.timestamp())
         execution = prepared.execution.model_copy(update=update)
+        await self._run_plan(execution, inp)
+
+    async def _run_plan(self, execution: ExecutePlanInput, inp: GoalInput) -> None:
+        """Run the plan (or go on with it after a continue-as-new) and set the outcome."""
+        st = self._state
         runner = PlanRunner(execution, on_step=self._step_changed)
         st.run = runner.state  # the state query reads the live run state from here on
         self._set_stage("executing")
         run = await runner.run()
+        if runner.paused:  # past the history budget: the next run goes on from here
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            resume = run_resume(runner, self._log)
+            log_continue("goal", resume)
+            run_only = resume.model_copy(update={"log": LogSnapshot()})  # the goal's log below
+            carried = GoalResume(state=st.model_copy(update={"run": None}),
+                                 execution=execution.model_copy(update={"resume": run_only}),
+                                 log=resume.log)
+            workflow.continue_as_new(inp.model_copy(update={"resume": carried}))
         st.usage = st.usage + run.usage
         if run.status == "succeeded":
             self._set_stage("succeeded")

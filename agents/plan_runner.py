@@ -23,6 +23,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from agents.history_budget import start_allowance
     from agents.step_driver import StepDriver, StepFailed
     from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
     from planner.contracts.plan_run import (
@@ -66,6 +67,9 @@ class PlanRunner(StepDriver):
         if step.status.finished and (self.inp.policies[step.id].kind == "timer"
                                      or not step.attempts):
             _log_without_activity(step)
+
+    def start_allowance(self, running: int) -> int | None:
+        return start_allowance(self.inp.history_events_limit, running)
 
     def fatal(self, exc: BaseException) -> bool:
         return isinstance(exc, TemporalError)  # the SDK's own (e.g. nondeterminism): visible

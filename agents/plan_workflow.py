@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from agents.history_budget import log_continue, run_resume
     from agents.plan_runner import PlanRunner
     from planner.contracts.events import EventLog, EventsRequest, RunEventPage
     from planner.contracts.names import (
@@ -33,7 +34,7 @@ def plan_failed(state: RunState) -> ApplicationError:
 class ExecutePlanWorkflow:
     @workflow.init
     def __init__(self, inp: ExecutePlanInput) -> None:
-        self._log = EventLog()
+        self._log = EventLog(inp.resume.log if inp.resume is not None else None)
         self._runner = PlanRunner(inp, on_step=self._step_changed)
 
     @workflow.query(name=STATE_QUERY)
@@ -47,9 +48,15 @@ class ExecutePlanWorkflow:
 
     @workflow.run
     async def run(self, inp: ExecutePlanInput) -> RunState:
-        self._log.add("stage", "running")
-        _log_status("running", len(inp.plan.steps))
+        if inp.resume is None:  # a run continued as new goes on without a second start
+            self._log.add("stage", "running")
+            _log_status("running", len(inp.plan.steps))
         state = await self._runner.run()
+        if self._runner.paused:  # past the history budget (agents/history_budget.py)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            resume = run_resume(self._runner, self._log)
+            log_continue("run", resume)
+            workflow.continue_as_new(inp.model_copy(update={"resume": resume}))
         self._log.add("stage", state.status)
         _log_status(state.status, len(inp.plan.steps), state.failure_report())
         self._log.add("done", state.status)

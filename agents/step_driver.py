@@ -60,6 +60,11 @@ class StepDriver(ABC):
                               steps=[StepState(id=s.id, tool=s.tool) for s in inp.plan.steps])
         self.outputs: dict[str, Any] = {}
         self._over_budget = ""  # why no more steps start (the budget ran out)
+        self.paused = False  # stopped between steps to continue as new (agents/history_budget)
+        if inp.resume is not None:  # a run continued as new: finished steps are not run again
+            self.state = inp.resume.state
+            self.outputs = dict(inp.resume.outputs)
+            self._over_budget = inp.resume.over_budget
 
     # -- hooks ----------------------------------------------------------------------------
     @abstractmethod
@@ -91,6 +96,17 @@ class StepDriver(ABC):
         """Errors that must escape the step (and fail the engine) instead of failing it."""
         return False
 
+    @property
+    def over_budget(self) -> str:
+        """Why no more steps start (the budget ran out), or ""."""
+        return self._over_budget
+
+    def start_allowance(self, running: int) -> int | None:
+        """How many more steps may start now (None: any number). When it is 0 and no step is
+        running, ``run`` returns early with ``paused`` set, for the engine to go on elsewhere
+        (the Temporal engine's history budget)."""
+        return None
+
     # -- the loop -------------------------------------------------------------------------
     async def run(self) -> RunState:
         """Run to the end. A failed plan returns a state with status "failed" (no exception);
@@ -106,11 +122,16 @@ class StepDriver(ABC):
                                   stop_on_failure=plan.on_failure == "stop")
                 for step_id in self.state.apply(decision):
                     self.changed(self.state.step(step_id))
-                settled = [self._start(plan.step(s), tasks) for s in decision.ready]
+                allowance = self.start_allowance(len(tasks))
+                ready = decision.ready if allowance is None else decision.ready[:allowance]
+                settled = [self._start(plan.step(s), tasks) for s in ready]
                 if any(settled):
                     continue  # a step was skipped or refused: decide again before waiting
                 if decision.done and not tasks:
                     break
+                if not tasks and len(ready) < len(decision.ready):
+                    self.paused = True  # quiescent, and no more steps may start here
+                    return self.state
                 await self.wait_for_any(tasks)
         except asyncio.CancelledError:
             for task in tasks.values():

@@ -34,7 +34,7 @@ def step_policies(plan: Plan, registry: ToolRegistry, *,
 def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
             *, allow_dangerous: bool = False, local_activities: bool = True) -> ExecutePlanInput:
     """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps."""
-    problems = validate_plan(plan, {t.name: t for t in registry})
+    problems = validate_plan(plan, {t.name: t for t in registry}, settings.plan_limits())
     if problems:
         raise ValidationFailed(problems)
     dangerous = [s.id for s in plan.steps if registry[s.tool].risk is Risk.DANGEROUS]
@@ -46,4 +46,5 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
     policies = step_policies(plan, registry, local_activities=local_activities)
     return ExecutePlanInput(plan=plan, policies=policies,
                             payload_inline_limit=settings.payload_inline_limit,
+                            history_events_limit=settings.history_events_limit,
                             allow_dangerous=allow_dangerous)

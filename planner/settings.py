@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from planner.plan import PlanBudget
 from planner.pricing import ModelPrice
+from planner.validation import Limits
 
 
 def default_data_dir() -> Path:
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     connect_timeout_s: float = 3.0
     workspace: Path | None = None
     payload_inline_limit: int = 32_000
+    # a run or goal whose history passes this many events continues as new between steps
+    # (agents/history_budget.py); Temporal's own limit is 51,200
+    history_events_limit: int = Field(10_000, ge=100, le=50_000)
+    # the most steps a plan may have (planner/validation.py); long plans rely on the history
+    # budget above
+    plan_max_steps: int = Field(200, ge=1, le=100_000)
     webhook_url: str | None = None
     # Egress policy (docs/security.md): tools that open connections refuse loopback, private,
     # link-local and other internal addresses unless a host name or CIDR is listed here.
@@ -146,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    def plan_limits(self) -> Limits:
+        """The size limits plans are validated against."""
+        return Limits(max_steps=self.plan_max_steps)
 
     def goal_budget(self) -> PlanBudget:
         """The budget a goal gets unless its submitter asks for another."""

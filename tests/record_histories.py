@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 
 from activities import default_registry
 from agents.client import JarvisClient
@@ -209,6 +209,30 @@ async def plan_durable_wait(s: Session) -> str:
                    "deps": ["pause"]}]}))
 
 
+def chain_plan(goal: str, length: int) -> dict[str, Any]:
+    """``length`` test-tool steps (activities, not local ones), one after another: long enough
+    to continue as new under a small history budget."""
+    steps = [{"id": f"s{i}", "tool": "profile", "args": {"name": f"step {i}"},
+              "deps": [f"s{i - 1}"] if i else []} for i in range(length)]
+    return {"goal": goal, "steps": steps, "outputs": {"last": f"${{s{length - 1}.name}}"}}
+
+
+async def plan_continued(s: Session) -> str:
+    return await s.plan(Plan.model_validate(chain_plan("count to forty", CHAIN)))
+
+
+async def goal_continued(s: Session) -> str:
+    s.llm.expect(reply_json(chain_plan("count to forty, one at a time", CHAIN)))
+    return await s.settled(await s.goal("count to forty, one at a time", policy="approve-all"))
+
+
+CHAIN = 40
+# paths run under a history budget small enough to continue as new (agents/history_budget.py);
+# the recording is the second run: resumed from the first, and continued as new itself
+CONTINUED = {"plan-continued", "goal-continued"}
+SMALL_HISTORY = {"history_events_limit": 100}
+
+
 # path -> how it is recorded, and the stage (goals) or status (plan runs) it must end in
 PATHS: dict[str, tuple[Recorder, str]] = {
     "goal-scheduled": (goal_scheduled, "succeeded"),
@@ -228,6 +252,8 @@ PATHS: dict[str, tuple[Recorder, str]] = {
     "plan-failed-step": (plan_failed_step, "failed"),
     "plan-retried-step": (plan_retried_step, "succeeded"),
     "plan-durable-wait": (plan_durable_wait, "succeeded"),
+    "plan-continued": (plan_continued, "succeeded"),
+    "goal-continued": (goal_continued, "succeeded"),
 }
 
 
@@ -240,6 +266,16 @@ def without(registry: ToolRegistry, tool: str) -> ToolRegistry:
         if t.name != tool:
             kept.register(t)
     return kept
+
+
+async def second_run(client: Client, workflow_id: str) -> WorkflowHistory:
+    """The history of the run that resumed the first and continued as new itself."""
+    runs = [r async for r in client.list_workflows(f'WorkflowId="{workflow_id}"')]
+    if len(runs) < 3:
+        raise SystemExit(f"{workflow_id} ran {len(runs)} run(s), not 3 or more: not recorded")
+    first_to_last = sorted(runs, key=lambda r: r.start_time)
+    return await client.get_workflow_handle(workflow_id,
+                                            run_id=first_to_last[1].run_id).fetch_history()
 
 
 async def record(out: Path, only: list[str]) -> None:
@@ -263,13 +299,17 @@ async def record(out: Path, only: list[str]) -> None:
                 registry = add_test_tools(default_registry())
                 if name in WITHOUT_WRITE_FILE:
                     registry = without(registry, "write_file")
-                async with create_worker(client, settings, registry, sandboxed=True):
-                    session = Session(client, settings, llm)
+                run_settings = (settings.model_copy(update=SMALL_HISTORY) if name in CONTINUED
+                                else settings)
+                async with create_worker(client, run_settings, registry, sandboxed=True):
+                    session = Session(client, run_settings, llm)
                     workflow_id = await recorder(session)
                     ended = await session.ended(workflow_id)
                     if ended != expected:
                         raise SystemExit(f"{name} ended {ended}, not {expected}: not recorded")
                     history = await session.jarvis.handle(workflow_id).fetch_history()
+                    if name in CONTINUED:
+                        history = await second_run(client, workflow_id)
                     text = json.dumps(json.loads(history.to_json()), indent=1)
                     (out / f"{name}.json").write_text(text + "\n")
                     print(f"recorded {name}: {len(history.events)} events", flush=True)

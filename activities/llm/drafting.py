@@ -19,12 +19,13 @@ from planner.parsing import parse_plan_output
 from planner.plan import Plan, plan_json_schema
 from planner.prompting import planning_messages, prompt_refs, repair_messages
 from planner.tools import ToolRegistry
-from planner.validation import validate_plan
+from planner.validation import Limits, validate_plan
 
 
 async def draft_plan(config: LLMConfig, goal: str, registry: ToolRegistry,
                      examples: Sequence[Example] = (),
-                     previous: PlanDraft | None = None) -> PlanDraft:
+                     previous: PlanDraft | None = None,
+                     limits: Limits | None = None) -> PlanDraft:
     """One LLM call: a first plan, or (with ``previous``) a repaired one; parsed and validated."""
     messages = (repair_messages(goal, registry, examples, previous) if previous
                 else planning_messages(goal, registry, examples))
@@ -35,7 +36,7 @@ async def draft_plan(config: LLMConfig, goal: str, registry: ToolRegistry,
     problems = list(outcome.problems)
     plan: Plan | None = outcome.plan
     if plan is not None:
-        problems += validate_plan(plan, {t.name: t for t in registry})
+        problems += validate_plan(plan, {t.name: t for t in registry}, limits)
     return PlanDraft(plan=plan, problems=problems, raw=raw if isinstance(raw, str) else
                      json.dumps(raw), fixes=list(outcome.fixes), usage=result.usage,
                      mode=result.mode_used, prompt=prompt_refs(previous is not None))

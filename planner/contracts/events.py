@@ -10,25 +10,18 @@ between two polls no longer decides what a client is told).
 from __future__ import annotations
 
 from collections import deque
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from planner.contracts.event_record import Event as Event
+from planner.contracts.event_record import EventKind as EventKind
+from planner.contracts.event_record import LogSnapshot
 from planner.contracts.goal_flow import GoalState
 from planner.contracts.plan_run import RunState
 
-EventKind = Literal["stage", "plan", "step", "decision", "done"]
 # Events kept per workflow run; a client that falls further behind resynchronises from the state
 # (the page says where the log starts).
 MAX_EVENTS = 5_000
-
-
-class Event(BaseModel):
-    seq: int = Field(ge=1)
-    kind: EventKind
-    stage: str  # the goal's stage (a plan run's status) when it happened
-    step_id: str | None = None
-    status: str | None = None  # a step's new status, or a decision's action
 
 
 class EventsRequest(BaseModel):
@@ -51,9 +44,17 @@ class RunEventPage(BaseModel):
 class EventLog:
     """Append-only, bounded; lives in workflow memory (never in the history)."""
 
-    def __init__(self) -> None:
+    def __init__(self, snapshot: LogSnapshot | None = None) -> None:
         self._events: deque[Event] = deque(maxlen=MAX_EVENTS)
         self._seq = 0
+        if snapshot is not None:  # a run continued as new goes on where the last one stopped
+            self._events.extend(snapshot.events)
+            self._seq = snapshot.seq
+
+    def snapshot(self, keep: int = MAX_EVENTS) -> LogSnapshot:
+        """The last ``keep`` events and the sequence number, for the next run."""
+        kept = list(self._events)[-keep:] if keep else []
+        return LogSnapshot(events=kept, seq=self._seq)
 
     def add(self, kind: EventKind, stage: str, step_id: str | None = None,
             status: str | None = None) -> None:

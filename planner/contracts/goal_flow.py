@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from planner.contracts.event_record import LogSnapshot
 from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.contracts.usage import Usage
 from planner.plan import Plan, PlanBudget
@@ -61,6 +62,18 @@ class GoalInput(BaseModel):
     approved_digest: str | None = Field(None, max_length=64)
     approved_by: str | None = Field(None, max_length=200)
     schedule_id: str | None = Field(None, max_length=200)
+    # set only in the input of a goal continued as new (agents/history_budget.py)
+    resume: GoalResume | None = None
+
+
+class GoalResume(BaseModel):
+    """What an executing goal carries across a continue-as-new: its state (stage, decisions,
+    usage, budget; its run's state lives in ``execution.resume``), the execution input (plan,
+    policies, grants, budget, where the run stopped) and its event log."""
+
+    state: GoalState
+    execution: ExecutePlanInput
+    log: LogSnapshot = Field(default_factory=LogSnapshot)
 
 
 class Decision(BaseModel):
@@ -201,3 +214,6 @@ class GoalState(BaseModel):
     @property
     def pending_approval(self) -> bool:
         return self.stage == "awaiting_approval"
+
+
+GoalInput.model_rebuild()  # its resume field names GoalResume and GoalState, defined below it

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from planner.budget import Spent
+from planner.contracts.event_record import LogSnapshot
 from planner.contracts.usage import Usage
 from planner.plan import Plan, PlanBudget
 from planner.retry import RetrySpec
@@ -45,6 +46,23 @@ class ExecutePlanInput(BaseModel):
     budget: PlanBudget | None = None
     spent_before: Spent = Field(default_factory=Spent)
     started_at: float | None = None
+    # history budget (agents/history_budget.py): past this many events in its history the run
+    # continues as new between steps (None: never; runs recorded before the budget)
+    history_events_limit: int | None = Field(None, ge=100)
+    # set only in the input of a run continued as new: where the last run stopped
+    resume: RunResume | None = None
+
+
+class RunResume(BaseModel):
+    """What a run carries across a continue-as-new: its state (step statuses, attempts, timings,
+    outputs or their payload handles), the outputs later steps refer to, why no more steps
+    start (a spent budget), how many runs came before, and its event log."""
+
+    state: RunState
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    over_budget: str = ""
+    continued: int = Field(0, ge=0)
+    log: LogSnapshot = Field(default_factory=LogSnapshot)
 
 
 class ToolCall(BaseModel):
@@ -124,3 +142,6 @@ class RunState(BaseModel):
         if blocked:
             text += f"; not run because of it: {', '.join(blocked)}"
         return text
+
+
+ExecutePlanInput.model_rebuild()  # its resume field names RunResume, defined below it
