@@ -3,8 +3,8 @@
 tests/histories holds every recording ever made: the top folder was recorded before the layers
 refactor (issue 8), ``v2/`` by ``python -m tests.record_histories tests/histories/v2`` with plan
 schema version 2, search attributes, budgets, schedules and continue-as-new (issue 11; for
-the ``*-continued`` paths, the second run: resumed, and continued as new itself), one file per path in
-``tests.record_histories.PATHS`` (the top folder's goal-scheduled* came from the first
+the ``*-continued`` paths, the second run: resumed, and continued as new itself), one file per
+path in ``tests.record_histories.PATHS`` (the top folder's goal-scheduled* came from the first
 schedules code). A change that alters what a workflow does for any of them
 shows up here as a nondeterminism error: put it behind ``workflow.patched()``."""
 
