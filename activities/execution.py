@@ -61,6 +61,8 @@ class ToolRuntime:
     store: PayloadStore
     # signs and checks a person's grants for dangerous steps (None: no dangerous step runs)
     approval_key: bytes | None = None
+    # the identity of the worker running the tools (pid@host), recorded with each attempt
+    worker: str | None = None
 
 
 async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
@@ -143,14 +145,15 @@ def _activity_for(tool: Tool, runtime: ToolRuntime) -> Callable[..., Any]:
         except StepFailure as exc:
             log_step(info.workflow_id, call, attempt, time.monotonic() - started, exc)
             delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
-            raise ApplicationError(str(exc), {"attempt": attempt}, type=exc.type,
+            raise ApplicationError(str(exc), {"attempt": attempt, "worker": runtime.worker},
+                                   type=exc.type,
                                    non_retryable=not exc.retryable,
                                    next_retry_delay=delay) from None
         except asyncio.CancelledError:
             log_step(info.workflow_id, call, attempt, time.monotonic() - started, "cancelled")
             raise
         log_step(info.workflow_id, call, attempt, time.monotonic() - started, "succeeded")
-        return result
+        return result.model_copy(update={"worker": runtime.worker})
 
     run_tool.__name__ = run_tool.__qualname__ = f"run_{tool.name}"
     return activity.defn(name=tool.activity_name)(run_tool)

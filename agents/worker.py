@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from activities.planning import PlannerActivities
 from agents import search_attributes
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
+from agents.worker_queues import Served, served
 from planner.contracts.names import SEARCH_ATTRIBUTES
 from planner.settings import Settings
 from planner.tools import ToolRegistry
@@ -55,6 +57,7 @@ def workflow_runner(sandboxed: bool) -> WorkflowRunner:
 
 def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
                   task_queue: str | None = None,
+                  serve: Served | None = None,
                   max_cached_workflows: int = 1000,
                   sandboxed: bool = False,
                   options: Mapping[str, Any] | None = None,
@@ -63,19 +66,30 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
     activities: one registration serves both). ``sandboxed=True`` runs the workflows in the
     SDK's sandbox (slower; see :class:`CheckedUnsandboxedRunner`); ``options`` are more
     ``Worker`` arguments (pollers, slots: the benchmarks try them); ``replace_activities``
-    stand in for the activities of the same names (tests register fakes this way)."""
-    runtime = tool_runtime(settings, registry)
+    stand in for the activities of the same names (tests register fakes this way). ``serve``
+    (agents.worker_queues.served) picks the queue, the tools and whether workflows run here;
+    by default the worker serves the task queue's workflows and every tool not routed to
+    another queue (``JARVIS_TOOL_QUEUES``)."""
+    if serve is None:  # a worker for ``task_queue`` as the workflows' queue
+        queue_settings = (settings if task_queue is None
+                          else settings.model_copy(update={"task_queue": task_queue}))
+        serve = served(queue_settings, registry)
+    identity = str((options or {}).get("identity") or client.identity)
+    runtime = replace(tool_runtime(settings, registry), worker=identity)
+    tools = [fn for fn in tool_activities(runtime)
+             if _activity_name(fn) in {registry[t].activity_name for t in serve.tools}]
     planner = PlannerActivities(settings, registry,
                                 lambda: open_store(settings, registry))
-    activities = {_activity_name(fn): fn for fn in [*tool_activities(runtime), *planner.all()]}
+    activities = {_activity_name(fn): fn
+                  for fn in [*tools, *(planner.all() if serve.workflows else [])]}
     for fn in replace_activities:
         if _activity_name(fn) not in activities:
             raise ValueError(f"no activity named {_activity_name(fn)!r} to replace")
         activities[_activity_name(fn)] = fn
     return Worker(
         client,
-        task_queue=task_queue or settings.task_queue,
-        workflows=[ExecutePlanWorkflow, GoalWorkflow],
+        task_queue=task_queue or serve.queue,
+        workflows=[ExecutePlanWorkflow, GoalWorkflow] if serve.workflows else [],
         activities=list(activities.values()),
         max_cached_workflows=max_cached_workflows,
         workflow_runner=workflow_runner(sandboxed),
@@ -105,15 +119,18 @@ async def _register_search_attributes(client: Client) -> None:
                  client.namespace)
 
 
-async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:
+async def run_worker(client: Client, settings: Settings, registry: ToolRegistry,
+                     serve: Served | None = None) -> None:
     """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks)."""
-    worker = create_worker(client, settings, registry)
+    serve = serve or served(settings, registry)
+    worker = create_worker(client, settings, registry, serve=serve)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await _register_search_attributes(client)
     async with worker:
-        log.info("worker polling task queue %s on %s", settings.task_queue,
-                 settings.temporal_address)
+        log.info("worker %s polling task queue %s on %s%s", client.identity, serve.queue,
+                 settings.temporal_address,
+                 "" if serve.workflows else f" (tools only: {', '.join(sorted(serve.tools))})")
         await stop.wait()
