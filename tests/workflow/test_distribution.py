@@ -295,3 +295,22 @@ async def test_a_routed_shell_step_waits_for_the_privileged_worker_and_runs_only
     assert final.run.step("touch").worker == identity(privileged)
     assert final.run.step("note").worker == jarvis.temporal.identity
     assert final.run.step("touch").worker != final.run.step("note").worker
+
+
+async def test_a_failed_step_names_the_worker_that_ran_it(client: Client, settings: Settings
+                                                          ) -> None:
+    """Failures carry the worker too: a local activity's (calc) and a regular one's
+    (write_file outside the workspace), each failing for good on its first attempt."""
+    plan = Plan.model_validate({"goal": "fail twice", "on_failure": "continue", "steps": [
+        {"id": "bad_sum", "tool": "calc", "args": {"expression": "1 +"}},
+        {"id": "escape", "tool": "write_file", "args": {"path": "../../x.txt", "text": "x"}}]})
+    inp = prepare(plan, default_registry(), settings)
+    assert inp.policies["bad_sum"].local and not inp.policies["escape"].local
+    engine = JarvisClient(client, settings)
+    async with create_worker(client, settings, default_registry()):
+        state = await engine.plan_result(await engine.start_plan(inp))
+    assert state.status == "failed"
+    for step_id in ("bad_sum", "escape"):
+        st = state.step(step_id)
+        assert st.status is StepStatus.FAILED and st.error is not None, st
+        assert st.worker == client.identity, (step_id, st.worker)
