@@ -63,6 +63,8 @@ class ToolRuntime:
     store: PayloadStore
     # signs and checks a person's grants for dangerous steps (None: no dangerous step runs)
     approval_key: bytes | None = None
+    # the identity of the worker running the tools (pid@host), recorded with each attempt
+    worker: str | None = None
 
 
 async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
@@ -148,7 +150,8 @@ def _activity_for(tool: Tool, runtime: ToolRuntime,
             log_step(info.workflow_id, call, attempt, time.monotonic() - started, exc)
             metrics.step(call.tool, "failed", time.monotonic() - started)
             delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
-            raise ApplicationError(str(exc), {"attempt": attempt}, type=exc.type,
+            raise ApplicationError(str(exc), {"attempt": attempt, "worker": runtime.worker},
+                                   type=exc.type,
                                    non_retryable=not exc.retryable,
                                    next_retry_delay=delay) from None
         except asyncio.CancelledError:
@@ -159,7 +162,7 @@ def _activity_for(tool: Tool, runtime: ToolRuntime,
         metrics.step(call.tool, "succeeded", time.monotonic() - started)
         if result.usage is not None:  # a step that called an LLM (the `llm` tool)
             metrics.llm_usage(_llm_model(runtime), result.usage)
-        return result
+        return result.model_copy(update={"worker": runtime.worker})
 
     run_tool.__name__ = run_tool.__qualname__ = f"run_{tool.name}"
     return activity.defn(name=tool.activity_name)(run_tool)

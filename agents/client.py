@@ -63,6 +63,7 @@ from planner.contracts.names import (
 )
 from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.plan import Plan, PlanBudget
+from planner.scheduler import StepStatus
 from planner.settings import Settings, load_settings
 from planner.tools import Risk
 from planner.validation import Problem
@@ -289,8 +290,12 @@ class JarvisClient(ScheduleMixin):
         return by if isinstance(by, str) else None
 
     async def state(self, goal_id: str) -> GoalState:
-        """The goal's state now: queried while it runs, its outcome once closed."""
-        return await _now(self._goal(goal_id), GoalState, GOAL_FAILED)
+        """The goal's state now: queried while it runs, its outcome once closed. A running
+        step whose task queue no worker polls says so (``StepState.waiting``)."""
+        state = await _now(self._goal(goal_id), GoalState, GOAL_FAILED)
+        if state.run is not None:
+            await self.mark_waiting(state.run)
+        return state
 
     async def plan(self, goal_id: str) -> Plan | None:
         return (await self.state(goal_id)).plan
@@ -456,7 +461,7 @@ class JarvisClient(ScheduleMixin):
 
     async def plan_state(self, run_id: str) -> RunState:
         """The run's state now: queried while it runs, its outcome once closed."""
-        return await _now(self._run(run_id), RunState, PLAN_FAILED)
+        return await self.mark_waiting(await _now(self._run(run_id), RunState, PLAN_FAILED))
 
     async def plan_result(self, run_id: str, on_progress: ProgressCallback | None = None
                           ) -> RunState:
@@ -494,20 +499,50 @@ class JarvisClient(ScheduleMixin):
         return runs
 
     # -- workers ---------------------------------------------------------------------------
-    async def has_pollers(self, task_queue: str | None = None) -> bool:
-        """Whether some live worker polls this task queue (or ``task_queue``) right now."""
-        from temporalio.api.enums.v1 import TaskQueueType
+    async def mark_waiting(self, run: RunState) -> RunState:
+        """Set ``waiting`` on each running step routed to a task queue no live worker polls
+        for activities ("no worker serves queue privileged"); it starts once one does."""
+        served: dict[str, bool] = {}
+        for st in run.steps:
+            if st.status is not StepStatus.RUNNING or not st.queue:
+                continue
+            if st.queue not in served:
+                served[st.queue] = await self.has_pollers(st.queue, activities=True)
+            st.waiting = "" if served[st.queue] else f"no worker serves queue {st.queue}"
+        return run
+
+    async def has_pollers(self, task_queue: str | None = None, *,
+                          activities: bool = False) -> bool:
+        """Whether some live worker polls this task queue (or ``task_queue``) right now, for
+        workflow tasks (or, with ``activities``, for activity tasks)."""
+        return any(alive(p) for p in await self.pollers(task_queue, activities=activities))
+
+    async def pollers(self, task_queue: str | None = None, *,
+                      activities: bool = False) -> set[str]:
+        """The identities of the workers polling the task queue (Temporal lists a dead one for
+        a few minutes). Asked of every partition of the queue (the "enhanced" describe): the
+        plain describe sees only the root partition's pollers, and a worker whose polls all
+        went to other partitions would look absent; servers without it get the plain one."""
+        from temporalio.api.enums.v1 import DescribeTaskQueueMode, TaskQueueType
         from temporalio.api.taskqueue.v1 import TaskQueue
         from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-        resp = await self.temporal.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=self.temporal.namespace,
-                task_queue=TaskQueue(name=task_queue or self.task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )
-        )
-        return any(alive(p.identity) for p in resp.pollers)
+        kind = (TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY if activities
+                else TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+        queue = TaskQueue(name=task_queue or self.task_queue)
+        service = self.temporal.workflow_service
+        try:
+            resp = await service.describe_task_queue(DescribeTaskQueueRequest(
+                namespace=self.temporal.namespace, task_queue=queue, task_queue_types=[kind],
+                api_mode=DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED,
+                report_pollers=True))
+            found = {p.identity for v in resp.versions_info.values()
+                     for t in v.types_info.values() for p in t.pollers}
+        except RPCError:
+            found = set()
+        plain = await service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=self.temporal.namespace, task_queue=queue, task_queue_type=kind))
+        return found | {p.identity for p in plain.pollers}
 
 
 async def _report(handle: WorkflowHandle[Any, Any], on_progress: ProgressCallback) -> None:

@@ -99,9 +99,12 @@ def split_address(address: str) -> tuple[str, int]:
 
 def dev_server_command(db_file: Path, port: int, ui_port: int | None,
                        extra: tuple[str, ...] = (), *,
-                       tuning: ServerTuning = DEFAULT_TUNING) -> list[str]:
+                       tuning: ServerTuning = DEFAULT_TUNING, ip: str = "127.0.0.1") -> list[str]:
+    """``ip``: the address the frontend listens on (loopback unless workers on other hosts
+    or network namespaces must reach it: 0.0.0.0, since the server's own services reach its
+    frontend on loopback)."""
     cmd = [temporal_binary(), "server", "start-dev", "--db-filename", str(db_file),
-           "--ip", "127.0.0.1", "--port", str(port), "--log-level", "warn"]
+           "--ip", ip, "--port", str(port), "--log-level", "warn"]
     cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
     for name, kind in SEARCH_ATTRIBUTES.items():  # what goals upsert (operators' queries)
         cmd += ["--search-attribute", f"{name}={kind}"]
@@ -111,13 +114,14 @@ def dev_server_command(db_file: Path, port: int, ui_port: int | None,
 def start_dev_server(db_file: Path, port: int, ui_port: int | None = None, *,
                      log_file: Path | None = None, detach: bool = False,
                      ready_timeout_s: float = 60.0,
-                     tuning: ServerTuning = DEFAULT_TUNING) -> subprocess.Popen[bytes]:
+                     tuning: ServerTuning = DEFAULT_TUNING,
+                     ip: str = "127.0.0.1") -> subprocess.Popen[bytes]:
     """Start ``temporal server start-dev`` and wait until its frontend reports SERVING (an open
     port alone is not enough: for a moment the frontend answers "not healthy yet")."""
     db_file.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
-        dev_server_command(db_file, port, ui_port, tuning=tuning),
+        dev_server_command(db_file, port, ui_port, tuning=tuning, ip=ip),
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=detach,
     )
@@ -128,7 +132,8 @@ def start_dev_server(db_file: Path, port: int, ui_port: int | None = None, *,
                 f"temporal dev server exited with code {proc.returncode}"
                 + (f"; see {log_file}" if log_file else "")
             )
-        if port_open("127.0.0.1", port) and serving(f"127.0.0.1:{port}"):
+        probe = "127.0.0.1" if ip == "0.0.0.0" else ip  # every address: ask on loopback
+        if port_open(probe, port) and serving(f"{probe}:{port}"):
             return proc
         time.sleep(0.1)
     proc.kill()

@@ -76,8 +76,9 @@ class PlanRunner(StepDriver):
 
     async def call_tool(self, step: Step, policy: StepPolicy, call: ToolCall) -> ToolCallResult:
         """One tool call: a local activity when the policy says so (short, read-only,
-        idempotent tools: no task-queue round trip), else a regular one. Same activity name,
-        per-attempt timeout and retry policy either way."""
+        idempotent tools: no task-queue round trip), else a regular one on the tool's task
+        queue (``policy.queue``; None: the workflow's own). Same activity name, per-attempt
+        timeout and retry policy either way."""
         retry = policy.retry.merged(step.retry)
         timeout = timedelta(seconds=step.timeout_s or policy.timeout_s)
         # A step may raise the initial interval above the tool's maximum (or lower the maximum
@@ -98,9 +99,12 @@ class PlanRunner(StepDriver):
                     policy.activity, call, start_to_close_timeout=timeout,
                     retry_policy=retry_policy, result_type=ToolCallResult)
             else:
+                # task_queue=None schedules on the workflow's queue: the same command as
+                # before routing existed, so recorded histories replay unchanged
                 result = await workflow.execute_activity(
                     policy.activity, call, start_to_close_timeout=timeout,
-                    retry_policy=retry_policy, result_type=ToolCallResult)
+                    retry_policy=retry_policy, result_type=ToolCallResult,
+                    task_queue=policy.queue)
         except (ActivityError, ApplicationError) as exc:
             raise StepFailed(*_failure(exc, retry.max_attempts, policy.local)) from exc
         return result
@@ -131,17 +135,19 @@ def _log_without_activity(step: StepState) -> None:
 
 
 def _failure(exc: ActivityError | ApplicationError, max_attempts: int,
-             local: bool) -> tuple[str, str, int]:
-    """(kind, message, attempts) of a failed tool call. A regular activity fails with an
+             local: bool) -> tuple[str, str, int, str | None]:
+    """(kind, message, attempts, worker) of a failed tool call. A regular activity fails with an
     ActivityError around the tool's error; a local activity raises the tool's ApplicationError
     itself (the SDK does not wrap it), and an ActivityError only for timeouts."""
     cause = exc.cause if isinstance(exc, ActivityError) else exc
     kind, message, attempts = "ActivityError", str(exc), 1
+    worker = (exc.identity or None) if isinstance(exc, ActivityError) else None
     if isinstance(cause, ApplicationError):
         kind = cause.type or "ApplicationError"
         message = cause.message
         if cause.details and isinstance(cause.details[0], dict):
             attempts = int(cause.details[0].get("attempt", 1))
+            worker = cause.details[0].get("worker") or worker
     elif isinstance(cause, TimeoutError):
         kind = "Timeout"
         message = f"{cause.type.name.lower() if cause.type else 'attempt'} timeout"
@@ -149,4 +155,4 @@ def _failure(exc: ActivityError | ApplicationError, max_attempts: int,
             attempts = max_attempts
     if isinstance(exc, ActivityError) and exc.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
         attempts = max_attempts
-    return kind, message, attempts
+    return kind, message, attempts, worker

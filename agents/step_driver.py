@@ -40,9 +40,11 @@ LLM_TOOL = "llm"  # the built-in tool whose steps count as LLM calls
 class StepFailed(Exception):
     """A tool call that failed for good (its retries are spent or it cannot be retried)."""
 
-    def __init__(self, kind: str, message: str, attempts: int) -> None:
+    def __init__(self, kind: str, message: str, attempts: int,
+                 worker: str | None = None) -> None:
         super().__init__(message)
         self.kind, self.message, self.attempts = kind, message, attempts
+        self.worker = worker  # the worker that ran the last attempt, when known
 
 
 def refusal(tool: str) -> str:
@@ -57,7 +59,9 @@ class StepDriver(ABC):
                  engine: Literal["temporal", "simple"] = "temporal") -> None:
         self.inp = inp
         self.state = RunState(goal=inp.plan.goal, engine=engine,
-                              steps=[StepState(id=s.id, tool=s.tool) for s in inp.plan.steps])
+                              steps=[StepState(id=s.id, tool=s.tool,
+                                               queue=_queue(inp.policies.get(s.id)))
+                                     for s in inp.plan.steps])
         self.outputs: dict[str, Any] = {}
         self._over_budget = ""  # why no more steps start (the budget ran out)
         self.paused = False  # stopped between steps to continue as new (agents/history_budget)
@@ -214,9 +218,11 @@ class StepDriver(ABC):
                 result = await self.call_tool(step, policy, call)
                 if result.usage:
                     self.state.usage = self.state.usage + result.usage
+                st.worker = result.worker
                 self._succeed(st, result.output, result.attempt, result.started_at,
                               result.finished_at)
         except StepFailed as exc:
+            st.worker = exc.worker or st.worker
             self._fail(st, exc.kind, exc.message, exc.attempts)
         except Exception as exc:  # e.g. a retry policy the SDK refuses: fail the step, not hang
             if self.fatal(exc):
@@ -251,6 +257,10 @@ class StepDriver(ABC):
                              attempts=attempts)
         self.changed(st)
         self.notify()
+
+
+def _queue(policy: StepPolicy | None) -> str | None:
+    return policy.queue if policy is not None else None
 
 
 def _running(tasks: dict[str, asyncio.Task[None]]) -> dict[str, asyncio.Task[None]]:

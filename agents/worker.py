@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from agents.approval_gauge import sample_waiting
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
 from agents.versioning import VersioningError, adopt_if_first, deployment_config, worker_version
+from agents.worker_queues import Served, served
 from planner.contracts.names import SEARCH_ATTRIBUTES
 from planner.settings import Settings
 from planner.tools import ToolRegistry
@@ -60,6 +62,7 @@ def workflow_runner(sandboxed: bool) -> WorkflowRunner:
 
 def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
                   task_queue: str | None = None,
+                  serve: Served | None = None,
                   max_cached_workflows: int = 1000,
                   sandboxed: bool = False,
                   options: Mapping[str, Any] | None = None,
@@ -68,21 +71,31 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
     activities: one registration serves both). ``sandboxed=True`` runs the workflows in the
     SDK's sandbox (slower; see :class:`CheckedUnsandboxedRunner`); ``options`` are more
     ``Worker`` arguments (pollers, slots: the benchmarks try them); ``replace_activities``
-    stand in for the activities of the same names (tests register fakes this way)."""
-    runtime = tool_runtime(settings, registry)
+    stand in for the activities of the same names (tests register fakes this way). ``serve``
+    (agents.worker_queues.served) picks the queue, the tools and whether workflows run here;
+    by default the worker serves the task queue's workflows and every tool not routed to
+    another queue (``JARVIS_TOOL_QUEUES``)."""
+    if serve is None:  # a worker for ``task_queue`` as the workflows' queue
+        queue_settings = (settings if task_queue is None
+                          else settings.model_copy(update={"task_queue": task_queue}))
+        serve = served(queue_settings, registry)
+    identity = str((options or {}).get("identity") or client.identity)
+    runtime = replace(tool_runtime(settings, registry), worker=identity)
     metrics = ActivityMetrics(metric_meter(client), prices=settings.llm_prices)
+    tools = [fn for fn in tool_activities(runtime, metrics)
+             if _activity_name(fn) in {registry[t].activity_name for t in serve.tools}]
     planner = PlannerActivities(settings, registry,
                                 lambda: open_store(settings, registry), metrics=metrics)
     activities = {_activity_name(fn): fn
-                  for fn in [*tool_activities(runtime, metrics), *planner.all()]}
+                  for fn in [*tools, *(planner.all() if serve.workflows else [])]}
     for fn in replace_activities:
         if _activity_name(fn) not in activities:
             raise ValueError(f"no activity named {_activity_name(fn)!r} to replace")
         activities[_activity_name(fn)] = fn
     return Worker(
         client,
-        task_queue=task_queue or settings.task_queue,
-        workflows=[ExecutePlanWorkflow, GoalWorkflow],
+        task_queue=task_queue or serve.queue,
+        workflows=[ExecutePlanWorkflow, GoalWorkflow] if serve.workflows else [],
         activities=list(activities.values()),
         max_cached_workflows=max_cached_workflows,
         workflow_runner=workflow_runner(sandboxed),
@@ -118,12 +131,15 @@ async def _register_search_attributes(client: Client) -> None:
                  client.namespace)
 
 
-async def run_worker(client: Client, settings: Settings, registry: ToolRegistry) -> None:
+async def run_worker(client: Client, settings: Settings, registry: ToolRegistry,
+                     serve: Served | None = None) -> None:
     """Run until SIGINT/SIGTERM, then shut down cleanly (finishing in-flight tasks and
-    exporting the last spans when traces are on). With metrics on, also count the goals waiting
-    for approval (agents/approval_gauge.py). The worker is traced when ``client`` carries the
-    tracing interceptor (``connect_with_retry`` adds it when the settings turn traces on)."""
-    worker = create_worker(client, settings, registry)
+    exporting the last spans when traces are on). With metrics on, a worker of the workflows
+    also counts the goals waiting for approval (agents/approval_gauge.py). The worker is traced
+    when ``client`` carries the tracing interceptor (``connect_with_retry`` adds it when the
+    settings turn traces on)."""
+    serve = serve or served(settings, registry)
+    worker = create_worker(client, settings, registry, serve=serve)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -131,11 +147,12 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry)
     await _register_search_attributes(client)
     try:
         async with worker:
-            log.info("worker polling task queue %s on %s", settings.task_queue,
-                     settings.temporal_address)
+            log.info("worker %s polling task queue %s on %s%s", client.identity, serve.queue,
+                     settings.temporal_address, "" if serve.workflows
+                     else f" (tools only: {', '.join(sorted(serve.tools))})")
             await _join_deployment(client, settings)
             sampler = None
-            if settings.metrics_port is not None:
+            if settings.metrics_port is not None and serve.workflows:
                 sampler = asyncio.create_task(sample_waiting(
                     client, settings.task_queue, metric_meter(client), settings.metrics_sample_s))
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from planner.contracts.plan_run import ExecutePlanInput, StepPolicy
 from planner.plan import Plan
 from planner.settings import Settings
@@ -14,19 +16,27 @@ class DangerousStepRefused(ValueError):
 
 
 def step_policies(plan: Plan, registry: ToolRegistry, *,
-                  local_activities: bool = True) -> dict[str, StepPolicy]:
+                  local_activities: bool = True,
+                  queues: Mapping[str, str] | None = None,
+                  default_queue: str | None = None) -> dict[str, StepPolicy]:
     """Each step's policy from its tool; ``local_activities=False`` runs every tool call as a
-    regular activity (the benchmarks' baseline)."""
+    regular activity (the benchmarks' baseline). ``queues`` routes tools to task queues (tool
+    name -> queue, ``JARVIS_TOOL_QUEUES``): a routed tool runs as a regular activity on that
+    queue's workers, never as a local activity on the workflow's worker."""
     policies = {}
     for step in plan.steps:
         tool = registry[step.tool]
+        queue = (queues or {}).get(tool.name)
+        if queue == default_queue:
+            queue = None
         policies[step.id] = StepPolicy(
             activity=tool.activity_name,
             kind=tool.kind,
             risk=tool.risk,
             timeout_s=tool.timeout_s,
             retry=tool.retry,
-            local=local_activities and tool.runs_local,
+            local=local_activities and tool.runs_local and queue is None,
+            queue=queue if tool.kind == "activity" else None,
         )
     return policies
 
@@ -43,7 +53,8 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
             f"steps {', '.join(dangerous)} use dangerous tools and need an approval, which this "
             "version cannot give yet; remove those steps or run them by hand"
         )
-    policies = step_policies(plan, registry, local_activities=local_activities)
+    policies = step_policies(plan, registry, local_activities=local_activities,
+                             queues=settings.tool_queues, default_queue=settings.task_queue)
     return ExecutePlanInput(plan=plan, policies=policies,
                             payload_inline_limit=settings.payload_inline_limit,
                             history_events_limit=settings.history_events_limit,

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     task_queue: str = "jarvis"
+    # Tool name -> the task queue of the workers that run it (e.g. {"shell": "privileged"}:
+    # shell steps run only on `jarvis worker --queue privileged`); unlisted tools run on
+    # ``task_queue``. Workers (which prepare plans) and clients must share this setting.
+    tool_queues: dict[str, str] = {}
     engine: Literal["auto", "temporal", "simple"] = "auto"
     connect_timeout_s: float = 3.0
     workspace: Path | None = None

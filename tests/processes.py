@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -22,15 +22,21 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, "JARVIS_DATA_DIR": str(settings.data_dir),
             "JARVIS_TEMPORAL_ADDRESS": settings.temporal_address,
             "JARVIS_TASK_QUEUE": settings.task_queue, "JARVIS_CONNECT_TIMEOUT_S": "30",
-            "JARVIS_EGRESS_ALLOW": json.dumps(settings.egress_allow)}
+            "JARVIS_EGRESS_ALLOW": json.dumps(settings.egress_allow),
+            "JARVIS_TOOL_QUEUES": json.dumps(settings.tool_queues)}
 
 
-def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+def start_worker_process(settings: Settings, log: Path, args: Sequence[str] = (), *,
+                         env: Mapping[str, str] | None = None,
+                         prefix: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """`jarvis worker ARGS` in a child process (``prefix``: a command to run it under, e.g.
+    ``ip netns exec NAME``; ``env``: more environment)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as fh:
-        return subprocess.Popen([sys.executable, "-m", "jarvis_planner.cli", "worker"],
-                                env=worker_env(settings), stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        return subprocess.Popen([*prefix, sys.executable, "-m", "jarvis_planner.cli", "worker",
+                                 *args],
+                                env={**worker_env(settings), **(env or {})}, stdout=fh,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 async def wait_for_pollers(engine: JarvisClient, proc: subprocess.Popen[bytes],

@@ -57,17 +57,18 @@ def steps_table(state: RunState, title: str | None = None) -> Table:
     """The run's steps; ``title`` is plain text (never read as markup)."""
     table = Table(title=escape(title or f"{state.goal} [{state.status}]"),
                   title_justify="left")
-    for col in ("step", "tool", "status", "attempts", "time", "detail"):
+    for col in ("step", "tool", "status", "attempts", "time", "worker", "detail"):
         table.add_column(col)
     now = time.time()
     for st in state.steps:
         took = ""
         if st.started_at:
             took = f"{(st.finished_at or now) - st.started_at:.2f}s"
-        detail = settled(st.error.message) if st.error else _preview(st.output)
+        detail = (st.waiting if st.waiting else settled(st.error.message) if st.error
+                  else _preview(st.output))
         table.add_row(escape(st.id), escape(st.tool),
                       f"[{STATUS_STYLE[st.status]}]{st.status.value}[/]",
-                      str(st.attempts or ""), took, escape(detail))
+                      str(st.attempts or ""), took, escape(st.worker or ""), escape(detail))
     return table
 
 

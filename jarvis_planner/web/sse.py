@@ -49,6 +49,8 @@ async def event_stream(jarvis: JarvisClient, goal_id: str, poll_s: float,
         try:
             async for event in jarvis.events(goal_id, poll_s=poll_s):
                 stage[0] = event.state.stage
+                if event.state.run is not None:  # a step no worker can take says so
+                    await jarvis.mark_waiting(event.state.run)
                 queue.put_nowait(event)
         except asyncio.CancelledError:
             raise

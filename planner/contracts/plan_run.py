@@ -31,6 +31,9 @@ class StepPolicy(BaseModel):
     # run as a local activity (same activity name, timeout and retry policy); False for inputs
     # recorded before this field existed, so their histories replay unchanged
     local: bool = False
+    # the task queue of the workers that run this tool (JARVIS_TOOL_QUEUES); None: the
+    # workflow's own queue (inputs recorded before this field existed run as they did)
+    queue: str | None = None
 
 
 class ExecutePlanInput(BaseModel):
@@ -83,6 +86,7 @@ class ToolCallResult(BaseModel):
     started_at: float
     finished_at: float
     usage: Usage | None = None  # tokens spent by tools that call an LLM
+    worker: str | None = None  # the identity of the worker that ran this attempt (pid@host)
 
 
 class StepError(BaseModel):
@@ -102,6 +106,11 @@ class StepState(BaseModel):
     finished_at: float | None = None
     error: StepError | None = None
     output: Any = None
+    queue: str | None = None  # the task queue its tool is routed to (None: the default one)
+    worker: str | None = None  # the worker (pid@host) that ran its last attempt
+    # why a running step has not started, e.g. "no worker serves queue privileged"; set by the
+    # client reading the state (the workflow cannot know who polls a queue)
+    waiting: str = ""
 
 
 class RunState(BaseModel):

@@ -228,6 +228,23 @@ def test_worker_data_dir_is_the_shared_volume(services: dict[str, dict[str, Any]
     assert ("jarvis-data", data_dir, False) in mounts(worker)
 
 
+def test_privileged_worker_is_optional_and_like_the_worker(
+        services: dict[str, dict[str, Any]]) -> None:
+    """The example worker for routed tools: only with its profile, on the "privileged" queue,
+    the worker's image, server, namespace, workflow queue, data volume and routing setting."""
+    worker, privileged = services["worker"], services["worker-privileged"]
+    assert privileged["profiles"] == ["privileged"]
+    assert privileged["command"] == ["jarvis", "worker", "--queue", "privileged"]
+    assert privileged["image"] == worker["image"]
+    assert mounts(privileged) == mounts(worker)
+    same = ("JARVIS_TEMPORAL_ADDRESS", "JARVIS_TEMPORAL_NAMESPACE", "JARVIS_TASK_QUEUE",
+            "JARVIS_DATA_DIR", "JARVIS_TOOL_QUEUES")
+    assert {k: env_of(privileged).get(k) for k in same} == {k: env_of(worker).get(k)
+                                                          for k in same}
+    for key in env_of(privileged):
+        assert key.removeprefix("JARVIS_").lower() in Settings.model_fields, key
+
+
 def test_worker_is_scalable(services: dict[str, dict[str, Any]]) -> None:
     worker = services["worker"]
     assert "container_name" not in worker, "a fixed container name prevents --scale"

@@ -156,9 +156,12 @@ export function applyRun() {
   for (const s of st.run.steps) {
     const node = document.querySelector('.step[data-step-id="' + CSS.escape(s.id) + '"]');
     if (!node) continue;
-    if (node.dataset.status === s.status && node.dataset.attempts === String(s.attempts)) continue;
+    const where = (s.worker || "") + "|" + (s.waiting || "");
+    if (node.dataset.status === s.status && node.dataset.attempts === String(s.attempts)
+        && node.dataset.where === where) continue;
     node.dataset.status = s.status;
     node.dataset.attempts = String(s.attempts);
+    node.dataset.where = where;
     node.querySelector(".status-label").textContent =
       s.status + (s.attempts > 1 ? " · " + s.attempts + " attempts" : "");
     const box = node.querySelector(".step-run");
@@ -166,6 +169,9 @@ export function applyRun() {
     if (s.started_at && s.finished_at) {
       parts.push(el("span", { class: "muted small", text: "took " + fmtSeconds(s.finished_at - s.started_at) }));
     }
+    // the worker (pid@host) that ran its last attempt; why a running step has not started
+    if (s.worker) parts.push(el("span", { class: "muted small step-worker", text: " on " + s.worker }));
+    if (s.waiting) parts.push(el("div", { class: "step-waiting", text: s.waiting }));
     if (s.error) parts.push(el("div", { class: "step-error", text: s.error.type + ": " + s.error.message }));
     if (s.status === "succeeded" && s.output !== null && s.output !== undefined) {
       parts.push(el("details", { class: "step-output" }, el("summary", { text: "output" }),
