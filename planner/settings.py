@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # goal waits for a decision before it expires.
     auto_approve: list[Literal["read-only", "side-effecting"]] = ["read-only"]
     approval_timeout_s: float = Field(86_400.0, gt=0)
+    # `jarvis mcp`: whether an MCP client may approve dangerous steps (signing their grants
+    # with this server's approval key); off: only `jarvis approve` and the web app may.
+    mcp_approve_dangerous: bool = False
     # Logs of `jarvis worker` and `jarvis serve`: readable lines, or one JSON object a line.
     log_format: Literal["text", "json"] = "text"
 
