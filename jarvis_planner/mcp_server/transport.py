@@ -1,7 +1,9 @@
 """`jarvis mcp` over stdio (a local process: no token) or streamable HTTP at ``/mcp``.
 
 Over HTTP every request needs ``Authorization: Bearer <token>``: the web app's admin token
-(``JARVIS_WEB_TOKEN`` or ``<data dir>/web-token``) or a token of `jarvis users add`. The SDK's
+(``JARVIS_WEB_TOKEN`` or ``<data dir>/web-token``) or an admin's (`jarvis users add NAME
+--admin`); other users' tokens are refused, since the tools act on every goal (the web app
+shows a user only their own). The SDK's
 transport security refuses a Host header not among ``JARVIS_WEB_ALLOWED_HOSTS`` (plus the bind
 address), DNS rebinding, and an Origin header of another site (a page in a browser), CSRF."""
 
@@ -58,7 +60,7 @@ def transport_security(settings: Settings, host: str) -> TransportSecuritySettin
 
 
 class BearerToken:
-    """Refuses HTTP requests without the admin token or a user's token (401)."""
+    """Refuses HTTP requests without the admin token or an admin user's token (401)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -73,8 +75,8 @@ class BearerToken:
             return None
         if hmac.compare_digest(token.encode(), self.admin.encode()):
             return ADMIN
-        user = self.users.find(token)
-        return user.name if user is not None else None
+        user = self.users.find(token)  # admins only: the tools act on every goal, unlike
+        return user.name if user is not None and user.admin else None  # the web app's users
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,8 +86,8 @@ class BearerToken:
         if who is None:
             response = JSONResponse(
                 {"error": "this MCP server needs `Authorization: Bearer <token>`: the web "
-                          "token (JARVIS_WEB_TOKEN or <data dir>/web-token) or one made by "
-                          "`jarvis users add NAME`"},
+                          "token (JARVIS_WEB_TOKEN or <data dir>/web-token) or an admin's "
+                          "(`jarvis users add NAME --admin`)"},
                 status_code=401, headers={"WWW-Authenticate": 'Bearer realm="jarvis"'})
             await response(scope, receive, send)
             return

@@ -24,6 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from agents.devserver import free_port, port_open
 from jarvis_planner.testing import ScriptedLLM, reply_json
+from jarvis_planner.web.tokens import USERS_FILE, UserStore
 from tests.e2e.clitools import cli_env, command, worker_process
 from tests.paths import ROOT
 
@@ -150,6 +151,8 @@ JSON_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
 async def test_mcp_over_http(env: dict[str, str], tmp_path: Path) -> None:
+    users = UserStore(tmp_path / "data" / USERS_FILE)
+    bob, carol = users.add("bob"), users.add("carol", admin=True)
     async with mcp_http(env, tmp_path / "mcp.log") as url:
         async with httpx.AsyncClient(timeout=30) as raw:
             bearer = {**JSON_HEADERS, "Authorization": f"Bearer {TOKEN}"}
@@ -162,6 +165,11 @@ async def test_mcp_over_http(env: dict[str, str], tmp_path: Path) -> None:
             rebound = await raw.post(url, json=INIT, headers={**bearer, "Host": "evil.example"})
             assert rebound.status_code == 421, rebound.text
             assert (await raw.post(url, json=INIT, headers=bearer)).status_code == 200
+            # the tools act on every goal: a web user who may see only their own is refused
+            as_bob = {**JSON_HEADERS, "Authorization": f"Bearer {bob}"}
+            assert (await raw.post(url, json=INIT, headers=as_bob)).status_code == 401
+            as_carol = {**JSON_HEADERS, "Authorization": f"Bearer {carol}"}
+            assert (await raw.post(url, json=INIT, headers=as_carol)).status_code == 200
 
         async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"},
                                       timeout=httpx2.Timeout(60, read=120)) as http, \
