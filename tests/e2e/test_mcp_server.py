@@ -184,7 +184,7 @@ SHELL_PLAN = {"goal": SHELL_GOAL, "steps": [
     {"id": "touch", "tool": "shell", "args": {"command": "echo ran > marker.txt"}}]}
 
 
-async def test_dangerous_steps_are_not_approved_over_mcp(
+async def test_dangerous_steps_are_approved_over_mcp_only_when_the_server_allows(
         tmp_path: Path, temporal_address: str, task_queue: str,
         scripted_llm: ScriptedLLM) -> None:
     scripted_llm.expect(reply_json(SHELL_PLAN))
@@ -207,4 +207,13 @@ async def test_dangerous_steps_are_not_approved_over_mcp(
             rejected = call_json(await session.call_tool("reject", {"goal_id": goal_id,
                                                                     "reason": "no shell"}))
             assert rejected["stage"] == "rejected", rejected
-    assert not (tmp_path / "data" / "workspace" / "marker.txt").exists()
+        marker = tmp_path / "data" / "workspace" / "marker.txt"
+        assert not marker.exists()
+        # the server's operator may allow it: the approval then signs the step's grant
+        scripted_llm.expect(reply_json(SHELL_PLAN))
+        async with stdio_session({**env, "JARVIS_MCP_APPROVE_DANGEROUS": "true"}) as session:
+            waiting = call_json(await session.call_tool("run_goal", {"goal": SHELL_GOAL}))
+            done = call_json(await session.call_tool("approve", {
+                "goal_id": waiting["goal_id"], "plan_digest": waiting["plan_digest"][:8]}))
+            assert done["stage"] == "succeeded", done
+        assert marker.read_text().strip() == "ran"
