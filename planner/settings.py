@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     build_id: str | None = None
     worker_versioning: bool = False
     versioning_behavior: Literal["pinned", "auto_upgrade"] = "pinned"
+    # `jarvis mcp`: whether an MCP client may approve dangerous steps (signing their grants
+    # with this server's approval key); off: only `jarvis approve` and the web app may.
+    mcp_approve_dangerous: bool = False
     # Logs of `jarvis worker` and `jarvis serve`: readable lines, or one JSON object a line.
     log_format: Literal["text", "json"] = "text"
     # Prometheus /metrics of `jarvis worker` (docs/operations.md): off unless a port is set

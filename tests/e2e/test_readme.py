@@ -39,7 +39,7 @@ def runnable_commands() -> list[str]:
             line = raw.split("  #")[0].strip()
             if not line.startswith("jarvis ") or PLACEHOLDER.search(line):
                 continue
-            if line.split()[1] in ("chat", "serve", "review"):  # interactive or a server
+            if line.split()[1] in ("chat", "serve", "review", "mcp"):  # interactive or a server
                 continue
             lines.append(line)
     return lines

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-HEAVY = ("openai", "langchain_core", "chromadb", "httpx", "fastapi", "uvicorn")
+HEAVY = ("openai", "langchain_core", "chromadb", "httpx", "fastapi", "uvicorn", "mcp")
 
 
 def loaded_after(statement: str) -> set[str]:
