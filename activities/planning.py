@@ -124,7 +124,7 @@ class PlannerActivities:
             self.metrics.template_lookup("hit")
             return RetrieveResult(
                 reuse=Example(goal=goal, plan=reuse.plan, template_id=reuse.hit.id,
-                              distance=reuse.hit.distance),
+                              distance=reuse.hit.distance, avg_cost_usd=reuse.hit.avg_cost_usd),
                 bindings=dict(reuse.bindings),
                 note=f"reused template {reuse.hit.id} ('{reuse.hit.goal}'); no LLM call")
         examples = [Example(goal=h.goal, plan=h.plan, template_id=h.id, distance=h.distance)

@@ -93,6 +93,7 @@ class GoalWorkflow:
         self._log = EventLog()
         self._prepared: PrepareResult | None = None
         self._editing = False
+        self._template_cost: float | None = None  # a reused template's cost per run, if known
         self._grants: dict[str, str] = {}  # a person's grants for the dangerous steps
         self._limits = inp.budget  # the goal's own budget; the plan's can only tighten it
         self._state.budget = inp.budget
@@ -212,6 +213,7 @@ class GoalWorkflow:
             start_to_close_timeout=_MEMORY_TIMEOUT, retry_policy=_MEMORY_RETRY)
         if found.reuse is not None:
             st.source, st.template_id = "template", found.reuse.template_id
+            self._template_cost = found.reuse.avg_cost_usd
             st.message = found.note or "reused a stored template; no LLM call"
             self._set_plan(found.reuse.plan)
             if inp.dry_run:
@@ -266,7 +268,7 @@ class GoalWorkflow:
         st = self._state
         prepared = await self._check(plan)
         st.risks = prepared.risks
-        st.estimate_usd = _estimate(st, plan, prepared)
+        st.estimate_usd = _estimate(st, plan, prepared, self._template_cost)
         if prepared.problems or prepared.execution is None:
             goal_metrics.plan_problems(prepared.problems)
             st.problems = prepared.problems
@@ -373,7 +375,7 @@ class GoalWorkflow:
                                    type="DecisionTooLate", non_retryable=True)
         self._prepared = prepared
         st.risks, st.problems = prepared.risks, []
-        st.estimate_usd = _estimate(st, change.plan, prepared)
+        st.estimate_usd = _estimate(st, change.plan, prepared)  # edited: not the template's
         self._set_plan(change.plan)
         self._decide("edit", change.by, change.note)
         return st
@@ -475,8 +477,12 @@ class GoalWorkflow:
         self._set_stage(final)
 
 
-def _estimate(state: GoalState, plan: Plan, prepared: PrepareResult) -> float:
-    """Planning spend so far plus a typical call for each `llm` step of the plan."""
+def _estimate(state: GoalState, plan: Plan, prepared: PrepareResult,
+              template_cost: float | None = None) -> float:
+    """Planning spend so far plus what the plan's steps are expected to cost: the reused
+    template's average cost per run when it has one, else a typical call per `llm` step."""
+    if template_cost is not None:
+        return round(state.usage.cost_usd + template_cost, 6)
     llm_steps = sum(1 for s in plan.steps if s.tool == "llm")
     return round(state.usage.cost_usd + llm_steps * prepared.llm_step_cost_usd, 6)
 

@@ -36,6 +36,9 @@ class Example(BaseModel):
     plan: Plan
     template_id: str | None = None
     distance: float | None = None
+    # the template's average LLM cost per run (planning of its first run included, so it errs
+    # high); None: no run with a cost yet. The estimate of a goal that reuses it.
+    avg_cost_usd: float | None = None
 
 
 class GoalInput(BaseModel):

@@ -179,6 +179,13 @@ async def test_the_review_shows_an_estimate_and_the_goal_its_actual_cost(
     store = open_store(priced, default_registry())
     kept = [h for h in store.list() if h.goal == "Summarise a line"]
     assert [h.avg_cost_usd for h in kept] == [pytest.approx(0.45)]
+    # the same goal again reuses that template: its estimate is the template's cost per run,
+    # not a typical call per llm step ($2.00), and no planning was spent
+    again = await jarvis.submit("Summarise a line", policy="always-ask")
+    reused = await jarvis.wait_for_review(again)
+    assert reused.source == "template" and reused.usage.cost_usd == 0, reused.message
+    assert reused.estimate_usd == pytest.approx(0.45)
+    await jarvis.reject(again, by="test", reason="estimated only")
 
 
 async def test_a_namespace_without_the_attributes_gets_them_from_the_worker(
