@@ -4,30 +4,13 @@
 # its own config and storage; the package's system service is not used). Idempotent: does
 # nothing when /usr/bin/prometheus exists. Needs root (or sudo).
 set -euo pipefail
-if [ -x /usr/bin/prometheus ]; then
-  echo "prometheus: $(/usr/bin/prometheus --version 2>/dev/null | head -n 1 || echo present) (already installed)"
-  exit 0
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-prometheus: apt-get not found; install Prometheus so that /usr/bin/prometheus exists" >&2
-  exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-  else
-    echo "install-prometheus: run as root (apt-get install -y --no-install-recommends prometheus)" >&2
-    exit 1
-  fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
+already=$([ -x /usr/bin/prometheus ] && echo yes || echo no)
 # --no-install-recommends: the server only (no node exporter, no web console libraries)
-$SUDO apt-get install -y --no-install-recommends prometheus
+bash "$(dirname "$0")/apt-install.sh" /usr/bin/prometheus --no-install-recommends prometheus
 # the package enables its system service on machines with an init system; the tests start
 # their own server, so do not leave one scraping localhost:9090 in the background
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+if [ "$already" = no ] && command -v systemctl >/dev/null 2>&1 \
+    && systemctl is-active --quiet prometheus 2>/dev/null; then
+  SUDO=$([ "$(id -u)" -ne 0 ] && echo sudo || true)
   $SUDO systemctl disable --now prometheus || true
 fi
-echo "prometheus: $(/usr/bin/prometheus --version 2>/dev/null | head -n 1 || echo installed)"

@@ -14,6 +14,19 @@ from planner.plan import Plan
 from planner.retry import RetrySpec
 from planner.tools import Risk, ToolRegistry, tool_from_function
 
+# A goal the scripted LLM plans (one write_file step), another the template it becomes serves,
+# and a draft with a misspelt tool that a repair round fixes.
+TEA_GOAL = "Save the line Green tea is calming to tea.txt"
+COFFEE_GOAL = "Save the line Coffee keeps me awake to coffee.txt"
+TEA_PLAN: dict[str, Any] = {
+    "goal": TEA_GOAL,
+    "steps": [{"id": "write", "tool": "write_file",
+               "args": {"path": "tea.txt", "text": "Green tea is calming"}}],
+    "outputs": {"path": "${write.path}"},
+}
+BROKEN_PLAN: dict[str, Any] = {**TEA_PLAN, "steps": [
+    {"id": "write", "tool": "write_fil", "args": {"path": "tea.txt", "text": "x"}}]}
+
 
 class Span(BaseModel):
     label: str

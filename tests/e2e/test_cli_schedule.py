@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -33,15 +32,9 @@ from tests.e2e.clitools import (
     write,
 )
 from tests.paths import ROOT
+from tests.plans import TEA_GOAL as GOAL
+from tests.plans import TEA_PLAN as PLAN
 from tests.processes import wait_until
-
-GOAL = "Save the line Green tea is calming to tea.txt"
-PLAN: dict[str, Any] = {
-    "goal": GOAL,
-    "steps": [{"id": "write", "tool": "write_file",
-               "args": {"path": "tea.txt", "text": "Green tea is calming"}}],
-    "outputs": {"path": "${write.path}"},
-}
 
 
 @pytest.fixture

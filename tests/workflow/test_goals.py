@@ -18,17 +18,7 @@ from jarvis_planner.testing import ScriptedLLM, reply_error, reply_json, reply_t
 from planner.contracts.goal_flow import GoalState
 from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry, tool_from_function
-
-TEA_GOAL = "Save the line Green tea is calming to tea.txt"
-COFFEE_GOAL = "Save the line Coffee keeps me awake to coffee.txt"
-TEA_PLAN: dict[str, Any] = {
-    "goal": TEA_GOAL,
-    "steps": [{"id": "write", "tool": "write_file",
-               "args": {"path": "tea.txt", "text": "Green tea is calming"}}],
-    "outputs": {"path": "${write.path}"},
-}
-BROKEN_PLAN: dict[str, Any] = {**TEA_PLAN, "steps": [
-    {"id": "write", "tool": "write_fil", "args": {"path": "tea.txt", "text": "x"}}]}
+from tests.plans import BROKEN_PLAN, COFFEE_GOAL, TEA_GOAL, TEA_PLAN
 
 
 @pytest.fixture

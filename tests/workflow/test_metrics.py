@@ -26,6 +26,7 @@ from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.pricing import ModelPrice, cost_of
 from planner.settings import Settings
 from tests.paths import ROOT
+from tests.plans import BROKEN_PLAN, COFFEE_GOAL, TEA_GOAL, TEA_PLAN
 from tests.processes import start_worker_process, wait_for_pollers
 
 PROMETHEUS = Path("/usr/bin/prometheus")
@@ -37,18 +38,8 @@ pytestmark = pytest.mark.skipif(
     reason=f"{PROMETHEUS} is missing: run `sudo bash scripts/install-prometheus.sh` (Debian's "
            "prometheus package; scripts/test.sh does)")
 
-TEA_GOAL = "Save the line Green tea is calming to tea.txt"
-COFFEE_GOAL = "Save the line Coffee keeps me awake to coffee.txt"
 MILK_GOAL = "Save the line Milk is fine to milk.txt"
 JUICE_GOAL = "Save the line Juice is sweet to juice.txt"
-TEA_PLAN: dict[str, Any] = {
-    "goal": TEA_GOAL,
-    "steps": [{"id": "write", "tool": "write_file",
-               "args": {"path": "tea.txt", "text": "Green tea is calming"}}],
-    "outputs": {"path": "${write.path}"},
-}
-BROKEN_PLAN: dict[str, Any] = {**TEA_PLAN, "steps": [
-    {"id": "write", "tool": "write_fil", "args": {"path": "tea.txt", "text": "x"}}]}
 FAILING_GOAL = "Show me the password file"
 FAILING_PLAN: dict[str, Any] = {
     "goal": FAILING_GOAL,

@@ -39,13 +39,18 @@ async def waiting_goal(jarvis: JarvisClient) -> tuple[str, str]:
     return goal_id, state.plan_digest or ""
 
 
-async def test_goals_started_on_a_finish_on_a_while_new_goals_start_on_b(
-        client: Client, settings: Settings) -> None:
+def versions_a_and_b(settings: Settings) -> tuple[str, Settings, Settings, Settings]:
+    """A fresh deployment with versioning on: its name, its settings, and builds a and b."""
     deployment = f"jarvis-{uuid.uuid4().hex[:8]}"
     base = settings.model_copy(update={"embedding_backend": "hashing", "worker_versioning": True,
                                        "deployment_name": deployment})
-    on_a = base.model_copy(update={"build_id": "a"})
-    on_b = base.model_copy(update={"build_id": "b"})
+    return (deployment, base, base.model_copy(update={"build_id": "a"}),
+            base.model_copy(update={"build_id": "b"}))
+
+
+async def test_goals_started_on_a_finish_on_a_while_new_goals_start_on_b(
+        client: Client, settings: Settings) -> None:
+    deployment, base, on_a, on_b = versions_a_and_b(settings)
     registry = default_registry()
     jarvis = JarvisClient(client, base)
     async with create_worker(client, on_a, registry):
@@ -86,11 +91,7 @@ async def test_without_versioning_goals_record_the_code_version_and_are_not_pinn
 
 async def test_the_first_worker_of_a_deployment_becomes_current_later_ones_wait_for_an_operator(
         client: Client, settings: Settings) -> None:
-    deployment = f"jarvis-{uuid.uuid4().hex[:8]}"
-    base = settings.model_copy(update={"embedding_backend": "hashing", "worker_versioning": True,
-                                       "deployment_name": deployment})
-    on_a = base.model_copy(update={"build_id": "a"})
-    on_b = base.model_copy(update={"build_id": "b"})
+    deployment, _, on_a, on_b = versions_a_and_b(settings)
     registry = default_registry()
     assert await current_build_id(client, deployment) is None  # unknown until a worker polls
     with pytest.raises(VersioningError, match=r"could not make .*\.zzz current.*--build-id zzz"):
