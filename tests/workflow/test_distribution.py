@@ -1,6 +1,6 @@
-"""Workers spread out: many plan runs over three worker processes (one SIGKILLed mid-run), the
-same with each worker in its own network namespace, and tools routed to a queue only a
-privileged worker serves.
+"""Workers spread out: 60 goals over three worker processes (one SIGKILLed mid-run), the same
+with each worker in its own network namespace, and tools routed to a queue only a privileged
+worker serves.
 
 Every worker is a real `jarvis worker` process on a real dev server. Steps write notes
 (``notes_append``, idempotent by the step's key), so "nothing lost, nothing repeated" is read
@@ -28,7 +28,9 @@ from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json
-from planner.contracts.plan_run import RunState
+from planner.approval import plan_digest
+from planner.contracts.goal_flow import GoalInput, GoalState
+from planner.contracts.names import GOAL_WORKFLOW
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
@@ -36,7 +38,7 @@ from planner.settings import Settings
 from tests.netns import Hosts, NetnsUnavailable
 from tests.processes import start_worker_process, wait_until, worker_env
 
-RUNS = 60
+GOALS = 60
 STEP_IDS = ("a", "b", "c", "d")  # a; b and c after a; d after both
 WORKERS = 3
 HOST = socket.gethostname()
@@ -110,13 +112,25 @@ def stop_all(procs: list[Proc]) -> None:
             proc.wait()
 
 
+async def start_goal(client: Client, settings: Settings, goal_id: str, plan: Plan) -> str:
+    """A goal with a plan a person approved beforehand, started as a schedule starts its runs
+    (reviewed once, no LLM call, no template lookup: the one path to a goal that needs
+    neither; a schedule's runs are not remembered as templates). It prepares its plan (a
+    planner activity), checks it is still the approved version and runs it like any goal."""
+    await client.start_workflow(GOAL_WORKFLOW, GoalInput(
+        goal=plan.goal, submitted_by="test", approved_plan=plan,
+        approved_digest=plan_digest(plan), approved_by="test", schedule_id="spread",
+        budget=settings.goal_budget(), index=True), id=goal_id, task_queue=settings.task_queue)
+    return goal_id
+
+
 async def run_spread(client: Client, settings: Settings, tmp_path: Path,
                      start: Callable[[int, Path], Proc], label: str,
                      check_polling: Callable[[], None] | None = None) -> None:
-    """RUNS plan runs over WORKERS worker processes; the first worker is SIGKILLed once a
-    quarter of the steps are done. Every run succeeds, every note is written exactly once, the
+    """GOALS goals over WORKERS worker processes; the first worker is SIGKILLed once a
+    quarter of the steps are done. Every goal succeeds, every note is written exactly once, the
     steps ran on more than one worker, no step ran more often than its recorded attempts."""
-    engine = JarvisClient(client, settings, eager_start=False)
+    engine = JarvisClient(client, settings)
     logs = [tmp_path / f"worker{i}.log" for i in range(WORKERS)]
     procs = [start(i, logs[i]) for i in range(WORKERS)]
     began = time.monotonic()
@@ -124,30 +138,31 @@ async def run_spread(client: Client, settings: Settings, tmp_path: Path,
         await wait_for_workers(client, settings.task_queue, procs)
         if check_polling is not None:
             check_polling()
-        registry = default_registry()
         tag = uuid.uuid4().hex[:6]
-        run_ids = await asyncio.gather(*(
-            engine.start_plan(prepare(spread_plan(i), registry, settings),
-                              run_id=f"spread-{tag}-{i}") for i in range(RUNS)))
-        total = RUNS * len(STEP_IDS)
+        goal_ids = await asyncio.gather(*(
+            start_goal(client, settings, f"goal-spread-{tag}-{i}", spread_plan(i))
+            for i in range(GOALS)))
+        total = GOALS * len(STEP_IDS)
         await wait_until(lambda: len(note_texts(settings)) >= total // 4, timeout_s=60,
                          what="a quarter of the steps")
         victim = procs[0]
         victim.kill()  # SIGKILL: its activities and cached workflows are lost mid-flight
         victim.wait()
         done_at_kill = len(note_texts(settings))
-        states: list[RunState] = await asyncio.wait_for(
-            asyncio.gather(*(engine.plan_result(r) for r in run_ids)), timeout=120)
+        goals: list[GoalState] = await asyncio.wait_for(
+            asyncio.gather(*(engine.result(g) for g in goal_ids)), timeout=120)
     finally:
         stop_all(procs)
     took = time.monotonic() - began
 
-    assert [s.status for s in states] == ["succeeded"] * RUNS, [
-        s.failure_report() for s in states if s.status != "succeeded"]
-    expected = Counter(f"run{i}-{sid}" for i in range(RUNS) for sid in STEP_IDS)
+    assert [g.stage for g in goals] == ["succeeded"] * GOALS, [
+        g.message for g in goals if g.stage != "succeeded"]
+    states = [g.run for g in goals if g.run is not None]
+    assert len(states) == GOALS
+    expected = Counter(f"run{i}-{sid}" for i in range(GOALS) for sid in STEP_IDS)
     assert Counter(note_texts(settings)) == expected, "a step's note was lost or written twice"
 
-    steps = [(run_id, st) for run_id, state in zip(run_ids, states, strict=True)
+    steps = [(goal_id, st) for goal_id, state in zip(goal_ids, states, strict=True)
              for st in state.steps]
     assert all(st.status is StepStatus.SUCCEEDED for _, st in steps)
     per_worker = Counter(st.worker for _, st in steps)
@@ -162,12 +177,12 @@ async def run_spread(client: Client, settings: Settings, tmp_path: Path,
     names = {identity(p): f"worker{i}{' (killed)' if i == 0 else ''}"
              for i, p in enumerate(procs)}
     counts = ", ".join(f"{names[w or '']} {w}: {n}" for w, n in per_worker.most_common())
-    print(f"\n[{label}] {RUNS} runs x {len(STEP_IDS)} steps in {took:.1f}s; worker0 killed "
+    print(f"\n[{label}] {GOALS} goals x {len(STEP_IDS)} steps in {took:.1f}s; worker0 killed "
           f"after {done_at_kill} of {total} steps; steps per worker: {counts}; steps retried "
           f"after the kill: {retried}")
 
 
-async def test_runs_spread_over_three_workers_survive_a_killed_one(
+async def test_goals_spread_over_three_workers_survive_a_killed_one(
         client: Client, settings: Settings, tmp_path: Path) -> None:
     def start(i: int, log: Path) -> Proc:
         return start_worker_process(settings, log, env={"JARVIS_LOG_FORMAT": "json"})
