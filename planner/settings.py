@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from planner.mcp_servers import SERVER_NAME, McpServer
 from planner.plan import PlanBudget
 from planner.pricing import ModelPrice
 from planner.validation import Limits
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     budget_wall_time_s: float | None = Field(None, gt=0)
     budget_steps: int | None = Field(1_000, ge=0)
     budget_llm_calls: int | None = Field(100, ge=0)
+    # MCP servers whose tools are JARVIS tools (planner/mcp_servers.py, README "MCP servers as
+    # tools"): name -> {"command": ..., "args": [...]} or {"url": ..., "headers": {...}}
+    mcp_servers: dict[Annotated[str, StringConstraints(pattern=SERVER_NAME)], McpServer] = {}
     # Template memory (chromadb): embedded PersistentClient in the data dir unless a host is set.
     chroma_host: str | None = None
     chroma_port: int = 8000

@@ -63,6 +63,10 @@ class Tool:
     # (timeout_s <= LOCAL_MAX_TIMEOUT_S). A local attempt can run again if the worker dies
     # before its result is recorded, so only opt in tools that are safe to repeat.
     local_ok: bool | None = None
+    # The Temporal activity name when it is not ``tool.<name>`` (an MCP server's tool:
+    # ``mcp.<server>.<tool>``); where the tool comes from, for people (``jarvis tools``)
+    activity: str | None = None
+    source: str = ""
 
     @property
     def runs_local(self) -> bool:
@@ -79,7 +83,7 @@ class Tool:
     @property
     def activity_name(self) -> str:
         """The Temporal activity name: a durable contract, never rename."""
-        return ACTIVITY_PREFIX + self.name
+        return self.activity or ACTIVITY_PREFIX + self.name
 
     @property
     def args_schema(self) -> dict[str, Any]:
@@ -117,6 +121,7 @@ class Tool:
             "kind": self.kind,
             "local": self.runs_local,
             "activity": self.activity_name,
+            "source": self.source,
             "args_schema": self.args_schema,
             "output_schema": self.output_schema,
         }
@@ -135,6 +140,8 @@ class DuplicateToolError(ValueError):
 class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, Tool] = {}
+        # tool sources that could not be loaded (an MCP server down at start): source -> why
+        self.unavailable: dict[str, str] = {}
 
     def register(self, tool: Tool, *, replace: bool = False) -> Tool:
         if tool.name in self._tools and not replace:

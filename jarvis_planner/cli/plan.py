@@ -33,7 +33,7 @@ def plan(goal: Annotated[str, typer.Argument(help="The goal, in plain language."
 
     goal_id, state = asyncio.run(_go())
     if state.plan is not None and not state.risks:  # a dry run stops before `prepare`
-        registry = default_registry()
+        registry = default_registry(settings=settings)
         state = state.model_copy(update={"risks": {
             s.id: tool.risk for s in state.plan.steps if (tool := registry.get(s.tool))}})
     if as_json:

@@ -39,7 +39,7 @@ def run_plan(
     except PlanLoadError as exc:
         raise CliError(str(exc), "`jarvis schema` prints the plan JSON Schema", code=2) from exc
     try:
-        inp = prepare(plan, default_registry(), settings)
+        inp = prepare(plan, default_registry(settings=settings), settings)
     except ValidationFailed as exc:
         print_problems(exc.problems)
         raise CliError("nothing was run", f"`jarvis validate {plan_file}` re-checks it",
@@ -72,7 +72,7 @@ async def _run(settings: Settings, inp: ExecutePlanInput, detach: bool, as_json:
                            "this command)", "drop --engine simple", code=2)
         settings = settings.model_copy(update={"engine": "temporal"})
     try:
-        choice = await choose_engine(settings, default_registry())
+        choice = await choose_engine(settings, default_registry(settings=settings))
     except TemporalUnreachable as exc:
         if detach:
             raise CliError(f"{exc}; nothing was started (--detach runs only on the Temporal "

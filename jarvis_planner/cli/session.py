@@ -48,7 +48,7 @@ async def ensure_worker(stack: AsyncExitStack, jarvis: JarvisClient, *,
     from agents.worker import create_worker
 
     await stack.enter_async_context(create_worker(jarvis.temporal, settings,
-                                                  default_registry()))
+                                                  default_registry(settings=settings)))
     return True
 
 

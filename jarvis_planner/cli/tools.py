@@ -11,14 +11,16 @@ def tools(
     name: Annotated[str | None, typer.Argument(help="Show one tool with its schemas.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """List the registered tools (built-ins and plugins) with their schemas."""
+    """List the registered tools (built-ins, plugins and MCP servers' tools) with their
+    schemas; says which configured MCP servers did not answer."""
     from rich.table import Table
 
     from activities import default_registry
     from jarvis_planner.cli.console import console, plural, print_json
     from jarvis_planner.cli.errors import CliError
+    from planner.settings import load_settings
 
-    registry = default_registry()
+    registry = default_registry(settings=load_settings())
     if name:
         found = registry.get(name)
         if found is None:
@@ -29,7 +31,7 @@ def tools(
         print_json([t.describe() for t in registry])
         return
     table = Table(title=plural(len(registry), "tool"), title_justify="left")
-    for col in ("name", "risk", "args", "description"):
+    for col in ("name", "risk", "args", "source", "description"):
         table.add_column(col)
     for t in registry:
         props = t.args_schema.get("properties", {})
@@ -37,7 +39,9 @@ def tools(
         args = ", ".join(f"{k}{'' if k in required else '?'}" for k in props)
         risk_style = {"dangerous": "bold red", "side-effecting": "yellow"}.get(
             t.risk.value, "green")
-        table.add_row(t.name, f"[{risk_style}]{t.risk.value}[/]", args,
-                      t.description.splitlines()[0])
+        table.add_row(t.name, f"[{risk_style}]{t.risk.value}[/]", args, t.source,
+                      (t.description.splitlines() or [""])[0])
     console.print(table)
+    for why in registry.unavailable.values():
+        console.print(f"[yellow]{why}[/]")
     console.print("[dim]`jarvis tools NAME` shows one tool's argument and output schemas[/]")

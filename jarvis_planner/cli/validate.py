@@ -28,7 +28,9 @@ def validate(
     except PlanLoadError as exc:
         raise CliError(str(exc), "fix the file; `jarvis schema` prints the plan schema",
                        code=2) from exc
-    registry = default_registry()
+    from planner.settings import load_settings
+
+    registry = default_registry(settings=load_settings())
     problems = validate_plan(plan, {t.name: t for t in registry})
     if as_json:
         print(json.dumps([p.model_dump() for p in problems], indent=2))

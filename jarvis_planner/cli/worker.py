@@ -41,7 +41,7 @@ def worker(queue: QueueOpt = None, tools: ToolsOpt = None, build_id: BuildIdOpt 
         settings = settings.model_copy(update={"build_id": build_id})
     log_setup.configure(settings)
     redaction.install(settings)
-    registry = default_registry()
+    registry = default_registry(settings=settings)
     log = logging.getLogger("jarvis.worker")
     names = [t.strip() for t in tools.split(",") if t.strip()] if tools else None
     try:

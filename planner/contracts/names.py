@@ -16,6 +16,7 @@ GOAL_WORKFLOW: Final = "jarvis.Goal"
 
 # -- activities -----------------------------------------------------------------------------
 TOOL_ACTIVITY_PREFIX: Final = "tool."  # one activity per tool: "tool.<name>"
+MCP_ACTIVITY_PREFIX: Final = "mcp."  # an MCP server's tool: "mcp.<server>.<tool>"
 RETRIEVE_ACTIVITY: Final = "planner.retrieve"
 DRAFT_ACTIVITY: Final = "planner.draft"
 REPAIR_ACTIVITY: Final = "planner.repair"
@@ -82,7 +83,8 @@ def durable_names() -> dict[str, list[str]]:
     return {
         "workflows": [EXECUTE_PLAN_WORKFLOW, GOAL_WORKFLOW],
         "activities": [RETRIEVE_ACTIVITY, DRAFT_ACTIVITY, REPAIR_ACTIVITY, PREPARE_ACTIVITY,
-                       REMEMBER_ACTIVITY, TOOL_ACTIVITY_PREFIX + "*"],
+                       REMEMBER_ACTIVITY, TOOL_ACTIVITY_PREFIX + "*",
+                       MCP_ACTIVITY_PREFIX + "*"],
         "queries": [STATE_QUERY, EVENTS_QUERY],
         "updates": [APPROVE_UPDATE, REJECT_UPDATE, EDIT_UPDATE],
         "error_types": sorted({PLAN_FAILED, GOAL_FAILED, INVALID_EDIT, LLM_NOT_CONFIGURED,
