@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -30,6 +29,7 @@ from jarvis_planner.mcp_server.views import (
 )
 from planner.approval import short
 from planner.contracts.goal_flow import GoalState
+from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry
 
 MAX_WAIT_S = 120.0
@@ -82,19 +82,29 @@ async def _settled(jarvis: JarvisClient, goal_id: str, wait_s: float, *,
         return await _state(jarvis, goal_id)
 
 
-@functools.cache
-def _registry() -> ToolRegistry:
-    from activities import default_registry  # loads every tool: on the first dry run only
+class _Risks:
+    """The tools' risks for dry runs, from the registry `jarvis plan` uses (built-ins, plugins
+    and the settings' MCP servers), built on the first dry run only and off the event loop
+    (listing MCP servers waits on them)."""
 
-    return default_registry()
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._registry: ToolRegistry | None = None
+
+    async def registry(self) -> ToolRegistry:
+        if self._registry is None:
+            from activities import default_registry
+
+            self._registry = await asyncio.to_thread(default_registry, settings=self._settings)
+        return self._registry
 
 
-def _with_risks(state: GoalState) -> GoalState:
+async def _with_risks(state: GoalState, risks: _Risks) -> GoalState:
     """A dry run stops before `prepare`, which sets each step's risk: the risks of the tools
     of this server's registry (as `jarvis plan` shows them)."""
     if state.plan is None or state.risks:
         return state
-    registry = _registry()
+    registry = await risks.registry()
     return state.model_copy(update={"risks": {
         s.id: tool.risk for s in state.plan.steps if (tool := registry.get(s.tool))}})
 
@@ -108,6 +118,7 @@ def build_server(jarvis: JarvisClient, identity: Identity) -> MCPServer:
                      "starts it. Goals whose steps are not read-only wait for review: show the "
                      "person the steps and risks, then approve (naming plan_digest) or reject.")
     settings = jarvis.settings
+    risks = _Risks(settings)
 
     @server.tool(annotations=ToolAnnotations(title="Plan a goal (dry run)", read_only_hint=True,
                                              open_world_hint=False))
@@ -115,8 +126,8 @@ def build_server(jarvis: JarvisClient, identity: Identity) -> MCPServer:
                         wait_s: WaitS = 60.0) -> GoalView:
         """Plan a goal without running anything: the steps, each step's risk, and problems."""
         goal_id = await _guarded(jarvis.submit(goal, dry_run=True, by=identity(ctx)))
-        return goal_view(goal_id, _with_risks(
-            await _settled(jarvis, goal_id, wait_s, until_review=False)))
+        return goal_view(goal_id, await _with_risks(
+            await _settled(jarvis, goal_id, wait_s, until_review=False), risks))
 
     @server.tool(annotations=ToolAnnotations(title="Run a goal", read_only_hint=False,
                                              destructive_hint=False, idempotent_hint=False,

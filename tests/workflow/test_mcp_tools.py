@@ -25,6 +25,7 @@ from agents.client import JarvisClient
 from agents.devserver import free_port, port_open, stop_process
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json
+from planner.contracts.goal_flow import GoalState
 from planner.fingerprints import tool_fingerprint
 from planner.mcp_servers import McpServer
 from planner.plan import Plan
@@ -224,3 +225,18 @@ async def test_a_destructive_mcp_tool_waits_for_review(
         await jarvis.reject(goal_id, by="test", reason="keep bob")
         assert (await jarvis.result(goal_id)).stage == "rejected"
     assert not (http_server.gate / "erased-bob").exists()
+
+
+async def test_jarvis_mcp_dry_runs_show_the_risks_of_mcp_tools(mcp_settings: Settings) -> None:
+    """`jarvis mcp`'s plan_goal stops before `prepare`, so it reads risks from the registry
+    `jarvis plan` uses: the MCP servers' tools are in it with the policy of their annotations."""
+    from jarvis_planner.mcp_server.tools import _Risks, _with_risks
+
+    plan = Plan.model_validate({"goal": "g", "steps": [
+        {"id": "now", "tool": "time.get_current_time", "args": {"timezone": "UTC"}},
+        {"id": "gone", "tool": "t.erase", "args": {"name": "${now.datetime}"}},
+        {"id": "sum", "tool": "calc", "args": {"expression": "1+1"}}]})
+    state = await _with_risks(GoalState(goal="g", stage="planned", plan=plan),
+                              _Risks(mcp_settings))
+    assert state.risks == {"now": Risk.READ_ONLY, "gone": Risk.DANGEROUS,
+                           "sum": Risk.READ_ONLY}
