@@ -25,6 +25,7 @@ from planner.approval import matches_template, verify_step
 from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
 from planner.contracts.plan_run import ToolCall, ToolCallResult
 from planner.contracts.usage import Usage
+from planner.conversions import ConversionRefused, convert_args
 from planner.refs import resolve
 from planner.settings import Settings
 from planner.tools import Risk, Tool, ToolContext, ToolRegistry
@@ -86,6 +87,14 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
             raise StepFailure(str(exc), "InvalidArguments", retryable=False) from exc
     if tool.risk is Risk.DANGEROUS:
         _check_grant(runtime, tool, call, args, run_key)
+    conversions: list[str] = []
+    if call.refs:
+        try:
+            args, conversions = convert_args(args, tool.args_schema,
+                                             ((tuple(r.path), r.ref) for r in call.refs))
+        except ConversionRefused as exc:
+            raise StepFailure(f"invalid arguments for tool '{tool.name}': {exc}",
+                              "InvalidArguments", retryable=False) from exc
     try:
         parsed = tool.parse(args)
     except ValidationError as exc:
@@ -105,7 +114,7 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
                           retryable=True, unexpected=True) from exc
     return ToolCallResult(output=compact(output, runtime.store, call.inline_limit),
                           attempt=attempt, started_at=started, finished_at=time.time(),
-                          usage=_usage.get())
+                          usage=_usage.get(), conversions=conversions)
 
 
 def _check_grant(runtime: ToolRuntime, tool: Tool, call: ToolCall, args: dict[str, Any],

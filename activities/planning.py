@@ -43,7 +43,7 @@ from planner.preparation import prepare
 from planner.pricing import LLM_STEP_TOKENS, cost_of
 from planner.settings import Settings
 from planner.tools import ToolRegistry
-from planner.validation import ValidationFailed
+from planner.validation import ValidationFailed, planned_conversions
 
 log = logging.getLogger(__name__)
 MEMORY_ATTEMPTS = 3  # the goal workflow's retry policy for memory activities
@@ -173,7 +173,9 @@ class PlannerActivities:
         risks = {s.id: self.registry[s.tool].risk for s in plan.steps}
         step_cost = cost_of(self.settings.llm_model, *LLM_STEP_TOKENS,
                             prices=self.settings.llm_prices)
-        return PrepareResult(execution=execution, risks=risks, llm_step_cost_usd=step_cost)
+        conversions = planned_conversions(plan, {t.name: t for t in self.registry})
+        return PrepareResult(execution=execution, risks=risks, conversions=conversions,
+                             llm_step_cost_usd=step_cost)
 
     @activity.defn(name=REMEMBER_ACTIVITY)
     async def remember(self, request: RememberRequest) -> str | None:

@@ -170,6 +170,7 @@ class GoalWorkflow:
         self._set_plan(plan)
         self._prepared = await self._check(plan)
         st.risks, st.problems = self._prepared.risks, self._prepared.problems
+        st.conversions = self._prepared.conversions
         why = _needs_review(inp, plan, self._prepared)
         if why:
             st.message = why
@@ -267,7 +268,7 @@ class GoalWorkflow:
     async def _prepare(self, plan: Plan) -> PrepareResult | None:
         st = self._state
         prepared = await self._check(plan)
-        st.risks = prepared.risks
+        st.risks, st.conversions = prepared.risks, prepared.conversions
         st.estimate_usd = _estimate(st, plan, prepared, self._template_cost)
         if prepared.problems or prepared.execution is None:
             goal_metrics.plan_problems(prepared.problems)
@@ -375,6 +376,7 @@ class GoalWorkflow:
                                    type="DecisionTooLate", non_retryable=True)
         self._prepared = prepared
         st.risks, st.problems = prepared.risks, []
+        st.conversions = prepared.conversions
         st.estimate_usd = _estimate(st, change.plan, prepared)  # edited: not the template's
         self._set_plan(change.plan)
         self._decide("edit", change.by, change.note)

@@ -219,6 +219,7 @@ class StepDriver(ABC):
                 if result.usage:
                     self.state.usage = self.state.usage + result.usage
                 st.worker = result.worker
+                st.conversions = result.conversions
                 self._succeed(st, result.output, result.attempt, result.started_at,
                               result.finished_at)
         except StepFailed as exc:

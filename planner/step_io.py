@@ -7,7 +7,8 @@ from typing import Any
 
 from planner.conditions import condition_source
 from planner.contracts.handles import HANDLE_KEY, is_handle
-from planner.contracts.plan_run import ToolCall
+from planner.contracts.plan_run import RefAt, ToolCall
+from planner.conversions import whole_ref_sites
 from planner.expr import evaluate
 from planner.plan import Plan, Step
 from planner.refs import RefResolutionError, is_whole_ref, iter_refs, lookup, resolve
@@ -22,21 +23,25 @@ class ConditionError(StepInputError):
 
 
 def prepare_call(step: Step, outputs: Mapping[str, Any], inline_limit: int) -> ToolCall:
-    """Resolve the step's references; defer to the activity when an output is in the store."""
+    """Resolve the step's references; defer to the activity when an output is in the store.
+    The call names its whole references, so the tool runtime converts their values to the
+    parameters' types (planner/conversions.py) the same way on both engines."""
     try:
         needed = {r.step for r in iter_refs(step.args)}
     except ValueError as exc:  # a reference that does not parse (validation reports it first)
         raise StepInputError(str(exc)) from exc
+    refs = [RefAt(path=list(site.path), ref=str(site.ref)) for site in whole_ref_sites(step.args)]
     stored = {s: outputs[s] for s in needed if s in outputs and is_handle(outputs[s])}
     if stored:
         small = {s: outputs[s] for s in needed if s not in stored}
-        return ToolCall(step_id=step.id, tool=step.tool, args=step.args,
+        return ToolCall(step_id=step.id, tool=step.tool, args=step.args, refs=refs,
                         deferred={**small, **stored}, inline_limit=inline_limit)
     try:
         args = resolve(step.args, outputs)
     except (LookupError, ValueError, RecursionError) as exc:
         raise StepInputError(str(exc)) from exc
-    return ToolCall(step_id=step.id, tool=step.tool, args=args, inline_limit=inline_limit)
+    return ToolCall(step_id=step.id, tool=step.tool, args=args, refs=refs,
+                    inline_limit=inline_limit)
 
 
 def condition_holds(step: Step, outputs: Mapping[str, Any]) -> bool:

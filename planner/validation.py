@@ -8,11 +8,13 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from planner.conditions import check_condition
+from planner.conversions import RefSite, sites_and_schemas, static_conversion
 from planner.expr import ExpressionError
 from planner.plan import Plan, Step
 from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_refs
@@ -280,34 +282,74 @@ def _arg_message(err: Any, path: str, fields: Mapping[str, Any]) -> str:
 def _check_fields(
     step: Step, refs: list[Ref], plan: Plan, tools: Mapping[str, ToolLike]
 ) -> list[Problem]:
+    """Every reference names a field its producer declares; a whole reference's declared type
+    fits its parameter under the conversion table (planner/conversions.py)."""
     out = []
     by_id = {s.id: s for s in plan.steps}
     target_tool = tools.get(step.tool)
     target_schema = target_tool.args_model.model_json_schema() if target_tool else {}
     for key, value in step.args.items():
-        try:
-            whole = is_whole_ref(value)
-        except RefSyntaxError:
-            continue
         for ref in _safe_refs(value):
             src_schema = _producer_schema(ref, by_id, tools)
             if src_schema is None:
                 continue
             try:
-                sub = schema_at(src_schema, ref.path)
+                schema_at(src_schema, ref.path)
             except PathProblem as exc:
                 out.append(Problem(code="unknown_field", step_id=step.id, location=f"args.{key}",
                                    message=f"{ref}: {exc} of step '{ref.step}' "
                                    f"(tool '{by_id[ref.step].tool}')"))
-                continue
-            if whole is not None and ref == whole:
-                dst = json_types(target_schema.get("properties", {}).get(key), target_schema)
-                src = json_types(sub, src_schema)
-                if not _compatible(src, dst):
-                    out.append(Problem(code="type_mismatch", step_id=step.id,
-                                       location=f"args.{key}",
-                                       message=f"{ref} is {'/'.join(sorted(src))} but '{key}' "
-                                       f"expects {'/'.join(sorted(dst))}"))
+    for site, verdict in _site_verdicts(step, by_id, tools, target_schema):
+        if verdict.refused:
+            out.append(Problem(code="type_mismatch", step_id=step.id,
+                               location=f"args.{site.location}",
+                               message=f"{site.ref} is {verdict.source} but "
+                               f"'{site.location}' expects {verdict.target}: {verdict.refused}"))
+    return out
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    source: str
+    target: str
+    note: str
+    refused: str
+
+
+def _site_verdicts(step: Step, by_id: Mapping[str, Step], tools: Mapping[str, ToolLike],
+                   target_schema: dict[str, Any]) -> list[tuple[RefSite, _Verdict]]:
+    """Each whole reference of ``step`` whose producer declares its type, with the table's
+    verdict for the parameter it fills."""
+    out = []
+    for site, dst_schema in sites_and_schemas(step.args, target_schema):
+        src_schema = _producer_schema(site.ref, by_id, tools)
+        if src_schema is None or dst_schema is None:
+            continue
+        try:
+            sub = schema_at(src_schema, site.ref.path)
+        except PathProblem:
+            continue  # reported as unknown_field
+        src, dst = json_types(sub, src_schema), json_types(dst_schema, target_schema)
+        verdict = static_conversion(src, dst)
+        if verdict.note or verdict.refused:
+            out.append((site, _Verdict("/".join(sorted(src)), "/".join(sorted(dst)),
+                                       verdict.note, verdict.refused)))
+    return out
+
+
+def planned_conversions(plan: Plan, tools: Mapping[str, ToolLike]) -> dict[str, dict[str, str]]:
+    """What the review screen shows beside arguments: step id -> argument -> the conversion
+    the table applies to the producer's declared type ("number, passed as text")."""
+    by_id = {s.id: s for s in plan.steps}
+    out: dict[str, dict[str, str]] = {}
+    for step in plan.steps:
+        tool = tools.get(step.tool)
+        if tool is None:
+            continue
+        schema = tool.args_model.model_json_schema()
+        for site, verdict in _site_verdicts(step, by_id, tools, schema):
+            if verdict.note and not verdict.refused:
+                out.setdefault(step.id, {})[site.location] = verdict.note
     return out
 
 
@@ -324,16 +366,6 @@ def _producer_schema(
     producer = by_id.get(ref.step)
     tool = tools.get(producer.tool) if producer else None
     return tool.output_schema if tool else None
-
-
-def _compatible(src: set[str], dst: set[str]) -> bool:
-    if not src or not dst or src & dst:
-        return True
-    if "integer" in src and "number" in dst:
-        return True
-    scalars = {"string", "number", "integer", "boolean"}
-    # pydantic's lax mode turns numeric/boolean strings into numbers/booleans
-    return "string" in src and bool(dst & scalars)
 
 
 def _check_outputs(plan: Plan, known: set[str], tools: Mapping[str, ToolLike]) -> list[Problem]:
@@ -364,4 +396,4 @@ def _check_outputs(plan: Plan, known: set[str], tools: Mapping[str, ToolLike]) -
 
 
 __all__ = ["Limits", "Problem", "ValidationFailed", "ensure_valid", "format_path",
-           "validate_plan"]
+           "planned_conversions", "validate_plan"]

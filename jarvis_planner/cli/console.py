@@ -66,6 +66,8 @@ def steps_table(state: RunState, title: str | None = None) -> Table:
             took = f"{(st.finished_at or now) - st.started_at:.2f}s"
         detail = (st.waiting if st.waiting else settled(st.error.message) if st.error
                   else _preview(st.output))
+        if st.conversions:  # what the step boundary converted, e.g. a number passed as text
+            detail += "".join(f"\n{note}" for note in st.conversions)
         table.add_row(escape(st.id), escape(st.tool),
                       f"[{STATUS_STYLE[st.status]}]{st.status.value}[/]",
                       str(st.attempts or ""), took, escape(st.worker or ""), escape(detail))

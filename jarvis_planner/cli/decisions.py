@@ -28,7 +28,7 @@ async def _show_plan(jarvis: JarvisClient, goal_id: str, version: str | None) ->
     if state.plan is None or state.plan_digest is None:
         raise CliError(f"goal {goal_id} is {state.stage} and has no plan to approve",
                        f"`jarvis goal {goal_id}` shows its state")
-    console.print(plan_tree(state.plan, state.risks))
+    console.print(plan_tree(state.plan, state.risks, state.conversions))
     console.print(f"plan version {short(state.plan_digest)}", highlight=False)
     if version and not state.plan_digest.startswith(version.lower()):
         raise CliError(f"the plan of {goal_id} is version {short(state.plan_digest)} now, not "

@@ -17,9 +17,13 @@ from planner.refs import iter_refs
 RISK_STYLE = {"read-only": "green", "side-effecting": "yellow", "dangerous": "bold red"}
 
 
-def plan_tree(plan: Plan, risks: Mapping[str, str] | None = None) -> Tree:
+def plan_tree(plan: Plan, risks: Mapping[str, str] | None = None,
+              conversions: Mapping[str, Mapping[str, str]] | None = None) -> Tree:
+    """The plan as a tree; ``conversions`` (step -> argument -> note) marks the arguments whose
+    value is converted at the step boundary ("number, passed as text")."""
     tree = Tree(Text(f"plan: {plan.goal}", style="bold"))
     for step in plan.steps:
+        converted = (conversions or {}).get(step.id, {})
         risk = (risks or {}).get(step.id, "")
         label = Text.assemble((step.id, "bold"), " ", (step.tool, "cyan"),
                               (f" [{risk}]", RISK_STYLE.get(risk, "dim")) if risk else "")
@@ -30,7 +34,10 @@ def plan_tree(plan: Plan, risks: Mapping[str, str] | None = None) -> Tree:
             refs = {r.step for r in iter_refs(value)}
             shown = json.dumps(value, ensure_ascii=False)
             shown = shown if len(shown) <= 100 else shown[:99] + "…"
-            node.add(Text.assemble(f"{key} = ", (shown, "magenta" if refs else "")))
+            notes = [f"{where}: {note}" if where != key else note
+                     for where, note in converted.items() if _under(where, key)]
+            node.add(Text.assemble(f"{key} = ", (shown, "magenta" if refs else ""),
+                                   (f"  ({'; '.join(notes)})" if notes else "", "dim")))
         deps = sorted(step.dependencies())
         if deps:
             node.add(Text(f"after: {', '.join(deps)}", style="dim"))
@@ -39,6 +46,10 @@ def plan_tree(plan: Plan, risks: Mapping[str, str] | None = None) -> Tree:
     if plan.outputs:
         tree.add(Text(f"outputs: {json.dumps(plan.outputs, ensure_ascii=False)}", style="dim"))
     return tree
+
+
+def _under(location: str, key: str) -> bool:
+    return location == key or location.startswith((f"{key}.", f"{key}["))
 
 
 def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
@@ -53,7 +64,7 @@ def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
     if state.run is not None:
         parts.append(steps_table(state.run))
     elif state.plan is not None:
-        parts.append(plan_tree(state.plan, state.risks))
+        parts.append(plan_tree(state.plan, state.risks, state.conversions))
     if state.problems:
         parts.append(Text("problems:", style="bold red"))
         parts += [Text(f"  {p}", style="red") for p in state.problems]

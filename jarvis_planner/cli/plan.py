@@ -33,9 +33,12 @@ def plan(goal: Annotated[str, typer.Argument(help="The goal, in plain language."
 
     goal_id, state = asyncio.run(_go())
     if state.plan is not None and not state.risks:  # a dry run stops before `prepare`
+        from planner.validation import planned_conversions
+
         registry = default_registry(settings=settings)
         state = state.model_copy(update={"risks": {
-            s.id: tool.risk for s in state.plan.steps if (tool := registry.get(s.tool))}})
+            s.id: tool.risk for s in state.plan.steps if (tool := registry.get(s.tool))},
+            "conversions": planned_conversions(state.plan, {t.name: t for t in registry})})
     if as_json:
         print(state.model_dump_json(indent=2))
     else:

@@ -37,7 +37,7 @@ async def review_interactively(jarvis: JarvisClient, goal_id: str, state: GoalSt
     try:
         while True:
             if state.plan is not None and not tree_shown:
-                console.print(plan_tree(state.plan, state.risks))
+                console.print(plan_tree(state.plan, state.risks, state.conversions))
             tree_shown = False
             console.print(f"[dim]plan version {short(state.plan_digest)}; {cost_line(state)}[/]",
                           highlight=False)

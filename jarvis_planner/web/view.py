@@ -34,6 +34,9 @@ class StepView(BaseModel):
     level: int
     deps: list[str]
     args: dict[str, list[Segment]]
+    # argument (or a place inside one) -> how its reference's value is converted at the step
+    # boundary, e.g. "number, passed as text"
+    conversions: dict[str, str] = {}
     when: list[Segment] | None = None
 
 
@@ -137,6 +140,7 @@ def goal_view(state: GoalState) -> GoalView:
             id=step.id, tool=step.tool, description=step.description,
             risk=state.risks.get(step.id), level=by_level[step.id], deps=deps[step.id],
             args={k: segments(v) for k, v in step.args.items()},
+            conversions=state.conversions.get(step.id, {}),
             when=segments(step.when) if step.when else None))
     view.levels = [g for g in groups if g]
     view.outputs = {k: segments(v) for k, v in plan.outputs.items()}

@@ -164,6 +164,9 @@ class PrepareResult(BaseModel):
     execution: ExecutePlanInput | None = None
     problems: list[Problem] = Field(default_factory=list)
     risks: dict[str, Risk] = Field(default_factory=dict)  # step id -> risk level
+    # step id -> argument -> how a whole reference's declared type is converted at the step
+    # boundary ("number, passed as text"; planner/conversions.py), shown at review
+    conversions: dict[str, dict[str, str]] = Field(default_factory=dict)
     # what one `llm` step is expected to cost at the worker's model and prices
     # (planner.pricing.LLM_STEP_TOKENS); with the planning spend, the estimate shown at review
     llm_step_cost_usd: float = 0.0
@@ -194,6 +197,7 @@ class GoalState(BaseModel):
     repair_rounds: int = 0
     fixes: list[str] = Field(default_factory=list)
     risks: dict[str, Risk] = Field(default_factory=dict)
+    conversions: dict[str, dict[str, str]] = Field(default_factory=dict)  # as PrepareResult's
     policy: ApprovalPolicy = "auto-read-only"
     budget: PlanBudget | None = None  # the limits in force (the goal's, tightened by the plan's)
     # US dollars expected for the whole goal once planned: planning so far plus the plan's llm

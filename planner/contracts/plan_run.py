@@ -68,10 +68,21 @@ class RunResume(BaseModel):
     log: LogSnapshot = Field(default_factory=LogSnapshot)
 
 
+class RefAt(BaseModel):
+    """A whole reference in a step's arguments: its place (keys and indexes from the
+    arguments' root) and its text; the tool runtime converts the value found there to the
+    parameter's type (planner/conversions.py)."""
+
+    path: list[str | int]
+    ref: str
+
+
 class ToolCall(BaseModel):
     step_id: str
     tool: str
     args: dict[str, Any]
+    # the whole references among the arguments (none in calls recorded before conversions)
+    refs: list[RefAt] = Field(default_factory=list)
     # outputs of referenced steps that live in the payload store: the activity resolves the args
     deferred: dict[str, Any] = Field(default_factory=dict)
     inline_limit: int = 32_000
@@ -87,6 +98,9 @@ class ToolCallResult(BaseModel):
     finished_at: float
     usage: Usage | None = None  # tokens spent by tools that call an LLM
     worker: str | None = None  # the identity of the worker that ran this attempt (pid@host)
+    # what the runtime converted at the step boundary, one note per argument
+    # ("text: ${sum.value} = 84 (number, passed as text)")
+    conversions: list[str] = Field(default_factory=list)
 
 
 class StepError(BaseModel):
@@ -108,6 +122,7 @@ class StepState(BaseModel):
     output: Any = None
     queue: str | None = None  # the task queue its tool is routed to (None: the default one)
     worker: str | None = None  # the worker (pid@host) that ran its last attempt
+    conversions: list[str] = Field(default_factory=list)  # as in ToolCallResult
     # why a running step has not started, e.g. "no worker serves queue privileged"; set by the
     # client reading the state (the workflow cannot know who polls a queue)
     waiting: str = ""

@@ -116,6 +116,14 @@ function showStep(stepId) {
   setTimeout(() => card.classList.remove("step-picked"), 1200);
 }
 
+// The conversions the step boundary applies to an argument's reference ("number, passed as
+// text"), for the argument `key` or places inside it ("variables.x").
+function conversionNotes(step, key) {
+  return Object.entries(step.conversions || {})
+    .filter(([where]) => where === key || where.startsWith(key + ".") || where.startsWith(key + "["))
+    .map(([where, note]) => (where === key ? note : where + ": " + note));
+}
+
 function stepCard(step) {
   const args = Object.entries(step.args || {});
   return el("div", { class: "step", dataset: { stepId: step.id, status: "pending" } },
@@ -127,7 +135,8 @@ function stepCard(step) {
       el("span", { class: "status-label", text: "" })),
     step.description ? el("div", { class: "step-desc", text: step.description }) : null,
     args.length ? el("dl", { class: "args" }, ...args.flatMap(([k, segs]) => [
-      el("dt", { text: k }), el("dd", {}, segmentsNode(segs))])) : el("p", { class: "muted small", text: "no arguments" }),
+      el("dt", { text: k }), el("dd", {}, segmentsNode(segs),
+        ...conversionNotes(step, k).map((n) => el("span", { class: "conversion", text: " (" + n + ")" })))])) : el("p", { class: "muted small", text: "no arguments" }),
     step.deps.length ? el("div", { class: "deps" }, "after ",
       ...step.deps.map((d) => el("span", { class: "dep", text: d }))) : null,
     step.when ? el("div", { class: "deps" }, "when ", segmentsNode(step.when)) : null,
@@ -172,6 +181,8 @@ export function applyRun() {
     // the worker (pid@host) that ran its last attempt; why a running step has not started
     if (s.worker) parts.push(el("span", { class: "muted small step-worker", text: " on " + s.worker }));
     if (s.waiting) parts.push(el("div", { class: "step-waiting", text: s.waiting }));
+    // what the step boundary converted when it ran: "text: ${sum.value} = 84 (number, passed as text)"
+    for (const note of s.conversions || []) parts.push(el("div", { class: "conversion step-conversion", text: note }));
     if (s.error) parts.push(el("div", { class: "step-error", text: s.error.type + ": " + s.error.message }));
     if (s.status === "succeeded" && s.output !== null && s.output !== undefined) {
       parts.push(el("details", { class: "step-output" }, el("summary", { text: "output" }),
