@@ -67,6 +67,17 @@ class Tool:
     # ``mcp.<server>.<tool>``); where the tool comes from, for people (``jarvis tools``)
     activity: str | None = None
     source: str = ""
+    # The output schema of one step from its arguments, where they say more than
+    # ``output_schema`` (the llm tool's extract: the step's own json_schema); None: the tool's
+    step_output: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+
+    def output_schema_of(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        """What a step with ``args`` outputs, as precisely as its arguments tell."""
+        if self.step_output is not None:
+            found = self.step_output(args)
+            if found is not None:
+                return found
+        return self.output_schema
 
     @property
     def runs_local(self) -> bool:

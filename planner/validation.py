@@ -365,7 +365,10 @@ def _producer_schema(
 ) -> dict[str, Any] | None:
     producer = by_id.get(ref.step)
     tool = tools.get(producer.tool) if producer else None
-    return tool.output_schema if tool else None
+    if tool is None or producer is None:
+        return None
+    of_step = getattr(tool, "output_schema_of", None)  # a step's own output schema, if any
+    return of_step(producer.args) if callable(of_step) else tool.output_schema
 
 
 def _check_outputs(plan: Plan, known: set[str], tools: Mapping[str, ToolLike]) -> list[Problem]:

@@ -7,6 +7,7 @@ and the call's token usage is recorded into the run state.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Literal
 
 import json_repair
@@ -31,8 +32,28 @@ INSTRUCTIONS: dict[str, str] = {
 class LLMOutput(BaseModel):
     task: str
     text: str
+    # extract: the data (the step's json_schema says its shape); classify: the label; else null
     data: Any = None
     model: str
+
+
+def step_output(args: dict[str, Any]) -> dict[str, Any] | None:
+    """One step's output schema from its literal arguments, so references into ``data`` are
+    checked before review: extract's data has the step's json_schema, classify's is one of the
+    labels, answer/summarize give none. None (the tool's schema) when the arguments do not
+    say, e.g. a task given by reference or a json_schema with $refs of its own."""
+    task, labels, schema = args.get("task"), args.get("labels"), args.get("json_schema")
+    if task == "extract" and isinstance(schema, dict) and "$ref" not in json.dumps(schema):
+        data: dict[str, Any] = schema
+    elif task == "classify" and isinstance(labels, list) and labels and all(
+            isinstance(label, str) and "${" not in label for label in labels):
+        data = {"type": "string", "enum": labels}
+    elif task in ("answer", "summarize"):
+        data = {"type": "null"}
+    else:
+        return None
+    schema_of_tool = LLMOutput.model_json_schema()
+    return {**schema_of_tool, "properties": {**schema_of_tool["properties"], "data": data}}
 
 
 def _config(ctx: ToolContext) -> LLMConfig:
@@ -91,6 +112,7 @@ def _match_label(answer: str, labels: list[str]) -> str:
 
 
 def register(registry: ToolRegistry) -> None:
-    registry.register(tool_from_function(
+    tool = tool_from_function(
         llm, risk=Risk.READ_ONLY, idempotent=True, timeout_s=120,
-        retry=RetrySpec(max_attempts=5, initial_interval_s=1.0, max_interval_s=60)))
+        retry=RetrySpec(max_attempts=5, initial_interval_s=1.0, max_interval_s=60))
+    registry.register(replace(tool, step_output=step_output))

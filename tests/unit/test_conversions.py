@@ -190,3 +190,61 @@ def test_the_validator_uses_the_table_on_the_built_in_tools() -> None:
     problems = [(p.code, p.step_id, p.location) for p in validate_plan(bad, tools)]
     assert problems == [("type_mismatch", "w", "args.seconds")], validate_plan(bad, tools)
     assert "which item? reference one" in validate_plan(bad, tools)[0].message
+
+
+def test_the_review_shows_each_conversion_beside_its_argument() -> None:
+    """The CLI's plan tree and the web app's step cards read GoalState.conversions."""
+    from rich.console import Console
+
+    from jarvis_planner.cli.goal_view import plan_tree
+    from jarvis_planner.web.view import goal_view
+    from planner.contracts.goal_flow import GoalState
+
+    tools = {t.name: t for t in default_registry()}
+    p = plan({"id": "sum", "tool": "calc", "args": {"expression": "80 + 4"}},
+             {"id": "tag", "tool": "notes_append", "args": {
+                 "text": "total ${sum.value}", "tags": "${sum.value}"}},
+             {"id": "save", "tool": "write_file", "args": {"path": "a.txt",
+                                                          "text": "${sum.value}"}})
+    assert validate_plan(p, tools) == []
+    conversions = planned_conversions(p, tools)
+    assert conversions == {"tag": {"tags": "one number or boolean, passed as a one-item list"},
+                           "save": {"text": "number or boolean, passed as text"}}
+    console = Console(width=200, record=True)
+    console.print(plan_tree(p, {}, conversions))
+    shown = console.export_text()
+    assert 'text = "${sum.value}"  (number or boolean, passed as text)' in shown
+    assert 'text = "total ${sum.value}"\n' in shown  # interpolation: text already
+    view = goal_view(GoalState(goal="g", stage="awaiting_approval", plan=p,
+                               conversions=conversions))
+    cards = {s.id: s for level in view.levels for s in level}
+    assert cards["save"].conversions == {"text": "number or boolean, passed as text"}
+    assert cards["sum"].conversions == {}
+
+
+def test_an_llm_steps_data_has_the_shape_its_own_arguments_give() -> None:
+    tools = {t.name: t for t in default_registry()}
+    city = {"type": "object", "properties": {"city": {"type": "string"},
+                                             "people": {"type": "integer"}},
+            "required": ["city", "people"]}
+    steps = [
+        {"id": "x", "tool": "llm", "args": {"task": "extract", "input": "…",
+                                            "json_schema": city}},
+        {"id": "c", "tool": "llm", "args": {"task": "classify", "input": "…",
+                                            "labels": ["urgent", "later"]}},
+        {"id": "a", "tool": "llm", "args": {"task": "answer", "input": "…"}},
+        {"id": "ok", "tool": "notes_search", "args": {"query": "${x.data.city}",
+                                                      "limit": "${x.data.people}"}},
+        {"id": "label", "tool": "notes_append", "args": {"text": "${c.data}"}}]
+    assert validate_plan(plan(*steps), tools) == []
+    wrong = plan(*steps[:3],
+                 {"id": "typo", "tool": "notes_search", "args": {"query": "${x.data.town}"}},
+                 {"id": "none", "tool": "notes_append", "args": {"text": "${a.data}"}},
+                 {"id": "num", "tool": "wait", "args": {"seconds": "${c.data}"}})
+    found = {(p.code, p.step_id): p.message for p in validate_plan(wrong, tools)}
+    assert set(found) == {("unknown_field", "typo"), ("type_mismatch", "none")}, found
+    assert "no field 'town'" in found[("unknown_field", "typo")]
+    assert "missing (null)" in found[("type_mismatch", "none")]
+    # a label is text: into a number it is parsed when it runs (and refused then)
+    assert planned_conversions(wrong, tools)["num"] == {
+        "seconds": "text, parsed as a number when it runs (refused if it is not one)"}

@@ -16,6 +16,7 @@ from activities import default_registry
 from activities.payloads import FilePayloadStore, hydrate, is_handle
 from agents.client import JarvisClient
 from agents.worker import create_worker
+from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
@@ -160,3 +161,42 @@ async def test_the_shipped_calculate_and_save_template_writes_its_number(
     assert done.run.step("save").conversions == [
         "text: ${calc.value} = 35 (number, passed as text)"]
     assert (offline.workspace_dir / "total.txt").read_text() == "35"
+
+
+async def test_a_type_mismatch_is_repaired_before_review(
+        client: Client, settings: Settings, scripted_llm: ScriptedLLM) -> None:
+    """calc's declared value lets the validator see a list passed where a number goes: the
+    problem goes to the LLM with the repair request, and the person reviews the fixed plan."""
+    llm = settings.model_copy(update={
+        "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
+        "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing"})
+
+    def draft(seconds: str) -> dict[str, Any]:
+        return {"goal": GOAL, "steps": [
+            {"id": "ls", "tool": "list_files", "args": {"path": "."}},
+            {"id": "n", "tool": "calc", "args": {"expression": "3 - 2"}},
+            {"id": "pause", "tool": "wait", "args": {"seconds": seconds}},
+            {"id": "log", "tool": "notes_append", "args": {"text": "${n.value}"},
+             "deps": ["pause"]}]}
+
+    scripted_llm.expect(reply_json(draft("${ls.entries}")))
+    scripted_llm.expect(reply_json(draft("${n.value}")),
+                        expects_text_in_messages="which item? reference one")
+    jarvis = JarvisClient(client, llm)
+    async with create_worker(client, llm, default_registry()):
+        goal_id = await jarvis.submit(GOAL)
+        waiting = await jarvis.wait_for_review(goal_id)
+        assert waiting.stage == "awaiting_approval" and waiting.repair_rounds == 1, waiting
+        assert waiting.problems == []
+        assert waiting.plan is not None and waiting.plan.steps[2].args == {
+            "seconds": "${n.value}"}
+        assert waiting.conversions == {"log": {"text": "number or boolean, passed as text"}}
+        assert waiting.plan_digest is not None
+        await jarvis.approve(goal_id, waiting.plan_digest, by="test")
+        done = await jarvis.result(goal_id)
+    assert done.stage == "succeeded", done.message
+    assert done.run is not None and done.run.step("pause").output == {"seconds": 1.0}
+    assert '"text": "1"' in (llm.data_dir / "notes.jsonl").read_text()
+
+
+GOAL = "wait as many seconds as there are files, then note it"
