@@ -40,11 +40,12 @@ from agents.connection import (
 from agents.following import GoalEvent, goal_events, watch
 from agents.schedules import ScheduleMixin
 from agents.search_attributes import STAGE
-from planner.approval import sign_plan
+from planner.approval import sign_plan, sign_step
 from planner.contracts.events import RunEventPage
 from planner.contracts.goal_flow import (
     ApprovalPolicy,
     ApproveInput,
+    DecideStepInput,
     EditInput,
     GoalInput,
     GoalState,
@@ -52,6 +53,7 @@ from planner.contracts.goal_flow import (
 )
 from planner.contracts.names import (
     APPROVE_UPDATE,
+    DECIDE_STEP_UPDATE,
     EDIT_UPDATE,
     EXECUTE_PLAN_WORKFLOW,
     GOAL_FAILED,
@@ -339,11 +341,13 @@ class JarvisClient(ScheduleMixin):
                 task.cancel()
             await asyncio.gather(final, watcher, return_exceptions=True)
 
-    async def approve(self, goal_id: str, plan_digest: str, by: str = "api", note: str = ""
-                      ) -> GoalState:
+    async def approve(self, goal_id: str, plan_digest: str, by: str = "api", note: str = "",
+                      *, gates: Sequence[str] = (), until: str | None = None) -> GoalState:
         """Approve version ``plan_digest`` of the goal's plan (``GoalState.plan_digest`` of the
         state the person saw); refused if the plan is another version now. The approval carries
-        a grant, signed with the approval key, for each dangerous step of that version."""
+        a grant, signed with the approval key, for each dangerous step of that version.
+        ``gates``: steps that still wait for a person just before they start; ``until``:
+        approve up to that step (every step it does not need waits at its gate)."""
         state = await self.state(goal_id)
         grants: dict[str, str] = {}
         if state.plan is not None and state.plan_digest == plan_digest:
@@ -354,7 +358,24 @@ class JarvisClient(ScheduleMixin):
                 grants = sign_plan(approval_key(self.settings), goal_id, run_id, state.plan,
                                    dangerous)
         return await self._decide(APPROVE_UPDATE, goal_id, ApproveInput(
-            by=by, note=note, plan_digest=plan_digest, grants=grants))
+            by=by, note=note, plan_digest=plan_digest, grants=grants, gates=list(gates),
+            until=until))
+
+    async def decide_step(self, goal_id: str, step_id: str, approve: bool, by: str = "api",
+                          note: str = "") -> GoalState:
+        """A decision at a step's gate (the step waits, its resolved arguments in
+        ``StepState.gate_args``): approved it starts, rejected it is skipped with what depends
+        on it. A dangerous step's approval carries its grant, signed with the approval key."""
+        grant = None
+        if approve:
+            state = await self.state(goal_id)
+            step = next((s for s in state.plan.steps if s.id == step_id), None) \
+                if state.plan else None
+            if step is not None and state.risks.get(step_id) == Risk.DANGEROUS:
+                run_id = (await self.handle(goal_id).describe()).run_id
+                grant = sign_step(approval_key(self.settings), goal_id, run_id, step)
+        return await self._decide(DECIDE_STEP_UPDATE, goal_id, DecideStepInput(
+            step_id=step_id, approve=approve, by=by, note=note, grant=grant))
 
     async def reject(self, goal_id: str, by: str = "api", reason: str = "") -> GoalState:
         return await self._decide(REJECT_UPDATE, goal_id, RejectInput(by=by, reason=reason))
@@ -425,7 +446,8 @@ class JarvisClient(ScheduleMixin):
         return status.name.lower() if status is not None else "unknown"
 
     async def _decide(self, update: str, goal_id: str,
-                      arg: ApproveInput | RejectInput | EditInput) -> GoalState:
+                      arg: ApproveInput | RejectInput | EditInput | DecideStepInput
+                      ) -> GoalState:
         try:
             state: GoalState = await self.handle(goal_id).execute_update(
                 update, arg, result_type=GoalState)
@@ -444,6 +466,9 @@ class JarvisClient(ScheduleMixin):
                 stage = (await self.state(goal_id)).stage
             except Gone:
                 stage = "closed"
+            if isinstance(arg, DecideStepInput):
+                raise DecisionRefused(f"cannot decide at step '{arg.step_id}': the goal is "
+                                      f"{stage}, no step waits at a gate") from exc
             raise DecisionRefused(f"cannot {update}: the goal is {stage}, not awaiting "
                                   "approval") from exc
         return state

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from planner.contracts.goal_flow import (
         FAILED_STAGES,
         ApproveInput,
+        DecideStepInput,
         Decision,
         DraftRequest,
         EditInput,
@@ -50,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from planner.contracts.names import (
         APPROVE_UPDATE,
+        DECIDE_STEP_UPDATE,
         DRAFT_ACTIVITY,
         EDIT_UPDATE,
         EVENTS_QUERY,
@@ -66,8 +68,9 @@ with workflow.unsafe.imports_passed_through():
         RETRIEVE_ACTIVITY,
         STATE_QUERY,
     )
-    from planner.contracts.plan_run import ExecutePlanInput, StepState
+    from planner.contracts.plan_run import ExecutePlanInput, GateDecision, StepState
     from planner.plan import Plan
+    from planner.scheduler import ancestors
     from planner.tools import Risk
 
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
@@ -95,6 +98,9 @@ class GoalWorkflow:
         self._editing = False
         self._template_cost: float | None = None  # a reused template's cost per run, if known
         self._grants: dict[str, str] = {}  # a person's grants for the dangerous steps
+        self._gates: list[str] = []  # steps the approval left to their gates
+        self._until: str | None = None  # "approve up to step X"
+        self._gate_book: dict[str, GateDecision] = {}  # decisions at the steps' gates
         self._limits = inp.budget  # the goal's own budget; the plan's can only tighten it
         self._state.budget = inp.budget
         self._index = inp.index
@@ -288,6 +294,11 @@ class GoalWorkflow:
     async def _review(self, inp: GoalInput) -> bool:
         st = self._state
         risks = set(st.risks.values())
+        if inp.policy == "step-gates":  # each step that is not read-only asks at its gate
+            self._decide("approve", f"policy:{inp.policy}", "the steps that are not "
+                         f"{'/'.join(sorted(inp.auto_approve)) or 'read-only'} wait for a "
+                         "person at their gates")
+            return True
         if "dangerous" not in risks:
             if inp.policy == "approve-all":
                 self._decide("approve", inp.submitted_by, PRE_APPROVED)
@@ -323,18 +334,20 @@ class GoalWorkflow:
         return self._last_decision() is not None and not self._editing
 
     def _last_decision(self) -> Decision | None:
-        decisions = [d for d in self._state.decisions if d.action != "edit"]
+        decisions = [d for d in self._state.decisions if d.action in ("approve", "reject")]
         return decisions[-1] if decisions else None
 
-    def _decide(self, action: Literal["approve", "reject", "edit"], by: str,
-                reason: str = "") -> None:
-        self._state.decisions.append(Decision(action=action, by=by,
+    def _decide(self, action: Literal["approve", "reject", "edit", "approve_step",
+                                      "reject_step"],
+                by: str, reason: str = "", step: str | None = None) -> None:
+        self._state.decisions.append(Decision(action=action, by=by, step=step,
                                               at=workflow.now().isoformat(), reason=reason))
-        self._log.add("decision", self._state.stage, status=action)
+        self._log.add("decision", self._state.stage, step_id=step, status=action)
 
     @workflow.update(name=APPROVE_UPDATE)
     def approve(self, decision: ApproveInput) -> GoalState:
         self._grants = dict(decision.grants)
+        self._gates, self._until = list(decision.gates), decision.until
         self._decide("approve", decision.by, decision.note)
         return self._state
 
@@ -342,6 +355,13 @@ class GoalWorkflow:
     def _validate_approve(self, decision: ApproveInput) -> None:
         self._must_await("approve")
         self._must_be_current("approve", decision.plan_digest)
+        plan = self._state.plan
+        ids = {s.id for s in plan.steps} if plan else set()
+        unknown = [s for s in [*decision.gates, *([decision.until] if decision.until else [])]
+                   if s not in ids]
+        if unknown:
+            raise ValueError(f"cannot approve: no step {', '.join(map(repr, unknown))} in the "
+                             f"plan (its steps: {', '.join(sorted(ids))})")
         if self._prepared is not None and self._prepared.execution is None:
             # only a scheduled run waits for review with a plan that does not validate
             raise ValueError("cannot approve: the plan does not validate against today's "
@@ -405,6 +425,44 @@ class GoalWorkflow:
         if self._editing:
             raise ValueError(f"cannot {action}: an edit is being validated; try again")
 
+    @workflow.update(name=DECIDE_STEP_UPDATE)
+    def decide_step(self, decision: DecideStepInput) -> GoalState:
+        """A person's decision at a step's gate: approved, the step starts with the arguments
+        they saw; rejected, it is skipped with what depends on it and the rest goes on."""
+        self._gate_book[decision.step_id] = GateDecision(
+            step_id=decision.step_id, approve=decision.approve, by=decision.by,
+            at=workflow.now().isoformat(), note=decision.note, grant=decision.grant)
+        self._decide("approve_step" if decision.approve else "reject_step", decision.by,
+                     decision.note, step=decision.step_id)
+        return self._state
+
+    @decide_step.validator
+    def _validate_decide_step(self, decision: DecideStepInput) -> None:
+        run, action = self._state.run, "approve" if decision.approve else "reject"
+        steps = {s.id: s for s in run.steps} if run else {}
+        step = steps.get(decision.step_id)
+        if step is None:
+            raise ValueError(f"cannot {action} step '{decision.step_id}': "
+                             + (f"no such step (steps: {', '.join(steps)})" if steps else
+                                f"the goal is {self._state.stage}, not running its plan"))
+        if step.gate != "waiting" or decision.step_id in self._gate_book:
+            now = step.gate or step.status.value
+            raise ValueError(f"cannot {action} step '{decision.step_id}': it is not waiting "
+                             f"at a gate (it is {now})")
+
+    def _gated_steps(self, plan: Plan, inp: GoalInput) -> list[str]:
+        """Steps that wait at their gates: under the step-gates policy every step whose risk
+        is not in ``auto_approve``; those the approval named; with "approve up to X" every
+        step X does not need."""
+        gates = set(self._gates)
+        if inp.policy == "step-gates":
+            gates |= {sid for sid, risk in self._state.risks.items()
+                      if risk not in inp.auto_approve}
+        if self._until is not None:
+            needed = ancestors(self._until, plan.dependency_map()) | {self._until}
+            gates |= {s.id for s in plan.steps if s.id not in needed}
+        return [s.id for s in plan.steps if s.id in gates]
+
     # -- execution and memory ------------------------------------------------------------
     async def _execute(self, prepared: PrepareResult, inp: GoalInput) -> None:
         st = self._state
@@ -415,6 +473,10 @@ class GoalWorkflow:
         human = last is not None and last.action == "approve" and not last.by.startswith(
             ("policy:", SCHEDULED_BY)) and last.reason != PRE_APPROVED
         update = {"allow_dangerous": human, "grants": self._grants if human else {}}
+        gates = self._gated_steps(prepared.execution.plan, inp)
+        if gates:
+            update.update(gates=gates, gate_timeout_s=inp.approval_timeout_s)
+            self._state.gates = gates
         if st.budget is not None and workflow.patched(BUDGET_PATCH):
             update.update(budget=st.budget, spent_before=self._spent(),
                           started_at=workflow.info().workflow_start_time.timestamp())
@@ -424,7 +486,7 @@ class GoalWorkflow:
     async def _run_plan(self, execution: ExecutePlanInput, inp: GoalInput) -> None:
         """Run the plan (or go on with it after a continue-as-new) and set the outcome."""
         st = self._state
-        runner = PlanRunner(execution, on_step=self._step_changed)
+        runner = PlanRunner(execution, on_step=self._step_changed, gate_book=self._gate_book)
         st.run = runner.state  # the state query reads the live run state from here on
         self._set_stage("executing")
         run = await runner.run()

@@ -9,6 +9,7 @@ references resolve from finished outputs; per-step status, attempts and timings 
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
     from planner.contracts.plan_run import (
         ExecutePlanInput,
+        GateDecision,
         StepPolicy,
         StepState,
         ToolCall,
@@ -41,10 +43,27 @@ StepListener = Callable[[StepState], None]
 class PlanRunner(StepDriver):
     """Executes one plan in a workflow; ``on_step`` hears every step change."""
 
-    def __init__(self, inp: ExecutePlanInput, on_step: StepListener | None = None) -> None:
+    def __init__(self, inp: ExecutePlanInput, on_step: StepListener | None = None,
+                 gate_book: dict[str, GateDecision] | None = None) -> None:
+        """``gate_book``: where the workflow's Update handler puts people's decisions at the
+        steps' gates (step id -> decision); None: this run cannot ask (gated steps fail)."""
         super().__init__(inp, engine="temporal")
         self._on_step = on_step
         self._wake = False
+        self._gate_book = gate_book
+        self.asks_people = gate_book is not None
+
+    async def gate_decision(self, step_id: str) -> GateDecision | None:
+        book = self._gate_book
+        if book is None:
+            return None
+        timeout = (timedelta(seconds=self.inp.gate_timeout_s) if self.inp.gate_timeout_s
+                   else None)
+        try:
+            await workflow.wait_condition(lambda: step_id in book, timeout=timeout)
+        except builtins.TimeoutError:
+            return None
+        return book[step_id]
 
     def now(self) -> float:
         return workflow.now().timestamp()

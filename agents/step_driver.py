@@ -16,6 +16,7 @@ from planner.budget import Spent, overrun
 from planner.contracts.names import OVER_BUDGET
 from planner.contracts.plan_run import (
     ExecutePlanInput,
+    GateDecision,
     RunState,
     StepError,
     StepPolicy,
@@ -89,6 +90,13 @@ class StepDriver(ABC):
 
     def notify(self) -> None:
         """A step finished: wake ``wait_for_any``."""
+        return None
+
+    asks_people = False  # whether gate_decision can get a person's decision
+
+    async def gate_decision(self, step_id: str) -> GateDecision | None:
+        """A person's decision at ``step_id``'s gate, waited for; None when the gate's time
+        ran out. Only called when ``asks_people``."""
         return None
 
     def changed(self, step: StepState | None) -> None:
@@ -178,17 +186,52 @@ class StepDriver(ABC):
         if reason:
             self._fail(st, OVER_BUDGET, reason, 0)
             return True
-        if policy.risk == Risk.DANGEROUS and not self.inp.allow_dangerous:
+        gated = step.id in self.inp.gates and st.gate != "approved"
+        if gated and not self.asks_people:
+            self._fail(st, "ToolRefused", f"step '{step.id}' waits for a person's decision "
+                       "at its gate, and this engine cannot ask one; run it as a goal (on "
+                       "the Temporal engine) to decide there", 0)
+            return True
+        if policy.risk == Risk.DANGEROUS and not self.inp.allow_dangerous and not gated:
             self._fail(st, "ToolRefused", refusal(step.tool), 0)
             return True
         grant = self.inp.grants.get(step.id)
         if grant:  # the worker checks it against the template the person approved
             call = call.model_copy(update={"grant": grant, "template": step.args})
         st.status = StepStatus.RUNNING
+        if gated:  # a person decides on the resolved arguments just before it starts
+            st.gate, st.gate_args = "waiting", dict(call.args)
+            self.changed(st)
+            tasks[step.id] = asyncio.create_task(self._at_gate(step, policy, call))
+            return False
         st.started_at = self.now()
         self.changed(st)
         tasks[step.id] = asyncio.create_task(self._run_step(step, policy, call))
         return False
+
+    async def _at_gate(self, step: Step, policy: StepPolicy, call: ToolCall) -> None:
+        """Wait for the person's decision at ``step``'s gate: approved, it runs (a dangerous
+        step with the grant that came with the decision); rejected or unanswered, it is
+        skipped with its dependants and the rest of the plan goes on."""
+        st = self.state.step(step.id)
+        decision = await self.gate_decision(step.id)
+        if decision is None or not decision.approve:
+            st.gate = "rejected" if decision is not None else "expired"
+            st.gate_note = (f"rejected by {decision.by}" + (f": {decision.note}"
+                                                             if decision.note else "")
+                            if decision is not None else
+                            f"no decision within {self.inp.gate_timeout_s or 0:.0f}s")
+            st.status = StepStatus.SKIPPED
+            self.changed(st)
+            self.notify()
+            return
+        st.gate, st.gate_note = "approved", f"approved by {decision.by}" + (
+            f": {decision.note}" if decision.note else "")
+        if decision.grant:
+            call = call.model_copy(update={"grant": decision.grant, "template": step.args})
+        st.started_at = self.now()
+        self.changed(st)
+        await self._run_step(step, policy, call)
 
     def _budget_refusal(self, step: Step) -> str:
         """Why ``step`` must not start (the budget is spent), or ""; once the budget runs out

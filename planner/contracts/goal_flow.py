@@ -18,7 +18,9 @@ Stage = Literal[
     "succeeded", "failed", "rejected", "invalid", "planned", "cancelled", "expired",
     "over_budget",
 ]
-ApprovalPolicy = Literal["auto-read-only", "always-ask", "approve-all"]
+# step-gates: the plan starts without a whole-plan review; every step whose risk is not in
+# ``auto_approve`` waits at its own gate, just before it starts, for a person's decision
+ApprovalPolicy = Literal["auto-read-only", "always-ask", "approve-all", "step-gates"]
 # The order a goal moves through, and where it can end.
 FLOW_STAGES: tuple[Stage, ...] = ("retrieving", "planning", "repairing", "awaiting_approval",
                                   "executing", "remembering")
@@ -80,10 +82,21 @@ class GoalResume(BaseModel):
 
 
 class Decision(BaseModel):
-    action: Literal["approve", "reject", "edit"]
+    action: Literal["approve", "reject", "edit", "approve_step", "reject_step"]
     by: str
     at: str  # ISO time from workflow.now()
     reason: str = ""
+    step: str | None = None  # the gated step of an approve_step / reject_step
+
+
+class DecideStepInput(BaseModel):
+    """A person's decision at one step's gate (the ``decide_step`` Update)."""
+
+    step_id: str = Field(min_length=1, max_length=200)
+    approve: bool
+    by: str = Field("unknown", max_length=200)
+    note: str = Field("", max_length=2000)
+    grant: str | None = Field(None, max_length=128)  # a dangerous step's grant
 
 
 class ApproveInput(BaseModel):
@@ -94,6 +107,10 @@ class ApproveInput(BaseModel):
     plan_digest: str | None = Field(None, max_length=64)
     # step id -> grant for each dangerous step, signed by the approving client
     grants: dict[str, str] = Field(default_factory=dict, max_length=1000)
+    # steps that still wait for a person just before they start (their gates), and "approve up
+    # to step X": every step that X does not need waits at a gate
+    gates: list[str] = Field(default_factory=list, max_length=10_000)
+    until: str | None = Field(None, max_length=200)
 
 
 class RejectInput(BaseModel):
@@ -205,6 +222,7 @@ class GoalState(BaseModel):
     estimate_usd: float | None = None
     stage_since: str = ""  # ISO time the current stage began ("" in goals recorded before it)
     decisions: list[Decision] = Field(default_factory=list)
+    gates: list[str] = Field(default_factory=list)  # steps that wait for a person at a gate
     run: RunState | None = None
     usage: Usage = Field(default_factory=Usage)
     message: str = ""

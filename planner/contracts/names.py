@@ -29,6 +29,7 @@ EVENTS_QUERY: Final = "events"  # both workflows: the event log after a sequence
 APPROVE_UPDATE: Final = "approve"
 REJECT_UPDATE: Final = "reject"
 EDIT_UPDATE: Final = "edit"
+DECIDE_STEP_UPDATE: Final = "decide_step"  # a person's decision at one step's gate
 
 # -- search attributes (operators' queries: `temporal workflow list --query 'JarvisStage="failed"'`)
 STAGE_ATTRIBUTE: Final = "JarvisStage"  # the goal's stage, upserted at every change
@@ -86,7 +87,7 @@ def durable_names() -> dict[str, list[str]]:
                        REMEMBER_ACTIVITY, TOOL_ACTIVITY_PREFIX + "*",
                        MCP_ACTIVITY_PREFIX + "*"],
         "queries": [STATE_QUERY, EVENTS_QUERY],
-        "updates": [APPROVE_UPDATE, REJECT_UPDATE, EDIT_UPDATE],
+        "updates": [APPROVE_UPDATE, REJECT_UPDATE, EDIT_UPDATE, DECIDE_STEP_UPDATE],
         "error_types": sorted({PLAN_FAILED, GOAL_FAILED, INVALID_EDIT, LLM_NOT_CONFIGURED,
                                *NON_RETRYABLE_TOOL_ERRORS, *get_args(LLMErrorKind)}),
     }

@@ -54,6 +54,26 @@ class ExecutePlanInput(BaseModel):
     history_events_limit: int | None = Field(None, ge=100)
     # set only in the input of a run continued as new: where the last run stopped
     resume: RunResume | None = None
+    # steps that wait for a person just before they start (their resolved arguments shown);
+    # the engine asks through its gate hook (a goal: the decide_step Update). Empty in inputs
+    # recorded before gates. ``gate_timeout_s``: how long a gate waits (then: rejected).
+    gates: list[str] = Field(default_factory=list, max_length=10_000)
+    gate_timeout_s: float | None = Field(None, gt=0)
+
+
+class GateDecision(BaseModel):
+    """A person's decision at a step's gate; for a dangerous step, ``grant`` is the approving
+    client's grant for it (planner.approval)."""
+
+    step_id: str
+    approve: bool
+    by: str = "unknown"
+    at: str = ""  # ISO time from workflow.now()
+    note: str = ""
+    grant: str | None = None
+
+
+GateState = Literal["waiting", "approved", "rejected", "expired"]
 
 
 class RunResume(BaseModel):
@@ -123,6 +143,11 @@ class StepState(BaseModel):
     queue: str | None = None  # the task queue its tool is routed to (None: the default one)
     worker: str | None = None  # the worker (pid@host) that ran its last attempt
     conversions: list[str] = Field(default_factory=list)  # as in ToolCallResult
+    # a gated step: waiting for a person, then their decision; ``gate_args`` are the resolved
+    # arguments the person decides on (the template when an output is in the payload store)
+    gate: GateState | None = None
+    gate_args: dict[str, Any] | None = None
+    gate_note: str = ""  # who decided and why ("rejected by bob: not today")
     # why a running step has not started, e.g. "no worker serves queue privileged"; set by the
     # client reading the state (the workflow cannot know who polls a queue)
     waiting: str = ""
