@@ -66,6 +66,11 @@ def steps_table(state: RunState, title: str | None = None) -> Table:
             took = f"{(st.finished_at or now) - st.started_at:.2f}s"
         detail = (st.waiting if st.waiting else settled(st.error.message) if st.error
                   else _preview(st.output))
+        if st.gate == "waiting":  # a person decides on these arguments before it starts
+            detail = ("waits at its gate for a person (`jarvis approve|reject GOAL --step "
+                      f"{st.id}`) with {_preview(st.gate_args, 200)}")
+        elif st.gate_note:
+            detail = f"{st.gate_note}\n{detail}".strip()
         if st.conversions:  # what the step boundary converted, e.g. a number passed as text
             detail += "".join(f"\n{note}" for note in st.conversions)
         table.add_row(escape(st.id), escape(st.tool),

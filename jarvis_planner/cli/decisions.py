@@ -4,6 +4,8 @@ follow the goal to its end (nothing else would execute it)."""
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import Literal
 
@@ -38,7 +40,8 @@ async def _show_plan(jarvis: JarvisClient, goal_id: str, version: str | None) ->
 
 
 def decide(goal_id: str, action: Literal["approve", "reject"], text: str,
-           version: str | None = None) -> None:
+           version: str | None = None, *, gates: Sequence[str] = (),
+           until: str | None = None) -> None:
     settings = load_settings()
 
     async def _go() -> tuple[GoalState, bool]:
@@ -49,13 +52,48 @@ def decide(goal_id: str, action: Literal["approve", "reject"], text: str,
             try:
                 if action == "approve":
                     digest = await _show_plan(jarvis, goal_id, version)
-                    state = await jarvis.approve(goal_id, digest, by=user(), note=text)
+                    state = await jarvis.approve(goal_id, digest, by=user(), note=text,
+                                                 gates=gates, until=until)
                 else:
                     state = await jarvis.reject(goal_id, by=user(), reason=text)
             except DecisionRefused as exc:
                 raise CliError(str(exc), f"`jarvis goal {goal_id}` shows its state") from exc
             console.print(f"{DONE[action]} {goal_id}", highlight=False)
             if local:  # this process is the only worker: see the goal through
+                return await follow(jarvis, goal_id, as_json=False), True
+            return state, False
+
+    state, followed = asyncio.run(_go())
+    if followed:
+        print_outcome(state, goal_id, as_json=False)
+
+
+def decide_step(goal_id: str, step_id: str, approve: bool, text: str) -> None:
+    """Approve or reject one step waiting at its gate: shows the arguments the person decides
+    on, then the decision; follows the goal when this process runs the worker."""
+    settings = load_settings()
+
+    async def _go() -> tuple[GoalState, bool]:
+        async with AsyncExitStack() as stack:
+            jarvis = await connect_or_fail(settings)
+            await require_goal(jarvis, goal_id)
+            local = await ensure_worker(stack, jarvis)
+            state = await jarvis.state(goal_id)
+            step = next((s for s in state.run.steps if s.id == step_id), None) \
+                if state.run else None
+            if step is not None and step.gate == "waiting":
+                shown = json.dumps(step.gate_args, ensure_ascii=False)
+                console.print(f"step {step_id} ({step.tool}) with {shown}", highlight=False,
+                              markup=False)
+            try:
+                state = await jarvis.decide_step(goal_id, step_id, approve, by=user(),
+                                                 note=text)
+            except DecisionRefused as exc:
+                raise CliError(str(exc), f"`jarvis goal {goal_id}` shows which steps wait "
+                                         "at a gate") from exc
+            console.print(f"{'approved' if approve else 'rejected'} step {step_id} of "
+                          f"{goal_id}", highlight=False)
+            if local:
                 return await follow(jarvis, goal_id, as_json=False), True
             return state, False
 
