@@ -132,6 +132,28 @@ async def goal_edit_approve(s: Session) -> str:
     return await s.settled(goal_id)
 
 
+GATED_PLAN: dict[str, Any] = {
+    "goal": "Note the answer and save it", "steps": [
+        {"id": "n", "tool": "calc", "args": {"expression": "6 * 7"}},
+        {"id": "note", "tool": "notes_append", "args": {"text": "the answer is ${n.value}"}},
+        {"id": "save", "tool": "write_file", "args": {"path": "answer.txt",
+                                                      "text": "${n.value}"}}]}
+
+
+async def goal_step_gates(s: Session) -> str:
+    """The step-gates policy: read-only work runs, two gates wait, one approved (its value
+    converted to text at the step boundary), the other rejected."""
+    s.llm.expect(reply_json(GATED_PLAN))
+    goal_id = await s.goal(GATED_PLAN["goal"], policy="step-gates")
+    async for event in s.jarvis.events(goal_id):
+        run = event.state.run
+        if run and {x.id for x in run.steps if x.gate == "waiting"} == {"note", "save"}:
+            break
+    await s.jarvis.decide_step(goal_id, "save", True, by="recorder")
+    await s.jarvis.decide_step(goal_id, "note", False, by="recorder", note="not this one")
+    return await s.settled(goal_id)
+
+
 async def goal_rejected(s: Session) -> str:
     goal_id, _ = await s.waiting(REMIND)
     await s.jarvis.reject(goal_id, by="recorder", reason="not now")
@@ -254,6 +276,7 @@ PATHS: dict[str, tuple[Recorder, str]] = {
     "plan-durable-wait": (plan_durable_wait, "succeeded"),
     "plan-continued": (plan_continued, "succeeded"),
     "goal-continued": (goal_continued, "succeeded"),
+    "goal-step-gates": (goal_step_gates, "succeeded"),
 }
 
 
