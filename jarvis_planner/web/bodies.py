@@ -39,6 +39,16 @@ DIGEST = Field(min_length=8, max_length=64, pattern="^[0-9a-f]+$",
 class ApproveBody(BaseModel):
     plan_digest: str = DIGEST
     note: str = Field("", max_length=2000)
+    gates: list[str] = Field(default_factory=list, max_length=1000, description=(
+        "Steps that still wait for a person at their gates, just before they start."))
+    until: str | None = Field(None, max_length=200, description=(
+        "Approve up to this step: every step it does not need waits at its gate."))
+
+
+class StepDecisionBody(BaseModel):
+    approve: bool = Field(description="true runs the step waiting at its gate; false skips it "
+                                      "and what depends on it")
+    note: str = Field("", max_length=2000)
 
 
 class RejectBody(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from agents.client import JarvisClient
@@ -23,6 +23,7 @@ from jarvis_planner.web.bodies import (
     ErrorOut,
     GoalItem,
     RejectBody,
+    StepDecisionBody,
     SubmitBody,
     Submitted,
 )
@@ -137,7 +138,19 @@ async def approve(goal_id: Goal, body: ApproveBody, who: Who,
                   client: JarvisClient = Client) -> GoalPage:
     """Approve the plan of a goal that waits for review; it starts executing."""
     digest = await _full_digest(client, goal_id, body.plan_digest)
-    return goal_page(await client.approve(goal_id, digest, by=who.by, note=body.note))
+    return goal_page(await client.approve(goal_id, digest, by=who.by, note=body.note,
+                                          gates=body.gates, until=body.until))
+
+
+@review.post("/{goal_id}/steps/{step_id}/decision", response_model=GoalPage,
+             responses={404: ERRORS[404], 409: ERRORS[409]})
+async def decide_step(goal_id: Goal, step_id: Annotated[str, Path(max_length=200)],
+                      body: StepDecisionBody, who: Who,
+                      client: JarvisClient = Client) -> GoalPage:
+    """Decide at a step's gate: approved, the step starts with the arguments shown; rejected,
+    it is skipped with what depends on it and the rest of the plan goes on."""
+    return goal_page(await client.decide_step(goal_id, step_id, body.approve, by=who.by,
+                                              note=body.note))
 
 
 @review.post("/{goal_id}/reject", response_model=GoalPage,

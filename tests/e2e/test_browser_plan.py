@@ -31,10 +31,9 @@ OK_GREEN = "rgb(46, 158, 91)"  # --ok in app.css
 
 RICH: dict[str, Any] = {"goal": "show results", "steps": [
     {"id": "answer", "tool": "calc", "args": {"expression": "6 * 7"}},
-    {"id": "words", "tool": "calc", "args": {"expression": "['alpha', 'beta', 'gamma']"}},
 ], "outputs": {
     "answer": "${answer.value}",
-    "words": "${words.value}",
+    "words": ["alpha", "beta", "gamma"],  # calc gives numbers only: a literal list
     "detail": "${answer}",
     "nested": {"level": {"deeper": ["${answer.value}", {"leaf": "deep"}]}},
     "text": "line one\nline two",
@@ -181,3 +180,55 @@ async def test_results_render_as_text_lists_tables_and_copy(ui: Session) -> None
     await expect(fallback).to_have_text("Selected: Ctrl+C")
     assert await page.evaluate("getSelection().toString().trim()") == (
         "reports/summary-of-the-week.txt")
+
+
+GATED: dict[str, Any] = {"goal": "two side effects in parallel", "steps": [
+    {"id": "start", "tool": "calc", "args": {"expression": "6 * 7"}},
+    {"id": "left", "tool": "notes_append", "args": {"text": "left ${start.value}"}},
+    {"id": "right", "tool": "write_file", "args": {"path": "right.txt",
+                                                   "text": "${start.value}"}},
+    {"id": "after", "tool": "calc", "args": {"expression": "1 + 1"}, "deps": ["left"]},
+]}
+
+
+async def test_two_gates_in_parallel_branches_decided_in_the_opposite_order(
+        ui: Session) -> None:
+    """Approved with both side effects left at their gates: the graph shows each gate
+    waiting, then running once a person decides; the later one is decided first."""
+    page = ui.page
+    goal_id = await replace_plan(ui, GATED)
+    await expect(page.locator(".plan-card .dag-node")).to_have_count(4)
+    state = await ui.state(goal_id)
+    approved = await ui.web.http.post(f"/api/goals/{goal_id}/approve", json={
+        "plan_digest": state["plan_digest"], "gates": ["left", "right"]})
+    assert approved.status_code == 200, approved.text
+    await page.evaluate(RECORD)
+    for step in ("left", "right"):
+        node = page.locator(f'.plan-card .dag-node[data-step-id="{step}"]')
+        await expect(node).to_have_attribute("data-status", "waiting", timeout=30_000)
+        await expect(ui.step(step).locator(".gate-approve")).to_be_visible()
+    await expect(ui.step("right").locator(".gate tr")).to_have_text(["pathright.txt", "text42"])
+    await ui.shot("22-plan-two-gates-waiting")
+
+    await ui.step("right").locator(".gate-approve").click()
+    right = page.locator('.plan-card .dag-node[data-step-id="right"]')
+    await expect(right).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    left = page.locator('.plan-card .dag-node[data-step-id="left"]')
+    await expect(left).to_have_attribute("data-status", "waiting")  # still its own decision
+    await ui.step("left").locator(".gate-approve").click()
+    after = page.locator('.plan-card .dag-node[data-step-id="after"]')
+    await expect(after).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    await ui.shot("23-plan-gates-decided")
+
+    log: list[list[str]] = await page.evaluate("window.dagLog")
+    for step in ("left", "right"):
+        seen = [s for node, s in log if node == step]
+        assert seen[seen.index("waiting"):] == ["waiting", "running", "succeeded"] or (
+            seen[seen.index("waiting"):] == ["waiting", "succeeded"]), (step, seen)
+    # decided in the opposite order of the plan: right ran before left left its gate
+    assert log.index(["right", "succeeded"]) < log.index(
+        next(e for e in log if e[0] == "left" and e[1] != "waiting" and e[1] != "pending"))
+    final = await ui.state(goal_id)
+    decided = [(d["action"], d["step"]) for d in final["decisions"] if d.get("step")]
+    assert decided == [("approve_step", "right"), ("approve_step", "left")]
+    assert final["stage"] == "succeeded"

@@ -5,7 +5,7 @@
 import { $, badge, el, fmtSeconds, segmentsNode } from "./dom.js";
 import { applyGraphStatus, graphView } from "./graph.js";
 import { valueNode } from "./result.js";
-import { actions, editor } from "./review.js";
+import { actions, decideStep, editor } from "./review.js";
 import { view } from "./state.js";
 
 const SOURCE_LABEL = {
@@ -161,20 +161,26 @@ export function applyRun() {
   if (!st || !st.run) return;
   const status = document.querySelector(".msg-status .status-text");
   if (status && workingText(st)) status.textContent = workingText(st);
-  applyGraphStatus(st.run.steps);
+  // a step waiting at its gate shows as "waiting" (for a person), not as running
+  const shown = (s) => (s.gate === "waiting" ? "waiting" : s.status);
+  applyGraphStatus(st.run.steps.map((s) => ({ id: s.id, status: shown(s) })));
   for (const s of st.run.steps) {
     const node = document.querySelector('.step[data-step-id="' + CSS.escape(s.id) + '"]');
     if (!node) continue;
-    const where = (s.worker || "") + "|" + (s.waiting || "");
-    if (node.dataset.status === s.status && node.dataset.attempts === String(s.attempts)
+    const where = (s.worker || "") + "|" + (s.waiting || "") + "|" + (s.gate || "")
+      + "|" + (view.busy ? "busy" : "");
+    if (node.dataset.status === shown(s) && node.dataset.attempts === String(s.attempts)
         && node.dataset.where === where) continue;
-    node.dataset.status = s.status;
+    node.dataset.status = shown(s);
     node.dataset.attempts = String(s.attempts);
     node.dataset.where = where;
     node.querySelector(".status-label").textContent =
-      s.status + (s.attempts > 1 ? " · " + s.attempts + " attempts" : "");
+      (s.gate === "waiting" ? "waiting for you" : s.status)
+      + (s.attempts > 1 ? " · " + s.attempts + " attempts" : "");
     const box = node.querySelector(".step-run");
     const parts = [];
+    if (s.gate === "waiting") parts.push(gateBox(s));
+    else if (s.gate_note) parts.push(el("div", { class: "muted small gate-note", text: "gate: " + s.gate_note }));
     if (s.started_at && s.finished_at) {
       parts.push(el("span", { class: "muted small", text: "took " + fmtSeconds(s.finished_at - s.started_at) }));
     }
@@ -190,6 +196,19 @@ export function applyRun() {
     }
     box.replaceChildren(...parts);
   }
+}
+
+// A step waiting at its gate: the arguments it will run with, and the person's decision.
+function gateBox(s) {
+  const decide = (approve) => decideStep(s.id, approve);
+  return el("div", { class: "gate" },
+    el("div", { class: "small", text: "Waits for your decision before it starts, with:" }),
+    el("div", { class: "step-output-value" }, valueNode(s.gate_args || {}, 1)),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "btn btn-primary gate-approve", disabled: view.busy,
+        onclick: () => decide(true), text: "Run this step" }),
+      el("button", { type: "button", class: "btn btn-danger-ghost gate-reject", disabled: view.busy,
+        onclick: () => decide(false), text: "Skip it" })));
 }
 
 export function focusRejectReason() {

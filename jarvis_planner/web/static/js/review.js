@@ -69,6 +69,24 @@ export async function decide(action, body) {
   loadGoalsSoon();
 }
 
+// A decision at one step's gate: the step runs, or is skipped with what depends on it.
+export async function decideStep(stepId, approve) {
+  const id = view.id;
+  view.busy = true;
+  view.actionError = "";
+  try {
+    const state = await api("POST", goalPath(id, "/steps/" + encodeURIComponent(stepId) + "/decision"),
+      { approve });
+    if (view.id !== id) return;
+    takeNewer(state);
+  } catch (e) {
+    if (view.id !== id) return;
+    view.actionError = e.message + (e.hint ? " (" + e.hint + ")" : "");
+  } finally {
+    if (view.id === id) { view.busy = false; render(true); }
+  }
+}
+
 // -- the editor: one input per argument, or the whole plan as JSON -----------------------
 export function startEdit(st) {
   const args = {};
