@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -35,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ApproveInput,
         DecideStepInput,
         Decision,
+        DecisionAction,
         DraftRequest,
         EditInput,
         GoalInput,
@@ -175,8 +175,8 @@ class GoalWorkflow:
                       f"{inp.schedule_id or '?'}; no planning, no LLM call")
         self._set_plan(plan)
         self._prepared = await self._check(plan)
-        st.risks, st.problems = self._prepared.risks, self._prepared.problems
-        st.conversions = self._prepared.conversions
+        self._show_checks(self._prepared)
+        st.problems = self._prepared.problems
         why = _needs_review(inp, plan, self._prepared)
         if why:
             st.message = why
@@ -274,7 +274,7 @@ class GoalWorkflow:
     async def _prepare(self, plan: Plan) -> PrepareResult | None:
         st = self._state
         prepared = await self._check(plan)
-        st.risks, st.conversions = prepared.risks, prepared.conversions
+        self._show_checks(prepared)
         st.estimate_usd = _estimate(st, plan, prepared, self._template_cost)
         if prepared.problems or prepared.execution is None:
             goal_metrics.plan_problems(prepared.problems)
@@ -283,6 +283,11 @@ class GoalWorkflow:
             self._set_stage("invalid")
             return None
         return prepared
+
+    def _show_checks(self, prepared: PrepareResult) -> None:
+        """What the review shows of a prepared plan: each step's risk and the conversions of
+        its arguments at the step boundary."""
+        self._state.risks, self._state.conversions = prepared.risks, prepared.conversions
 
     async def _check(self, plan: Plan) -> PrepareResult:
         result: PrepareResult = await workflow.execute_activity(
@@ -337,9 +342,8 @@ class GoalWorkflow:
         decisions = [d for d in self._state.decisions if d.action in ("approve", "reject")]
         return decisions[-1] if decisions else None
 
-    def _decide(self, action: Literal["approve", "reject", "edit", "approve_step",
-                                      "reject_step"],
-                by: str, reason: str = "", step: str | None = None) -> None:
+    def _decide(self, action: DecisionAction, by: str, reason: str = "",
+                step: str | None = None) -> None:
         self._state.decisions.append(Decision(action=action, by=by, step=step,
                                               at=workflow.now().isoformat(), reason=reason))
         self._log.add("decision", self._state.stage, step_id=step, status=action)
@@ -395,8 +399,8 @@ class GoalWorkflow:
             raise ApplicationError(f"edit refused: the goal is {st.stage} now",
                                    type="DecisionTooLate", non_retryable=True)
         self._prepared = prepared
-        st.risks, st.problems = prepared.risks, []
-        st.conversions = prepared.conversions
+        self._show_checks(prepared)
+        st.problems = []
         st.estimate_usd = _estimate(st, change.plan, prepared)  # edited: not the template's
         self._set_plan(change.plan)
         self._decide("edit", change.by, change.note)

@@ -215,19 +215,19 @@ class StepDriver(ABC):
         skipped with its dependants and the rest of the plan goes on."""
         st = self.state.step(step.id)
         decision = await self.gate_decision(step.id)
-        if decision is None or not decision.approve:
-            st.gate = "rejected" if decision is not None else "expired"
-            st.gate_note = (f"rejected by {decision.by}" + (f": {decision.note}"
-                                                             if decision.note else "")
-                            if decision is not None else
-                            f"no decision within {self.inp.gate_timeout_s or 0:.0f}s")
+        if decision is None:
+            st.gate, st.gate_note = "expired", (f"no decision within "
+                                                f"{self.inp.gate_timeout_s or 0:.0f}s")
+        else:
+            said = decision.by + (f": {decision.note}" if decision.note else "")
+            st.gate = "approved" if decision.approve else "rejected"
+            st.gate_note = f"{st.gate} by {said}"
+        if st.gate != "approved":
             st.status = StepStatus.SKIPPED
             self.changed(st)
             self.notify()
             return
-        st.gate, st.gate_note = "approved", f"approved by {decision.by}" + (
-            f": {decision.note}" if decision.note else "")
-        if decision.grant:
+        if decision is not None and decision.grant:
             call = call.model_copy(update={"grant": decision.grant, "template": step.args})
         st.started_at = self.now()
         self.changed(st)

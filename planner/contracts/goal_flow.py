@@ -81,8 +81,11 @@ class GoalResume(BaseModel):
     log: LogSnapshot = Field(default_factory=LogSnapshot)
 
 
+DecisionAction = Literal["approve", "reject", "edit", "approve_step", "reject_step"]
+
+
 class Decision(BaseModel):
-    action: Literal["approve", "reject", "edit", "approve_step", "reject_step"]
+    action: DecisionAction
     by: str
     at: str  # ISO time from workflow.now()
     reason: str = ""
