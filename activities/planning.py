@@ -18,7 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.llm import LLMConfig, LLMError
-from activities.llm.drafting import draft_plan
+from activities.llm.drafting import draft_plan, replan_steps
 from activities.memory import TemplateStore, plan_fingerprints
 from activities.metrics import ActivityMetrics
 from planner.contracts.goal_flow import (
@@ -28,6 +28,7 @@ from planner.contracts.goal_flow import (
     PrepareRequest,
     PrepareResult,
     RememberRequest,
+    ReplanRequest,
     RetrieveRequest,
     RetrieveResult,
 )
@@ -37,6 +38,7 @@ from planner.contracts.names import (
     PREPARE_ACTIVITY,
     REMEMBER_ACTIVITY,
     REPAIR_ACTIVITY,
+    REPLAN_ACTIVITY,
     RETRIEVE_ACTIVITY,
 )
 from planner.preparation import prepare
@@ -144,15 +146,25 @@ class PlannerActivities:
                                    non_retryable=True)
         return await self._call_llm(request)
 
-    async def _call_llm(self, request: DraftRequest) -> PlanDraft:
+    @activity.defn(name=REPLAN_ACTIVITY)
+    async def replan(self, request: ReplanRequest) -> PlanDraft:
+        """A replacement for a failed step and its dependants (planner/recovery.py)."""
+        return await self._call_llm(request)
+
+    async def _call_llm(self, request: DraftRequest | ReplanRequest) -> PlanDraft:
         if not self.settings.llm_configured:
             raise ApplicationError(NO_LLM + _worker_note(), type=LLM_NOT_CONFIGURED,
                                    non_retryable=True)
         started = time.monotonic()
+        config = LLMConfig.from_settings(self.settings)
         try:
-            draft = await draft_plan(LLMConfig.from_settings(self.settings), request.goal,
-                                     self.registry, request.examples, request.previous,
-                                     self.settings.plan_limits())
+            if isinstance(request, ReplanRequest):
+                draft = await replan_steps(config, request, self.registry,
+                                           self.settings.plan_limits())
+            else:
+                draft = await draft_plan(config, request.goal, self.registry,
+                                         request.examples, request.previous,
+                                         self.settings.plan_limits())
         except LLMError as exc:
             _log_llm_call(started, f"failed ({exc.kind}, "
                                    f"{'retryable' if exc.retryable else 'not retryable'})")
@@ -204,4 +216,5 @@ class PlannerActivities:
                               cost_usd=request.cost_usd)
 
     def all(self) -> list[Any]:
-        return [self.retrieve, self.draft, self.repair, self.prepare_plan, self.remember]
+        return [self.retrieve, self.draft, self.repair, self.prepare_plan, self.remember,
+                self.replan]

@@ -50,6 +50,7 @@ from planner.contracts.goal_flow import (
     GoalInput,
     GoalState,
     RejectInput,
+    RetryFrom,
 )
 from planner.contracts.names import (
     APPROVE_UPDATE,
@@ -79,6 +80,10 @@ OWNER_SCAN = 2_000  # goals looked at, newest first, to list one person's
 
 class DecisionRefused(ValueError):
     """An approve/reject/edit the workflow refused (e.g. the goal is not waiting)."""
+
+
+class RetryRefused(ValueError):
+    """A retry from a step that cannot start (the goal still runs, or has no such step)."""
 
 
 class EditRefused(DecisionRefused):
@@ -252,27 +257,63 @@ class JarvisClient(ScheduleMixin):
         nothing twice: the second start finds the goal already there and returns its id.
         ``budget``: the goal's limits (default: the settings' ``budget_*``)."""
         s = self.settings
-        index = await self.indexed()
-        inp = GoalInput.model_validate({
-            "budget": budget or s.goal_budget(), "index": index,
-            "goal": goal, "policy": policy or ("approve-all" if yes else "auto-read-only"),
-            "dry_run": dry_run, "submitted_by": by, "repair_rounds": s.llm_repair_rounds,
-            "llm_timeout_s": s.llm_timeout_s,
-            "auto_approve": list(auto_approve if auto_approve is not None else s.auto_approve),
-            "approval_timeout_s": approval_timeout_s or s.approval_timeout_s})
+        inp = self._goal_input(goal, by, policy or ("approve-all" if yes else "auto-read-only"),
+                               approval_timeout_s, auto_approve, budget, dry_run=dry_run)
         given = goal_id is not None
         goal_id = goal_id or new_run_id(goal, prefix="goal", readable=not s.payload_key_id)
         try:
-            await self.temporal.start_workflow(
-                GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue,
-                result_type=GoalState, memo={"goal": goal[:500], "by": by},
-                search_attributes=TypedSearchAttributes([SearchAttributePair(STAGE, "retrieving")])
-                if index else None,
-                request_eager_start=self.eager_start)
+            await self._start_goal(inp, goal_id, by)
         except WorkflowAlreadyStartedError:
             if not given:
                 raise
         return goal_id
+
+    def _goal_input(self, goal: str, by: str, policy: ApprovalPolicy,
+                    approval_timeout_s: float | None, auto_approve: Sequence[str] | None,
+                    budget: PlanBudget | None, **more: Any) -> GoalInput:
+        s = self.settings
+        return GoalInput.model_validate({
+            "budget": budget or s.goal_budget(), "index": self._indexed or False,
+            "goal": goal, "policy": policy, "submitted_by": by,
+            "repair_rounds": s.llm_repair_rounds, "replan_rounds": s.replan_rounds,
+            "llm_timeout_s": s.llm_timeout_s,
+            "auto_approve": list(auto_approve if auto_approve is not None else s.auto_approve),
+            "approval_timeout_s": approval_timeout_s or s.approval_timeout_s, **more})
+
+    async def _start_goal(self, inp: GoalInput, goal_id: str, by: str) -> None:
+        index = await self.indexed()
+        inp = inp.model_copy(update={"index": index})
+        await self.temporal.start_workflow(
+            GOAL_WORKFLOW, inp, id=goal_id, task_queue=self.task_queue,
+            result_type=GoalState, memo={"goal": inp.goal[:500], "by": by},
+            search_attributes=TypedSearchAttributes([SearchAttributePair(STAGE, "retrieving")])
+            if index else None,
+            request_eager_start=self.eager_start)
+
+    async def retry(self, goal_id: str, from_step: str, *, args: dict[str, Any] | None = None,
+                    by: str = "api") -> GoalState:
+        """Run an ended goal again from ``from_step`` (with ``args`` as its new arguments, if
+        given): the steps it does not depend on that succeeded keep their outputs and do not
+        run again. The goal keeps its id (a new run of its workflow); the state returned is
+        the ended one the retry starts from. Refused (RetryRefused) while the goal runs, when
+        it never ran a plan, or when the plan has no such step."""
+        state = await self.state(goal_id)
+        if not state.finished:
+            raise RetryRefused(f"cannot retry goal {goal_id}: it is {state.stage}; retry once "
+                               "it has ended (or cancel it)")
+        if state.plan is None or state.run is None:
+            raise RetryRefused(f"cannot retry goal {goal_id}: it ended {state.stage} before "
+                               "running a plan; submit the goal again")
+        ids = [s.id for s in state.plan.steps]
+        if from_step not in ids:
+            raise RetryRefused(f"cannot retry goal {goal_id} from step '{from_step}': no such "
+                               f"step (its steps: {', '.join(ids)})")
+        retry = RetryFrom(plan=state.plan, run=state.run, step=from_step, args=args, by=by,
+                          source=state.source, template_id=state.template_id)
+        inp = self._goal_input(state.goal, by, state.policy, None, None, state.budget,
+                               retry=retry)
+        await self._start_goal(inp, goal_id, by)
+        return state
 
     async def indexed(self) -> bool:
         """Whether the namespace has the Jarvis search attributes (asked once per client):
@@ -362,10 +403,12 @@ class JarvisClient(ScheduleMixin):
             until=until))
 
     async def decide_step(self, goal_id: str, step_id: str, approve: bool, by: str = "api",
-                          note: str = "") -> GoalState:
+                          note: str = "", *, abandon: bool = False) -> GoalState:
         """A decision at a step's gate (the step waits, its resolved arguments in
         ``StepState.gate_args``): approved it starts, rejected it is skipped with what depends
-        on it. A dangerous step's approval carries its grant, signed with the approval key."""
+        on it. A dangerous step's approval carries its grant, signed with the approval key.
+        ``abandon`` (with a rejection): no other step starts and the finished steps' effects
+        are undone where their tools declare how (GoalState.undone)."""
         grant = None
         if approve:
             state = await self.state(goal_id)
@@ -375,7 +418,8 @@ class JarvisClient(ScheduleMixin):
                 run_id = (await self.handle(goal_id).describe()).run_id
                 grant = sign_step(approval_key(self.settings), goal_id, run_id, step)
         return await self._decide(DECIDE_STEP_UPDATE, goal_id, DecideStepInput(
-            step_id=step_id, approve=approve, by=by, note=note, grant=grant))
+            step_id=step_id, approve=approve, by=by, note=note, grant=grant,
+            abandon=abandon and not approve))
 
     async def reject(self, goal_id: str, by: str = "api", reason: str = "") -> GoalState:
         return await self._decide(REJECT_UPDATE, goal_id, RejectInput(by=by, reason=reason))

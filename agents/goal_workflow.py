@@ -43,11 +43,15 @@ with workflow.unsafe.imports_passed_through():
         PlanDraft,
         PrepareRequest,
         PrepareResult,
+        Recovery,
         RejectInput,
         RememberRequest,
+        ReplanRequest,
         RetrieveRequest,
         RetrieveResult,
+        RetryFrom,
         Stage,
+        Undo,
     )
     from planner.contracts.names import (
         APPROVE_UPDATE,
@@ -60,17 +64,34 @@ with workflow.unsafe.imports_passed_through():
         INVALID_EDIT,
         LLM_NOT_CONFIGURED,
         NON_RETRYABLE_LLM_ERRORS,
+        NON_RETRYABLE_TOOL_ERRORS,
         OVER_BUDGET,
         PREPARE_ACTIVITY,
         REJECT_UPDATE,
         REMEMBER_ACTIVITY,
         REPAIR_ACTIVITY,
+        REPLAN_ACTIVITY,
         RETRIEVE_ACTIVITY,
         STATE_QUERY,
     )
-    from planner.contracts.plan_run import ExecutePlanInput, GateDecision, StepState
+    from planner.contracts.plan_run import (
+        ExecutePlanInput,
+        GateDecision,
+        RunState,
+        StepState,
+        ToolCall,
+        ToolCallResult,
+    )
     from planner.plan import Plan
-    from planner.scheduler import ancestors
+    from planner.recovery import (
+        compensation_args,
+        descendants,
+        failed_step,
+        finished_outputs,
+        resume_from,
+        with_args,
+    )
+    from planner.scheduler import StepStatus, ancestors
     from planner.tools import Risk
 
 PRE_APPROVED = "pre-approved by the submitter"  # `jarvis run --yes`, API submit(yes=True)
@@ -79,6 +100,10 @@ BUDGET_PATCH = "goal-budgets"  # limits checked before each LLM call and step
 # goals started by a schedule run the plan approved at its creation (GoalInput.approved_plan)
 SCHEDULE_PATCH = "scheduled-approved-plan"
 SCHEDULED_BY = "schedule:"  # the prefix of the approval a scheduled run's goal records
+# a step that failed for good is replanned (finished work kept); an abandoned goal's finished
+# side effects are undone (compensations); a person's retry from a step (GoalInput.retry)
+RECOVERY_PATCH = "goal-recovery"
+RETRY_PATCH = "goal-retry-from-step"
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 _LLM_ATTEMPTS = 5
 # a memory call takes well under a second (the first one loads the embedding model); the
@@ -101,6 +126,7 @@ class GoalWorkflow:
         self._gates: list[str] = []  # steps the approval left to their gates
         self._until: str | None = None  # "approve up to step X"
         self._gate_book: dict[str, GateDecision] = {}  # decisions at the steps' gates
+        self._review_from = 0  # decisions before this index belong to an earlier review
         self._limits = inp.budget  # the goal's own budget; the plan's can only tighten it
         self._state.budget = inp.budget
         self._index = inp.index
@@ -146,6 +172,9 @@ class GoalWorkflow:
         if inp.approved_plan is not None and workflow.patched(SCHEDULE_PATCH):
             await self._run_approved(inp, inp.approved_plan)
             return
+        if inp.retry is not None and workflow.patched(RETRY_PATCH):
+            await self._retry(inp, inp.retry)
+            return
         try:
             plan = await self._plan(inp)
         except ActivityError as exc:
@@ -189,6 +218,38 @@ class GoalWorkflow:
         if self._prepared is None or self._prepared.execution is None:
             return  # an approval of an invalid plan is refused by the validator
         await self._execute(self._prepared, inp)
+
+    async def _retry(self, inp: GoalInput, retry: RetryFrom) -> None:
+        """A person's retry of the ended goal from ``retry.step``: the plan (that step's
+        arguments edited, if given) validated again; the steps the retried one does not lead
+        to keep their outcome, the rest run. A dangerous step to run waits for an approval."""
+        st = self._state
+        st.source, st.template_id, st.retried_from = retry.source, retry.template_id, retry.step
+        plan = with_args(retry.plan, retry.step, retry.args)
+        self._set_plan(plan)
+        self._prepared = await self._prepare(plan)
+        if self._prepared is None:
+            return
+        rerun = descendants([retry.step], plan.dependency_map())
+        kept = [s.id for s in retry.run.steps
+                if s.id not in rerun and s.status is StepStatus.SUCCEEDED]
+        st.message = (f"retried from step '{retry.step}' by {retry.by}"
+                      f"{' with new arguments' if retry.args is not None else ''}: "
+                      f"{len(kept)} finished step(s) kept ({', '.join(kept) or 'none'}), "
+                      f"{len(rerun)} to run")
+        dangerous = [s for s in plan.steps if s.id in rerun
+                     and self._prepared.risks.get(s.id) == Risk.DANGEROUS]
+        if dangerous:
+            st.message += (f"; step(s) {', '.join(s.id for s in dangerous)} use a dangerous "
+                           "tool: approve this run to go on")
+            if not await self._await_decision(inp):
+                return
+        else:
+            self._decide("retry", retry.by, f"retry from step '{retry.step}'", step=retry.step)
+        execution = self._execution(self._prepared, inp).model_copy(
+            update={"resume": resume_from(plan, retry.run, rerun)})
+        await self._run_plan(execution, inp)
+        await self._remember(execution.plan)
 
     # -- state changes (each one an event) ------------------------------------------------
     def _set_stage(self, stage: Stage) -> None:
@@ -249,6 +310,20 @@ class GoalWorkflow:
 
     async def _llm(self, activity: str, request: DraftRequest, inp: GoalInput) -> PlanDraft:
         st = self._state
+        draft = await self._ask_planner(activity, request, inp)
+        st.problems = draft.problems
+        goal_metrics.plan_problems(draft.problems)
+        self._set_plan(draft.plan)
+        st.fixes += draft.fixes
+        if draft.prompt and draft.prompt not in st.prompts:
+            st.prompts.append(draft.prompt)
+        return draft
+
+    async def _ask_planner(self, activity: str, request: DraftRequest | ReplanRequest,
+                           inp: GoalInput) -> PlanDraft:
+        """One planning LLM call (an activity with retries), within the budget; its tokens
+        are counted."""
+        st = self._state
         if st.budget is not None and workflow.patched(BUDGET_PATCH):
             reason = overrun(st.budget, self._spent(), llm_call=True)
             if reason:
@@ -263,12 +338,6 @@ class GoalWorkflow:
                                                                 LLM_NOT_CONFIGURED]),
         )
         st.usage = st.usage + draft.usage
-        st.problems = draft.problems
-        goal_metrics.plan_problems(draft.problems)
-        self._set_plan(draft.plan)
-        st.fixes += draft.fixes
-        if draft.prompt and draft.prompt not in st.prompts:
-            st.prompts.append(draft.prompt)
         return draft
 
     async def _prepare(self, plan: Plan) -> PrepareResult | None:
@@ -317,6 +386,7 @@ class GoalWorkflow:
     async def _await_decision(self, inp: GoalInput) -> bool:
         """Wait for a person's approval, rejection or the approval's expiry."""
         st = self._state
+        self._review_from = len(st.decisions)  # earlier decisions decided earlier reviews
         timeout = timedelta(seconds=inp.approval_timeout_s) if inp.approval_timeout_s else None
         if timeout:
             st.approval_deadline = (workflow.now() + timeout).isoformat()
@@ -339,7 +409,8 @@ class GoalWorkflow:
         return self._last_decision() is not None and not self._editing
 
     def _last_decision(self) -> Decision | None:
-        decisions = [d for d in self._state.decisions if d.action in ("approve", "reject")]
+        decisions = [d for d in self._state.decisions[self._review_from:]
+                     if d.action in ("approve", "reject")]
         return decisions[-1] if decisions else None
 
     def _decide(self, action: DecisionAction, by: str, reason: str = "",
@@ -435,9 +506,11 @@ class GoalWorkflow:
         they saw; rejected, it is skipped with what depends on it and the rest goes on."""
         self._gate_book[decision.step_id] = GateDecision(
             step_id=decision.step_id, approve=decision.approve, by=decision.by,
-            at=workflow.now().isoformat(), note=decision.note, grant=decision.grant)
-        self._decide("approve_step" if decision.approve else "reject_step", decision.by,
-                     decision.note, step=decision.step_id)
+            at=workflow.now().isoformat(), note=decision.note, grant=decision.grant,
+            abandon=decision.abandon and not decision.approve)
+        action: DecisionAction = ("approve_step" if decision.approve else
+                                  "abandon" if decision.abandon else "reject_step")
+        self._decide(action, decision.by, decision.note, step=decision.step_id)
         return self._state
 
     @decide_step.validator
@@ -469,6 +542,11 @@ class GoalWorkflow:
 
     # -- execution and memory ------------------------------------------------------------
     async def _execute(self, prepared: PrepareResult, inp: GoalInput) -> None:
+        await self._run_plan(self._execution(prepared, inp), inp)
+
+    def _execution(self, prepared: PrepareResult, inp: GoalInput) -> ExecutePlanInput:
+        """The run's input: the prepared plan with what the last approval gave (a person's
+        grants for dangerous steps), its gates, and the budget left."""
         st = self._state
         if prepared.execution is None:  # _prepare returns only prepared plans
             raise ApplicationError("no prepared plan to execute", type="BadState",
@@ -484,37 +562,167 @@ class GoalWorkflow:
         if st.budget is not None and workflow.patched(BUDGET_PATCH):
             update.update(budget=st.budget, spent_before=self._spent(),
                           started_at=workflow.info().workflow_start_time.timestamp())
-        execution = prepared.execution.model_copy(update=update)
-        await self._run_plan(execution, inp)
+        return prepared.execution.model_copy(update=update)
 
     async def _run_plan(self, execution: ExecutePlanInput, inp: GoalInput) -> None:
-        """Run the plan (or go on with it after a continue-as-new) and set the outcome."""
+        """Run the plan (or go on with it after a continue-as-new) and set the outcome; a step
+        that fails for good is replanned while rounds are left (finished work kept), and an
+        abandoned goal's finished side effects are undone."""
         st = self._state
-        runner = PlanRunner(execution, on_step=self._step_changed, gate_book=self._gate_book)
-        st.run = runner.state  # the state query reads the live run state from here on
-        self._set_stage("executing")
-        run = await runner.run()
-        if runner.paused:  # past the history budget: the next run goes on from here
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            resume = run_resume(runner, self._log)
-            log_continue("goal", resume)
-            run_only = resume.model_copy(update={"log": LogSnapshot()})  # the goal's log below
-            carried = GoalResume(state=st.model_copy(update={"run": None}),
-                                 execution=execution.model_copy(update={"resume": run_only}),
-                                 log=resume.log)
-            workflow.continue_as_new(inp.model_copy(update={"resume": carried}))
-        st.usage = st.usage + run.usage
-        if run.status == "succeeded":
-            self._set_stage("succeeded")
+        while True:
+            runner = PlanRunner(execution, on_step=self._step_changed,
+                                gate_book=self._gate_book)
+            st.run = runner.state  # the state query reads the live run state from here on
+            self._set_stage("executing")
+            run = await runner.run()
+            if runner.paused:  # past the history budget: the next run goes on from here
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                resume = run_resume(runner, self._log)
+                log_continue("goal", resume)
+                run_only = resume.model_copy(update={"log": LogSnapshot()})  # the goal's log
+                carried = GoalResume(state=st.model_copy(update={"run": None}),
+                                     execution=execution.model_copy(update={"resume": run_only}),
+                                     log=resume.log)
+                workflow.continue_as_new(inp.model_copy(update={"resume": carried}))
+            st.usage = st.usage + run.usage
+            if runner.abandoned:
+                st.message = runner.abandoned
+                await self._compensate(execution, run)
+                self._set_stage("rejected")
+                return
+            if run.status == "succeeded":
+                self._set_stage("succeeded")
+                return
+            st.message = run.failure_report()
+            stopped = [s for s in run.steps if s.error and s.error.type == OVER_BUDGET]
+            if stopped and stopped[0].error:
+                undone = [s.id for s in run.steps if s.status.value != "succeeded"]
+                st.message = (f"{stopped[0].error.message}; left undone: {', '.join(undone)}")
+                self._set_stage("over_budget")
+                return
+            if not workflow.patched(RECOVERY_PATCH):
+                self._set_stage("failed")
+                return
+            following = await self._recover(execution, run, inp)
+            if following is not None:
+                execution = following
+                continue
+            await self._compensate(execution, run)
+            if st.stage not in ("rejected", "expired"):  # a replan's review may have ended it
+                self._set_stage("failed")
             return
-        st.message = run.failure_report()
-        stopped = [s for s in run.steps if s.error and s.error.type == OVER_BUDGET]
-        if stopped and stopped[0].error:
-            undone = [s.id for s in run.steps if s.status.value != "succeeded"]
-            st.message = (f"{stopped[0].error.message}; left undone: {', '.join(undone)}")
-            self._set_stage("over_budget")
-            return
-        self._set_stage("failed")
+
+    # -- recovery --------------------------------------------------------------------------
+    async def _recover(self, execution: ExecutePlanInput, run: RunState,
+                       inp: GoalInput) -> ExecutePlanInput | None:
+        """A partial replan after a step failed for good: the planner gets the failure and the
+        finished outputs and returns a replacement for the failed steps and their dependants;
+        it is validated against the tools and the real outputs, goes back to a person's review
+        if it adds a step that is not read-only, and runs without re-running finished steps.
+        None: no round left, or the replan did not give a plan that can run."""
+        st = self._state
+        failed = failed_step(run)
+        if failed is None or failed.error is None or len(st.recoveries) >= inp.replan_rounds:
+            return None
+        plan = execution.plan
+        broken = [s.id for s in run.steps if s.status is StepStatus.FAILED]
+        replaced = descendants(broken, plan.dependency_map())
+        error = failed.error
+        recovery = Recovery(failed=failed.id, error=f"{error.type}: {error.message}",
+                            replaced=[s.id for s in plan.steps if s.id in replaced])
+        st.recoveries.append(recovery)
+        failure = st.message
+        self._set_stage("replanning")
+        request = ReplanRequest(goal=st.goal, plan=plan, failure=error,
+                                replaced=recovery.replaced,
+                                finished=finished_outputs(run, replaced))
+        try:
+            draft = await self._ask_planner(REPLAN_ACTIVITY, request, inp)
+            rounds = 0
+            while draft.problems and rounds < inp.repair_rounds:
+                rounds += 1
+                draft = await self._ask_planner(
+                    REPLAN_ACTIVITY, request.model_copy(update={"previous": draft}), inp)
+        except (ActivityError, OverBudget) as exc:
+            why = _cause(exc) if isinstance(exc, ActivityError) else f"over budget: {exc}"
+            self._unrecovered(recovery, "failed", f"{failure}; replanning failed: {why}")
+            return None
+        if draft.problems or draft.plan is None:
+            listed = "; ".join(str(p) for p in draft.problems[:3])
+            self._unrecovered(recovery, "invalid", (
+                f"{failure}; the replacement plan is still invalid after {rounds} repair "
+                f"round(s) ({len(draft.problems)} problem(s): {listed})"))
+            return None
+        prepared = await self._check(draft.plan)
+        if prepared.execution is None:
+            self._unrecovered(recovery, "invalid", (
+                f"{failure}; the replacement does not validate against today's tools "
+                f"({'; '.join(str(p) for p in prepared.problems[:3])})"))
+            return None
+        before = {s.id for s in plan.steps}
+        recovery.added = [s.id for s in draft.plan.steps if s.id not in before]
+        self._set_plan(draft.plan)
+        self._show_checks(prepared)
+        self._prepared = prepared
+        risky = [s for s in recovery.added if prepared.risks.get(s) != Risk.READ_ONLY]
+        recovery.note = (f"step '{failed.id}' failed ({recovery.error}); replaced "
+                         f"{', '.join(recovery.replaced)} with {', '.join(recovery.added)}")
+        st.message = recovery.note
+        if risky:
+            recovery.reviewed = True
+            st.message += (f"; step(s) {', '.join(risky)} are not read-only: the new plan "
+                           "waits for your review")
+            if not await self._await_decision(inp):
+                recovery.outcome = "rejected" if st.stage == "rejected" else "expired"
+                st.message = f"{failure}; the replacement was {st.stage}: {st.message}"
+                return None
+        return self._execution(prepared, inp).model_copy(
+            update={"resume": resume_from(draft.plan, run, replaced)})
+
+    def _unrecovered(self, recovery: Recovery, outcome: str, message: str) -> None:
+        """Record why a replan did not give a plan that can run."""
+        recovery.outcome = "failed" if outcome == "failed" else "invalid"
+        recovery.note = message
+        self._state.message = message
+
+    async def _compensate(self, execution: ExecutePlanInput, run: RunState) -> None:
+        """Undo the finished steps whose tools declare a compensation, latest first; each undo
+        is an activity under the step's own id; the message lists what was undone."""
+        st = self._state
+        done = sorted((s for s in run.steps if s.status is StepStatus.SUCCEEDED
+                       and (p := execution.policies.get(s.id)) is not None
+                       and p.compensation is not None),
+                      key=lambda s: s.finished_at or 0.0, reverse=True)
+        outputs = {s.id: s.output for s in run.steps if s.status is StepStatus.SUCCEEDED}
+        for step in done:
+            comp = execution.policies[step.id].compensation
+            if comp is None:
+                continue
+            self._set_stage("compensating")
+            try:
+                args = compensation_args(comp, execution.plan.step(step.id), outputs)
+                result: ToolCallResult = await workflow.execute_activity(
+                    comp.activity, ToolCall(step_id=step.id, tool=comp.tool, args=args),
+                    result_type=ToolCallResult,
+                    start_to_close_timeout=timedelta(seconds=comp.timeout_s),
+                    retry_policy=RetryPolicy(
+                        maximum_attempts=comp.retry.max_attempts,
+                        initial_interval=timedelta(seconds=comp.retry.initial_interval_s),
+                        maximum_interval=timedelta(seconds=comp.retry.max_interval_s),
+                        non_retryable_error_types=list(NON_RETRYABLE_TOOL_ERRORS)))
+                undo = Undo(step=step.id, tool=comp.tool, ok=True,
+                            message=_undo_summary(result.output))
+            except (LookupError, ValueError) as exc:  # the output lacks what the undo needs
+                undo = Undo(step=step.id, tool=comp.tool, ok=False, message=str(exc))
+            except ActivityError as exc:
+                undo = Undo(step=step.id, tool=comp.tool, ok=False, message=_cause(exc))
+            st.undone.append(undo)
+            self._log.add("step", st.stage, step.id, "undone" if undo.ok else "undo_failed")
+        if st.undone:
+            ok = [f"{u.step} ({u.message})" for u in st.undone if u.ok]
+            bad = [f"{u.step} ({u.message})" for u in st.undone if not u.ok]
+            st.message += (f"; undone: {', '.join(ok) or 'nothing'}"
+                           + (f"; could not undo: {', '.join(bad)}" if bad else ""))
 
     def _spent(self) -> Spent:
         """What the goal spent before its run (planning; the step driver adds the run's)."""
@@ -532,12 +740,14 @@ class GoalWorkflow:
         self._set_stage("remembering")
         started = min((s.started_at for s in run.steps if s.started_at), default=0.0)
         finished = max((s.finished_at for s in run.steps if s.finished_at), default=started)
-        request = RememberRequest(goal=st.goal, plan=plan, template_id=st.template_id,
+        changed = bool(st.recoveries) or any(d.action == "edit" for d in st.decisions)
+        request = RememberRequest(goal=st.goal, plan=st.plan or plan,
+                                  template_id=None if st.recoveries else st.template_id,
                                   succeeded=final == "succeeded",
                                   duration_s=max(0.0, finished - started),
                                   tokens=st.usage.total_tokens,
                                   cost_usd=st.usage.cost_usd,
-                                  edited=any(d.action == "edit" for d in st.decisions))
+                                  edited=changed)
         template_id: str | None = await workflow.execute_activity(
             REMEMBER_ACTIVITY, request, start_to_close_timeout=_MEMORY_TIMEOUT,
             retry_policy=_MEMORY_RETRY)
@@ -583,6 +793,13 @@ def _needs_review(inp: GoalInput, plan: Plan, prepared: PrepareResult) -> str:
         return (f"step(s) {', '.join(dangerous)} use a dangerous tool: each run needs a "
                 "person's approval (a grant is bound to one run)")
     return ""
+
+
+def _undo_summary(output: object) -> str:
+    """What a compensation did, in a few words ("deleted out/report.txt")."""
+    if isinstance(output, dict) and "action" in output:
+        return " ".join(str(output[k]) for k in ("action", "path") if k in output)
+    return "done"
 
 
 def _cause(exc: ActivityError) -> str:

@@ -60,10 +60,11 @@ class PlanRunner(StepDriver):
         timeout = (timedelta(seconds=self.inp.gate_timeout_s) if self.inp.gate_timeout_s
                    else None)
         try:
-            await workflow.wait_condition(lambda: step_id in book, timeout=timeout)
+            await workflow.wait_condition(lambda: step_id in book or bool(self.abandoned),
+                                          timeout=timeout)
         except builtins.TimeoutError:
             return None
-        return book[step_id]
+        return book.get(step_id)
 
     def now(self) -> float:
         return workflow.now().timestamp()

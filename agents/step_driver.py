@@ -65,6 +65,8 @@ class StepDriver(ABC):
                                      for s in inp.plan.steps])
         self.outputs: dict[str, Any] = {}
         self._over_budget = ""  # why no more steps start (the budget ran out)
+        # why no more steps start because a person abandoned the goal at a gate ("": not)
+        self.abandoned = ""
         self.paused = False  # stopped between steps to continue as new (agents/history_budget)
         if inp.resume is not None:  # a run continued as new: finished steps are not run again
             self.state = inp.resume.state
@@ -96,7 +98,8 @@ class StepDriver(ABC):
 
     async def gate_decision(self, step_id: str) -> GateDecision | None:
         """A person's decision at ``step_id``'s gate, waited for; None when the gate's time
-        ran out. Only called when ``asks_people``."""
+        ran out or the goal was abandoned at another gate (``abandoned``). Only called when
+        ``asks_people``."""
         return None
 
     def changed(self, step: StepState | None) -> None:
@@ -134,6 +137,12 @@ class StepDriver(ABC):
                                   stop_on_failure=plan.on_failure == "stop")
                 for step_id in self.state.apply(decision):
                     self.changed(self.state.step(step_id))
+                if self.abandoned:  # a person abandoned the goal: nothing else starts
+                    self._cancel_pending()
+                    if not tasks:
+                        break
+                    await self.wait_for_any(tasks)
+                    continue
                 allowance = self.start_allowance(len(tasks))
                 ready = decision.ready if allowance is None else decision.ready[:allowance]
                 settled = [self._start(plan.step(s), tasks) for s in ready]
@@ -156,9 +165,17 @@ class StepDriver(ABC):
             raise
         return self._finish()
 
+    def _cancel_pending(self) -> None:
+        for st in self.state.steps:
+            if st.status is StepStatus.PENDING:
+                st.status = StepStatus.CANCELLED
+                self.changed(st)
+
     def _finish(self) -> RunState:
         failed = [s for s in self.state.steps if s.status is StepStatus.FAILED]
-        if failed:
+        if self.abandoned:
+            self.state.status = "cancelled"
+        elif failed:
             self.state.status = "failed"
             self.state.error = failed[0].error
         else:
@@ -215,15 +232,19 @@ class StepDriver(ABC):
         skipped with its dependants and the rest of the plan goes on."""
         st = self.state.step(step.id)
         decision = await self.gate_decision(step.id)
-        if decision is None:
+        if decision is None and self.abandoned:
+            st.gate, st.gate_note = "rejected", f"not decided: {self.abandoned}"
+        elif decision is None:
             st.gate, st.gate_note = "expired", (f"no decision within "
                                                 f"{self.inp.gate_timeout_s or 0:.0f}s")
         else:
             said = decision.by + (f": {decision.note}" if decision.note else "")
             st.gate = "approved" if decision.approve else "rejected"
             st.gate_note = f"{st.gate} by {said}"
+            if decision.abandon and not decision.approve:
+                self.abandoned = (f"the goal was abandoned at step '{step.id}' by {said}")
         if st.gate != "approved":
-            st.status = StepStatus.SKIPPED
+            st.status = StepStatus.CANCELLED if self.abandoned else StepStatus.SKIPPED
             self.changed(st)
             self.notify()
             return

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from planner.contracts.plan_run import ExecutePlanInput, StepPolicy
+from planner.contracts.plan_run import CompensationPolicy, ExecutePlanInput, StepPolicy
 from planner.plan import Plan
 from planner.settings import Settings
-from planner.tools import Risk, ToolRegistry
+from planner.tools import Risk, Tool, ToolRegistry
 from planner.validation import ValidationFailed, validate_plan
 
 
@@ -37,8 +37,20 @@ def step_policies(plan: Plan, registry: ToolRegistry, *,
             retry=tool.retry,
             local=local_activities and tool.runs_local and queue is None,
             queue=queue if tool.kind == "activity" else None,
+            compensation=_compensation(tool, registry),
         )
     return policies
+
+
+def _compensation(tool: Tool, registry: ToolRegistry) -> CompensationPolicy | None:
+    """The step's compensation, when its tool declares one this registry has."""
+    declared = tool.compensation
+    undo = registry.get(declared.tool) if declared is not None else None
+    if declared is None or undo is None:
+        return None
+    return CompensationPolicy(tool=undo.name, activity=undo.activity_name,
+                              args=dict(declared.args), timeout_s=undo.timeout_s,
+                              retry=undo.retry)
 
 
 def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,

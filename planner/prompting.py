@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from planner.contracts.goal_flow import Example, PlanDraft
+from planner.contracts.goal_flow import Example, PlanDraft, ReplanRequest
 from planner.tools import Tool, ToolRegistry
 from planner.validation import Problem
 from prompts import load_prompt
@@ -41,7 +41,7 @@ def render_tool(tool: Tool) -> str:
 
 
 def render_catalog(registry: ToolRegistry) -> str:
-    return "\n".join(render_tool(t) for t in registry)
+    return "\n".join(render_tool(t) for t in registry if not t.internal)
 
 
 def render_examples(examples: Iterable[Example]) -> str:
@@ -72,11 +72,43 @@ def repair_messages(goal: str, registry: ToolRegistry, examples: Sequence[Exampl
             {"role": "user", "content": repair}]
 
 
+FINISHED_OUTPUT_CHARS = 2_000  # of each finished step's output shown to the replanner
+
+
+def replan_messages(request: ReplanRequest, registry: ToolRegistry) -> list[Message]:
+    """The planning system prompt, then the failure and what finished; with a previous
+    answer, its problems too (a repair round of the replacement)."""
+    plan = request.plan
+    finished = "\n".join(
+        f"- {sid} ({plan.step(sid).tool}): {_clip(json.dumps(out, ensure_ascii=False))}"
+        for sid, out in request.finished.items()) or "- none"
+    fail = request.failure
+    user = load_prompt("replan").render(
+        goal=request.goal, plan=plan.model_dump_json(exclude_defaults=True), finished=finished,
+        failed=fail.step_id, tool=fail.tool,
+        error=f"{fail.type} after {fail.attempts} attempt(s): {fail.message}",
+        replaced=", ".join(request.replaced))
+    messages = [planning_messages(request.goal, registry, ())[0],
+                {"role": "user", "content": user}]
+    previous = request.previous
+    if previous is None:
+        return messages
+    problems = "\n".join(f"- {_problem_line(p)}" for p in previous.problems)
+    repair = load_prompt("replan_repair").render(problems=problems, previous=previous.raw)
+    return [*messages, {"role": "assistant", "content": previous.raw},
+            {"role": "user", "content": repair}]
+
+
+def _clip(text: str, limit: int = FINISHED_OUTPUT_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _problem_line(p: Problem) -> str:
     where = ", ".join(x for x in (p.step_id and f"step {p.step_id}", p.location) if x)
     return f"{p.code} ({where}): {p.message}" if where else f"{p.code}: {p.message}"
 
 
-def prompt_refs(repair: bool) -> str:
-    names = ["plan", "plan_user"] + (["repair"] if repair else [])
+def prompt_refs(repair: bool, replan: bool = False) -> str:
+    names = (["plan", "replan"] + (["replan_repair"] if repair else []) if replan else
+             ["plan", "plan_user"] + (["repair"] if repair else []))
     return ",".join(load_prompt(n).ref for n in names)

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_structured_mode: Literal["auto", "json_schema", "tools", "json"] = "auto"
     llm_repair_rounds: int = Field(2, ge=0, le=10)
+    # How many times a goal replans after a step fails for good (a replacement for the failed
+    # step and its dependants; finished steps kept, planner/recovery.py); 0: the goal fails.
+    replan_rounds: int = Field(1, ge=0, le=5)
     # Prices (USD per million input/output tokens) added to or overriding the default table in
     # planner/pricing.py, e.g. {"my-model": {"input": 0.5, "output": 1.5}}.
     llm_prices: dict[str, ModelPrice] = {}

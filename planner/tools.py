@@ -46,6 +46,17 @@ class ToolContext:
 
 
 @dataclass(frozen=True)
+class Compensation:
+    """How a tool's effect is undone when its goal is abandoned: the compensating tool and its
+    arguments, each taken from the step's output (``"output.path"``) or resolved arguments
+    (``"args.path"``). The compensating call runs under the step's own id (and so its
+    idempotency key), so it can find what the step recorded about its effect."""
+
+    tool: str
+    args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Tool:
     name: str
     description: str
@@ -70,6 +81,10 @@ class Tool:
     # The output schema of one step from its arguments, where they say more than
     # ``output_schema`` (the llm tool's extract: the step's own json_schema); None: the tool's
     step_output: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    # how a step of this tool is undone when its goal is abandoned (None: it is not)
+    compensation: Compensation | None = None
+    # a tool that only compensates others: never offered to the planner, refused in plans
+    internal: bool = False
 
     def output_schema_of(self, args: dict[str, Any]) -> dict[str, Any] | None:
         """What a step with ``args`` outputs, as precisely as its arguments tell."""

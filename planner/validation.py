@@ -94,7 +94,7 @@ def validate_plan(
         # self references are reported as not_ancestor above, not again as a cycle
         deps[step.id] = (({r.step for r in refs} | set(step.deps)) & known) - {step.id}
         tool = tools.get(step.tool)
-        if tool is None:
+        if tool is None or getattr(tool, "internal", False):
             problems += _guarded("tool", step.id, lambda s: [_unknown_tool(s, tools)], step)
             continue
         problems += _guarded("arguments", step.id, _check_args, step, tool)
@@ -224,7 +224,12 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
 def _unknown_tool(step: Step, tools: Mapping[str, ToolLike]) -> Problem:
     """Suggests by spelling and by meaning (``calculator`` -> calc, ``sleep`` -> wait)."""
-    maybe = suggest_tools(step.tool, tools)
+    if getattr(tools.get(step.tool), "internal", False):
+        return Problem(code="unknown_tool", step_id=step.id, location="tool", message=(
+            f"tool '{step.tool}' only undoes other steps' effects when a goal is abandoned; "
+            "a plan cannot call it"))
+    maybe = suggest_tools(step.tool, {n: t for n, t in tools.items()
+                                      if not getattr(t, "internal", False)})
     hint = f" (did you mean {', '.join(repr(c) for c in maybe)}?)" if maybe else ""
     return Problem(code="unknown_tool", step_id=step.id, location="tool",
                    message=f"no tool named '{step.tool}'{hint} (`jarvis tools` lists them)")

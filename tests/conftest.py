@@ -49,8 +49,11 @@ def task_queue() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, temporal_address: str, task_queue: str) -> Settings:
+    # replan_rounds=0: a failed step fails its goal, as the tests of everything else expect
+    # (with the strict scripted LLM, a replan would be an unexpected call); the recovery tests
+    # (tests/workflow/test_recovery.py) turn it on
     return Settings(data_dir=tmp_path / "data", temporal_address=temporal_address,
-                    task_queue=task_queue)
+                    task_queue=task_queue, replan_rounds=0)
 
 
 @pytest.fixture

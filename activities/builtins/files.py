@@ -11,6 +11,7 @@ target; an append is made at most once per step (``activities.effects``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import secrets
@@ -23,6 +24,13 @@ from pydantic import BaseModel
 from activities.effects import append_once, read_at, write_all
 from activities.errors import ToolError, ToolInputError
 from activities.folder_listing import walk_folder
+from activities.undo_records import (
+    MAX_UNDO_BYTES,
+    before_bytes,
+    drop_record,
+    load_record,
+    record_before,
+)
 from activities.workspace import (
     DIR_FLAGS,
     FILE_FLAGS,
@@ -33,7 +41,7 @@ from activities.workspace import (
     refuse_odd,
     shown,
 )
-from planner.tools import Risk, ToolContext, ToolRegistry, tool_from_function
+from planner.tools import Compensation, Risk, ToolContext, ToolRegistry, tool_from_function
 
 MAX_READ_BYTES = 5_000_000
 TEMP_ATTEMPTS = 8
@@ -48,6 +56,11 @@ class FileText(BaseModel):
 class FileWritten(BaseModel):
     path: str
     bytes: int
+
+
+class FileUndone(BaseModel):
+    path: str
+    action: Literal["restored", "deleted", "already gone"]
 
 
 class FileEntry(BaseModel):
@@ -83,6 +96,9 @@ def write_file(
     """Write (or append) UTF-8 text to a file in the workspace, creating folders as needed."""
     data = text.encode("utf-8")
     with locate(ctx.workspace, path, make_dirs=True) as loc:
+        if ctx.idempotency_key:  # what it held before, once per step: the undo puts it back
+            before, size = _current(loc)
+            record_before(ctx.data_dir, ctx.idempotency_key, loc.relative, before, size)
         if mode == "append":
             fd = open_file(loc, os.O_RDWR | os.O_APPEND | os.O_CREAT)
             try:
@@ -93,6 +109,49 @@ def write_file(
         else:
             size = _replace(loc, data)
     return FileWritten(path=path, bytes=size)
+
+
+def undo_write_file(path: str, ctx: ToolContext) -> FileUndone:
+    """Undo a write_file step (its compensation): put back what the file held before the
+    step, or remove the file the step created."""
+    key = ctx.idempotency_key
+    entry = load_record(ctx.data_dir, key) if key else None
+    if entry is None:
+        raise ToolInputError(f"no record of what the step's write to {path!r} replaced (it "
+                             "wrote nothing, or was undone already); nothing to undo")
+    if "too_large" in entry:
+        raise ToolInputError(f"{path!r} held {entry['too_large']} bytes before the step, more "
+                             f"than the {MAX_UNDO_BYTES} kept for an undo; restore it by hand")
+    before = before_bytes(entry)
+    with locate(ctx.workspace, entry["path"]) as loc:
+        if before is not None:
+            _replace(loc, before)
+            action: Literal["restored", "deleted", "already gone"] = "restored"
+        else:
+            try:
+                refuse_odd(loc, os.lstat(loc.name, dir_fd=loc.dir_fd))
+                os.unlink(loc.name, dir_fd=loc.dir_fd)
+                action = "deleted"
+            except FileNotFoundError:
+                action = "already gone"
+    if key:
+        drop_record(ctx.data_dir, key)
+    return FileUndone(path=path, action=action)
+
+
+def _current(loc: Location) -> tuple[bytes | None, int]:
+    """The bytes at ``loc`` (None: no file, or larger than an undo keeps) and their size."""
+    try:
+        fd = open_file(loc, os.O_RDONLY)
+    except ToolInputError:
+        return None, 0  # no file there (odd files are refused by the write itself)
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_UNDO_BYTES:
+            return None, size
+        return read_at(fd, 0, MAX_UNDO_BYTES + 1), size
+    finally:
+        os.close(fd)
 
 
 def temp_name() -> str:
@@ -161,5 +220,10 @@ def register(registry: ToolRegistry) -> None:
     registry.register(tool_from_function(list_files, timeout_s=30))
     # Idempotent honestly: an overwrite leaves the same file however often it runs, and an
     # append is journaled under the step's idempotency key (activities/effects.py).
-    registry.register(tool_from_function(write_file, risk=Risk.SIDE_EFFECTING,
-                                         idempotent=True, timeout_s=30))
+    write = tool_from_function(write_file, risk=Risk.SIDE_EFFECTING, idempotent=True,
+                               timeout_s=30)
+    registry.register(dataclasses.replace(write, compensation=Compensation(
+        tool="undo_write_file", args={"path": "output.path"})))
+    registry.register(dataclasses.replace(
+        tool_from_function(undo_write_file, risk=Risk.SIDE_EFFECTING, idempotent=True,
+                           timeout_s=30), internal=True))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from planner.contracts.event_record import LogSnapshot
-from planner.contracts.plan_run import ExecutePlanInput, RunState
+from planner.contracts.plan_run import ExecutePlanInput, RunState, StepError
 from planner.contracts.usage import Usage
 from planner.plan import Plan, PlanBudget
 from planner.tools import Risk
@@ -16,7 +16,7 @@ from planner.validation import Problem
 Stage = Literal[
     "retrieving", "planning", "repairing", "awaiting_approval", "executing", "remembering",
     "succeeded", "failed", "rejected", "invalid", "planned", "cancelled", "expired",
-    "over_budget",
+    "over_budget", "replanning", "compensating",
 ]
 # step-gates: the plan starts without a whole-plan review; every step whose risk is not in
 # ``auto_approve`` waits at its own gate, just before it starts, for a person's decision
@@ -69,6 +69,60 @@ class GoalInput(BaseModel):
     schedule_id: str | None = Field(None, max_length=200)
     # set only in the input of a goal continued as new (agents/history_budget.py)
     resume: GoalResume | None = None
+    # how many times a step that failed for good may be replanned (a replacement for it and
+    # its dependants, finished steps kept); 0: the goal fails (inputs recorded before recovery)
+    replan_rounds: int = Field(0, ge=0, le=5)
+    # a person's retry of an ended goal from one of its steps (`jarvis retry`): the steps
+    # before it keep their outputs and are not run again
+    retry: RetryFrom | None = None
+
+
+class RetryFrom(BaseModel):
+    """What a retry from a step starts with: the goal's plan and run as they ended, the step to
+    run again (with its dependants) and, optionally, that step's new arguments."""
+
+    plan: Plan
+    run: RunState
+    step: str = Field(min_length=1, max_length=200)
+    args: dict[str, Any] | None = None
+    by: str = Field("unknown", max_length=200)
+    source: Literal["template", "llm", "schedule", ""] = ""
+    template_id: str | None = None
+
+
+class Recovery(BaseModel):
+    """One partial replan: the step that failed and why, the steps replaced, those added, and
+    whether the new steps went back to a person's review."""
+
+    failed: str
+    error: str
+    replaced: list[str]
+    added: list[str] = Field(default_factory=list)
+    reviewed: bool = False
+    outcome: Literal["running", "invalid", "rejected", "expired", "failed"] = "running"
+    note: str = ""
+
+
+class Undo(BaseModel):
+    """One compensation run after the goal was abandoned: the step undone, by which tool, and
+    how it went."""
+
+    step: str
+    tool: str
+    ok: bool
+    message: str = ""
+
+
+class ReplanRequest(BaseModel):
+    """Input of ``planner.replan``: the plan, the failure, the steps to replace and the outputs
+    of the finished steps the replacement may use."""
+
+    goal: str
+    plan: Plan
+    failure: StepError
+    replaced: list[str]
+    finished: dict[str, Any] = Field(default_factory=dict)
+    previous: PlanDraft | None = None  # a repair round of the replacement
 
 
 class GoalResume(BaseModel):
@@ -81,7 +135,8 @@ class GoalResume(BaseModel):
     log: LogSnapshot = Field(default_factory=LogSnapshot)
 
 
-DecisionAction = Literal["approve", "reject", "edit", "approve_step", "reject_step"]
+DecisionAction = Literal["approve", "reject", "edit", "approve_step", "reject_step", "retry",
+                         "abandon"]
 
 
 class Decision(BaseModel):
@@ -100,6 +155,8 @@ class DecideStepInput(BaseModel):
     by: str = Field("unknown", max_length=200)
     note: str = Field("", max_length=2000)
     grant: str | None = Field(None, max_length=128)  # a dangerous step's grant
+    # with a rejection: abandon the goal (no other step starts, finished side effects undone)
+    abandon: bool = False
 
 
 class ApproveInput(BaseModel):
@@ -227,6 +284,9 @@ class GoalState(BaseModel):
     decisions: list[Decision] = Field(default_factory=list)
     gates: list[str] = Field(default_factory=list)  # steps that wait for a person at a gate
     run: RunState | None = None
+    recoveries: list[Recovery] = Field(default_factory=list)  # partial replans, in order
+    undone: list[Undo] = Field(default_factory=list)  # compensations of an abandoned goal
+    retried_from: str | None = None  # the step a person retried this goal from
     usage: Usage = Field(default_factory=Usage)
     message: str = ""
     prompts: list[str] = Field(default_factory=list)
@@ -244,4 +304,6 @@ class GoalState(BaseModel):
         return self.stage == "awaiting_approval"
 
 
-GoalInput.model_rebuild()  # its resume field names GoalResume and GoalState, defined below it
+# their fields name models defined below them
+GoalInput.model_rebuild()
+ReplanRequest.model_rebuild()

@@ -22,6 +22,7 @@ DRAFT_ACTIVITY: Final = "planner.draft"
 REPAIR_ACTIVITY: Final = "planner.repair"
 PREPARE_ACTIVITY: Final = "planner.prepare"
 REMEMBER_ACTIVITY: Final = "planner.remember"
+REPLAN_ACTIVITY: Final = "planner.replan"  # a replacement for a failed step and its dependants
 
 # -- queries and updates --------------------------------------------------------------------
 STATE_QUERY: Final = "state"  # both workflows: the current RunState / GoalState

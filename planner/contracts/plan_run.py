@@ -34,6 +34,21 @@ class StepPolicy(BaseModel):
     # the task queue of the workers that run this tool (JARVIS_TOOL_QUEUES); None: the
     # workflow's own queue (inputs recorded before this field existed run as they did)
     queue: str | None = None
+    # how the step is undone if the goal is abandoned after it ran (None: it is not)
+    compensation: CompensationPolicy | None = None
+
+
+class CompensationPolicy(BaseModel):
+    """How a finished step is undone when its goal is abandoned: the compensating tool (its
+    activity, timeout and retries) and its arguments, each taken from the step's output
+    (``"output.path"``) or its resolved arguments (``"args.path"``). The compensating call
+    carries the step's own id, so its idempotency key is the one the step's effect had."""
+
+    tool: str
+    activity: str
+    args: dict[str, str] = Field(default_factory=dict)
+    timeout_s: float = 30.0
+    retry: RetrySpec = Field(default_factory=RetrySpec)
 
 
 class ExecutePlanInput(BaseModel):
@@ -71,6 +86,8 @@ class GateDecision(BaseModel):
     at: str = ""  # ISO time from workflow.now()
     note: str = ""
     grant: str | None = None
+    # reject the step and abandon the goal: no other step starts; what ran is undone
+    abandon: bool = False
 
 
 GateState = Literal["waiting", "approved", "rejected", "expired"]
@@ -193,4 +210,5 @@ class RunState(BaseModel):
         return text
 
 
+StepPolicy.model_rebuild()  # its compensation field names CompensationPolicy, defined below it
 ExecutePlanInput.model_rebuild()  # its resume field names RunResume, defined below it
