@@ -82,7 +82,7 @@ class DecisionRefused(ValueError):
     """An approve/reject/edit the workflow refused (e.g. the goal is not waiting)."""
 
 
-class RetryRefused(ValueError):
+class RetryRefused(DecisionRefused):
     """A retry from a step that cannot start (the goal still runs, or has no such step)."""
 
 

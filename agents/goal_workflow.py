@@ -585,6 +585,9 @@ class GoalWorkflow:
                                      log=resume.log)
                 workflow.continue_as_new(inp.model_copy(update={"resume": carried}))
             st.usage = st.usage + run.usage
+            if st.recoveries and st.recoveries[-1].outcome == "running":
+                st.recoveries[-1].outcome = ("succeeded" if run.status == "succeeded"
+                                             else "failed")
             if runner.abandoned:
                 st.message = runner.abandoned
                 await self._compensate(execution, run)

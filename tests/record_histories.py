@@ -154,6 +154,62 @@ async def goal_step_gates(s: Session) -> str:
     return await s.settled(goal_id)
 
 
+LIST_PLAN: dict[str, Any] = {
+    "goal": "Read the file nope.txt", "steps": [
+        {"id": "ls", "tool": "list_files", "args": {"path": "."}}],
+    "outputs": {"files": "${ls.count}"}}
+SAVE_PLAN: dict[str, Any] = {
+    "goal": "Read the file nope.txt", "steps": [
+        {"id": "save", "tool": "write_file", "args": {"path": "nope.txt", "text": "made"}}]}
+ABANDONED_PLAN: dict[str, Any] = {
+    "goal": "Write a draft, then note it", "steps": [
+        {"id": "draft", "tool": "write_file", "args": {"path": "draft.txt", "text": "draft"}},
+        {"id": "note", "tool": "notes_append", "args": {"text": "drafted"},
+         "deps": ["draft"]}]}
+
+
+async def goal_replanned(s: Session) -> str:
+    """A step fails for good; the read-only replacement runs without a second review."""
+    s.llm.expect(reply_json(MISSING_FILE_PLAN))
+    s.llm.expect(reply_json(LIST_PLAN))
+    return await s.settled(await s.goal("Replan: read the file nope.txt", yes=True))
+
+
+async def goal_replan_reviewed(s: Session) -> str:
+    """The replacement writes a file: it goes back to review, and is approved."""
+    s.llm.expect(reply_json(MISSING_FILE_PLAN))
+    s.llm.expect(reply_json(SAVE_PLAN))
+    goal_id = await s.goal("Replan with review: read the file nope.txt", yes=True)
+    again = await s.jarvis.wait_for_review(goal_id)
+    assert again.stage == "awaiting_approval" and again.recoveries, again
+    await s.jarvis.approve(goal_id, again.plan_digest or "", by="recorder")
+    return await s.settled(goal_id)
+
+
+async def goal_retried(s: Session) -> str:
+    """A failed goal retried from its step with new arguments (the retry's run is
+    recorded)."""
+    s.llm.expect(reply_json(MISSING_FILE_PLAN))
+    goal_id = await s.settled(await s.goal("Retry: read the file nope.txt", yes=True))
+    s.settings.workspace_dir.mkdir(parents=True, exist_ok=True)
+    (s.settings.workspace_dir / "found.txt").write_text("found")
+    await s.jarvis.retry(goal_id, "read", args={"path": "found.txt"}, by="recorder")
+    return await s.settled(goal_id)
+
+
+async def goal_abandoned(s: Session) -> str:
+    """Abandoned at a gate after a write: the write is undone."""
+    s.llm.expect(reply_json(ABANDONED_PLAN))
+    goal_id, digest = await s.waiting(ABANDONED_PLAN["goal"])
+    await s.jarvis.approve(goal_id, digest, by="recorder", gates=["note"])
+    async for event in s.jarvis.events(goal_id):
+        run = event.state.run
+        if run and run.step("note").gate == "waiting":
+            break
+    await s.jarvis.decide_step(goal_id, "note", False, by="recorder", abandon=True)
+    return await s.settled(goal_id)
+
+
 async def goal_rejected(s: Session) -> str:
     goal_id, _ = await s.waiting(REMIND)
     await s.jarvis.reject(goal_id, by="recorder", reason="not now")
@@ -277,10 +333,15 @@ PATHS: dict[str, tuple[Recorder, str]] = {
     "plan-continued": (plan_continued, "succeeded"),
     "goal-continued": (goal_continued, "succeeded"),
     "goal-step-gates": (goal_step_gates, "succeeded"),
+    "goal-replanned": (goal_replanned, "succeeded"),
+    "goal-replan-reviewed": (goal_replan_reviewed, "succeeded"),
+    "goal-retried": (goal_retried, "succeeded"),
+    "goal-abandoned": (goal_abandoned, "rejected"),
 }
 
 
 WITHOUT_WRITE_FILE = {"goal-scheduled-review"}  # a worker whose tools changed since approval
+REPLANNING = {"goal-replanned", "goal-replan-reviewed"}  # the others fail without a replan
 
 
 def without(registry: ToolRegistry, tool: str) -> ToolRegistry:
@@ -324,6 +385,8 @@ async def record(out: Path, only: list[str]) -> None:
                     registry = without(registry, "write_file")
                 run_settings = (settings.model_copy(update=SMALL_HISTORY) if name in CONTINUED
                                 else settings)
+                run_settings = run_settings.model_copy(
+                    update={"replan_rounds": 1 if name in REPLANNING else 0})
                 async with create_worker(client, run_settings, registry, sandboxed=True):
                     session = Session(client, run_settings, llm)
                     workflow_id = await recorder(session)

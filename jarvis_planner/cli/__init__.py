@@ -25,6 +25,7 @@ from jarvis_planner.cli import (
     plan,
     reject,
     result,
+    retry,
     review,
     run,
     run_plan,
@@ -55,7 +56,7 @@ for command in (up.up, down.down, run.run, plan.plan, review.review, approve.app
                 reject.reject, goal.goal, list_cmd.list_, chat.chat, serve.serve,
                 run_plan.run_plan, status.status, result.result, cancel.cancel,
                 timeline.timeline, tools.tools, validate.validate, schema.schema,
-                worker.worker, mcp.mcp):
+                worker.worker, mcp.mcp, retry.retry):
     app.command(command.__name__.rstrip("_").replace("_", "-"))(command)
 app.add_typer(templates.app, name="templates")
 app.add_typer(users.app, name="users")

@@ -7,9 +7,9 @@ import asyncio
 import json
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from typing import Literal
+from typing import Any, Literal
 
-from agents.client import DecisionRefused, JarvisClient
+from agents.client import DecisionRefused, JarvisClient, RetryRefused
 from jarvis_planner.cli.console import console
 from jarvis_planner.cli.errors import CliError
 from jarvis_planner.cli.goal_follow import follow, print_outcome
@@ -68,7 +68,8 @@ def decide(goal_id: str, action: Literal["approve", "reject"], text: str,
         print_outcome(state, goal_id, as_json=False)
 
 
-def decide_step(goal_id: str, step_id: str, approve: bool, text: str) -> None:
+def decide_step(goal_id: str, step_id: str, approve: bool, text: str, *,
+                abandon: bool = False) -> None:
     """Approve or reject one step waiting at its gate: shows the arguments the person decides
     on, then the decision; follows the goal when this process runs the worker."""
     settings = load_settings()
@@ -87,15 +88,48 @@ def decide_step(goal_id: str, step_id: str, approve: bool, text: str) -> None:
                               markup=False)
             try:
                 state = await jarvis.decide_step(goal_id, step_id, approve, by=user(),
-                                                 note=text)
+                                                 note=text, abandon=abandon)
             except DecisionRefused as exc:
                 raise CliError(str(exc), f"`jarvis goal {goal_id}` shows which steps wait "
                                          "at a gate") from exc
-            console.print(f"{'approved' if approve else 'rejected'} step {step_id} of "
-                          f"{goal_id}", highlight=False)
+            said = ("approved" if approve else
+                    "rejected (the goal is abandoned)" if abandon else "rejected")
+            console.print(f"{said} step {step_id} of {goal_id}", highlight=False)
             if local:
                 return await follow(jarvis, goal_id, as_json=False), True
             return state, False
+
+    state, followed = asyncio.run(_go())
+    if followed:
+        print_outcome(state, goal_id, as_json=False)
+
+
+def retry(goal_id: str, step_id: str, args: dict[str, Any] | None) -> None:
+    """Run an ended goal again from ``step_id`` (optionally with new arguments); follows it
+    when this process runs the worker, else says how to follow it."""
+    settings = load_settings()
+
+    async def _go() -> tuple[GoalState, bool]:
+        async with AsyncExitStack() as stack:
+            jarvis = await connect_or_fail(settings)
+            await require_goal(jarvis, goal_id)
+            local = await ensure_worker(stack, jarvis)
+            try:
+                before = await jarvis.retry(goal_id, step_id, args=args, by=user())
+            except RetryRefused as exc:
+                raise CliError(str(exc), f"`jarvis goal {goal_id}` shows its steps") from exc
+            kept = [s.id for s in before.run.steps if s.status.value == "succeeded"] \
+                if before.run else []
+            console.print(f"retrying {goal_id} from step {step_id}"
+                          f"{' with new arguments' if args is not None else ''} (it had "
+                          f"ended {before.stage}; finished steps are kept unless they follow "
+                          f"{step_id}: {', '.join(kept) or 'none'})", highlight=False,
+                          markup=False)
+            if local:
+                return await follow(jarvis, goal_id, as_json=False), True
+            console.print(f"follow it with `jarvis goal {goal_id} --follow`", highlight=False,
+                          markup=False)
+            return before, False
 
     state, followed = asyncio.run(_go())
     if followed:

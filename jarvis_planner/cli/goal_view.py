@@ -65,6 +65,18 @@ def goal_view(state: GoalState, goal_id: str = "") -> RenderableType:
         parts.append(steps_table(state.run))
     elif state.plan is not None:
         parts.append(plan_tree(state.plan, state.risks, state.conversions))
+    for r in state.recoveries:
+        reviewed = ", reviewed" if r.reviewed else ""
+        added = f" with {', '.join(r.added)}" if r.added else ""
+        parts.append(Text(f"replanned after step {r.failed} failed ({r.error}): replaced "
+                          f"{', '.join(r.replaced)}{added} [{r.outcome}{reviewed}]",
+                          style="cyan"))
+    for u in state.undone:
+        parts.append(Text(f"undone {u.step} by {u.tool}: {u.message}" if u.ok else
+                          f"NOT undone {u.step} ({u.tool}): {u.message}",
+                          style="cyan" if u.ok else "bold red"))
+    if state.retried_from:
+        parts.append(Text(f"retried from step {state.retried_from}", style="cyan"))
     if state.problems:
         parts.append(Text("problems:", style="bold red"))
         parts += [Text(f"  {p}", style="red") for p in state.problems]

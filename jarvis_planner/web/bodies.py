@@ -5,6 +5,8 @@ fields, a ``by`` among them, are ignored."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from jarvis_planner.web.view import StageGroup, Stages
@@ -49,6 +51,17 @@ class StepDecisionBody(BaseModel):
     approve: bool = Field(description="true runs the step waiting at its gate; false skips it "
                                       "and what depends on it")
     note: str = Field("", max_length=2000)
+    abandon: bool = Field(False, description=(
+        "with approve false: abandon the goal; no other step starts and the finished steps' "
+        "effects are undone where their tools declare how"))
+
+
+class RetryBody(BaseModel):
+    step: str = Field(min_length=1, max_length=200, description=(
+        "The step to run again, with what depends on it; the other finished steps keep "
+        "their outputs"))
+    args: dict[str, Any] | None = Field(None, description=(
+        "New arguments for that step (none: its arguments as they were)"))
 
 
 class RejectBody(BaseModel):

@@ -23,6 +23,7 @@ from jarvis_planner.web.bodies import (
     ErrorOut,
     GoalItem,
     RejectBody,
+    RetryBody,
     StepDecisionBody,
     SubmitBody,
     Submitted,
@@ -150,7 +151,18 @@ async def decide_step(goal_id: Goal, step_id: Annotated[str, Path(max_length=200
     """Decide at a step's gate: approved, the step starts with the arguments shown; rejected,
     it is skipped with what depends on it and the rest of the plan goes on."""
     return goal_page(await client.decide_step(goal_id, step_id, body.approve, by=who.by,
-                                              note=body.note))
+                                              note=body.note, abandon=body.abandon))
+
+
+@review.post("/{goal_id}/retry", response_model=GoalPage,
+             responses={404: ERRORS[404], 409: ERRORS[409]})
+async def retry(goal_id: Goal, body: RetryBody, who: Who,
+                client: JarvisClient = Client) -> GoalPage:
+    """Run an ended goal again from one of its steps (optionally with new arguments) under
+    the same id; the finished steps that do not depend on it keep their outputs and do not
+    run again. Returns the goal as it starts again (409 while it still runs)."""
+    await client.retry(goal_id, body.step, args=body.args, by=who.by)
+    return goal_page(await client.state(goal_id))
 
 
 @review.post("/{goal_id}/reject", response_model=GoalPage,

@@ -99,7 +99,9 @@ class Recovery(BaseModel):
     replaced: list[str]
     added: list[str] = Field(default_factory=list)
     reviewed: bool = False
-    outcome: Literal["running", "invalid", "rejected", "expired", "failed"] = "running"
+    # running: the new plan runs; then how it ended (failed: its run failed too)
+    outcome: Literal["running", "succeeded", "invalid", "rejected", "expired",
+                     "failed"] = "running"
     note: str = ""
 
 

@@ -85,7 +85,7 @@ def durable_names() -> dict[str, list[str]]:
     return {
         "workflows": [EXECUTE_PLAN_WORKFLOW, GOAL_WORKFLOW],
         "activities": [RETRIEVE_ACTIVITY, DRAFT_ACTIVITY, REPAIR_ACTIVITY, PREPARE_ACTIVITY,
-                       REMEMBER_ACTIVITY, TOOL_ACTIVITY_PREFIX + "*",
+                       REMEMBER_ACTIVITY, REPLAN_ACTIVITY, TOOL_ACTIVITY_PREFIX + "*",
                        MCP_ACTIVITY_PREFIX + "*"],
         "queries": [STATE_QUERY, EVENTS_QUERY],
         "updates": [APPROVE_UPDATE, REJECT_UPDATE, EDIT_UPDATE, DECIDE_STEP_UPDATE],

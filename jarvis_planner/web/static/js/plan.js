@@ -5,8 +5,8 @@
 import { $, badge, el, fmtSeconds, segmentsNode } from "./dom.js";
 import { applyGraphStatus, graphView } from "./graph.js";
 import { valueNode } from "./result.js";
-import { actions, decideStep, editor } from "./review.js";
-import { view } from "./state.js";
+import { actions, decideStep, editor, retryFrom } from "./review.js";
+import { finished, view } from "./state.js";
 
 const SOURCE_LABEL = {
   template: "from template memory", schedule: "approved for its schedule", llm: "drafted by the LLM",
@@ -152,6 +152,8 @@ export function workingText(st) {
     repairing: "The draft had problems; repairing it (round " + (st.repair_rounds || 1) + ")…",
     executing: "Running the plan… " + stepsDone + " of " + total + " step(s) done.",
     remembering: "All steps ran; saving the plan to template memory…",
+    replanning: "A step failed; asking the planner for a replacement that keeps the finished steps…",
+    compensating: "Undoing what the finished steps did, latest first…",
   }[st.stage];
 }
 
@@ -168,7 +170,7 @@ export function applyRun() {
     const node = document.querySelector('.step[data-step-id="' + CSS.escape(s.id) + '"]');
     if (!node) continue;
     const where = (s.worker || "") + "|" + (s.waiting || "") + "|" + (s.gate || "")
-      + "|" + (view.busy ? "busy" : "");
+      + "|" + (view.busy ? "busy" : "") + "|" + (finished(st) ? "ended" : "");
     if (node.dataset.status === shown(s) && node.dataset.attempts === String(s.attempts)
         && node.dataset.where === where) continue;
     node.dataset.status = shown(s);
@@ -190,6 +192,11 @@ export function applyRun() {
     // what the step boundary converted when it ran: "text: ${sum.value} = 84 (number, passed as text)"
     for (const note of s.conversions || []) parts.push(el("div", { class: "conversion step-conversion", text: note }));
     if (s.error) parts.push(el("div", { class: "step-error", text: s.error.type + ": " + s.error.message }));
+    // an ended goal runs again from a step that did not finish; the finished steps are kept
+    if (finished(st) && RETRYABLE.has(s.status)) {
+      parts.push(el("button", { type: "button", class: "btn btn-ghost step-retry", disabled: view.busy,
+        onclick: () => retryFrom(s.id), text: "Retry from here" }));
+    }
     if (s.status === "succeeded" && s.output !== null && s.output !== undefined) {
       parts.push(el("details", { class: "step-output" }, el("summary", { text: "output" }),
         el("div", { class: "step-output-value" }, valueNode(s.output, 1))));
@@ -198,9 +205,12 @@ export function applyRun() {
   }
 }
 
-// A step waiting at its gate: the arguments it will run with, and the person's decision.
+const RETRYABLE = new Set(["failed", "blocked", "cancelled"]);
+
+// A step waiting at its gate: the arguments it will run with, and the person's decision
+// (run it; skip it and what depends on it; or stop the goal and undo what it did).
 function gateBox(s) {
-  const decide = (approve) => decideStep(s.id, approve);
+  const decide = (approve, abandon) => decideStep(s.id, approve, abandon);
   return el("div", { class: "gate" },
     el("div", { class: "small", text: "Waits for your decision before it starts, with:" }),
     el("div", { class: "step-output-value" }, valueNode(s.gate_args || {}, 1)),
@@ -208,7 +218,10 @@ function gateBox(s) {
       el("button", { type: "button", class: "btn btn-primary gate-approve", disabled: view.busy,
         onclick: () => decide(true), text: "Run this step" }),
       el("button", { type: "button", class: "btn btn-danger-ghost gate-reject", disabled: view.busy,
-        onclick: () => decide(false), text: "Skip it" })));
+        onclick: () => decide(false), text: "Skip it" }),
+      el("button", { type: "button", class: "btn btn-danger-ghost gate-abandon", disabled: view.busy,
+        title: "No other step starts; files the finished steps wrote are put back",
+        onclick: () => decide(false, true), text: "Stop the goal and undo" })));
 }
 
 export function focusRejectReason() {

@@ -70,13 +70,13 @@ export async function decide(action, body) {
 }
 
 // A decision at one step's gate: the step runs, or is skipped with what depends on it.
-export async function decideStep(stepId, approve) {
+export async function decideStep(stepId, approve, abandon = false) {
   const id = view.id;
   view.busy = true;
   view.actionError = "";
   try {
     const state = await api("POST", goalPath(id, "/steps/" + encodeURIComponent(stepId) + "/decision"),
-      { approve });
+      { approve, abandon });
     if (view.id !== id) return;
     takeNewer(state);
   } catch (e) {
@@ -85,6 +85,27 @@ export async function decideStep(stepId, approve) {
   } finally {
     if (view.id === id) { view.busy = false; render(true); }
   }
+}
+
+// Run an ended goal again from one of its steps (the same id; finished steps are kept), then
+// follow it as it runs.
+export async function retryFrom(stepId) {
+  const id = view.id;
+  view.busy = true;
+  view.actionError = "";
+  render(true);
+  try {
+    const state = await api("POST", goalPath(id, "/retry"), { step: stepId });
+    if (view.id !== id) return;
+    view.state = state;
+    follow(id);
+  } catch (e) {
+    if (view.id !== id) return;
+    view.actionError = e.message + (e.hint ? " (" + e.hint + ")" : "");
+  } finally {
+    if (view.id === id) { view.busy = false; render(true); }
+  }
+  loadGoalsSoon();
 }
 
 // -- the editor: one input per argument, or the whole plan as JSON -----------------------
