@@ -82,6 +82,11 @@ class DecisionRefused(ValueError):
     """An approve/reject/edit the workflow refused (e.g. the goal is not waiting)."""
 
 
+def gate_waiting(state: GoalState) -> list[str]:
+    """The steps of ``state``'s run that wait at their gates for a person."""
+    return [s.id for s in state.run.steps if s.gate == "waiting"] if state.run else []
+
+
 class RetryRefused(DecisionRefused):
     """A retry from a step that cannot start (the goal still runs, or has no such step)."""
 
@@ -309,7 +314,8 @@ class JarvisClient(ScheduleMixin):
             raise RetryRefused(f"cannot retry goal {goal_id} from step '{from_step}': no such "
                                f"step (its steps: {', '.join(ids)})")
         retry = RetryFrom(plan=state.plan, run=state.run, step=from_step, args=args, by=by,
-                          source=state.source, template_id=state.template_id)
+                          source=state.source, template_id=state.template_id,
+                          undone=[u.step for u in state.undone if u.ok])
         inp = self._goal_input(state.goal, by, state.policy, None, None, state.budget,
                                retry=retry)
         await self._start_goal(inp, goal_id, by)
@@ -358,11 +364,11 @@ class JarvisClient(ScheduleMixin):
         return await _outcome(self._goal(goal_id), GoalState, GOAL_FAILED)
 
     async def wait_for_review(self, goal_id: str,
-                              on_event: Callable[[GoalEvent], None] | None = None
-                              ) -> GoalState:
+                              on_event: Callable[[GoalEvent], None] | None = None, *,
+                              at_gates: bool = False) -> GoalState:
         """The goal's state once it waits for a decision, or its final state, whichever comes
         first (the end is the workflow's result: no polling delay); ``on_event`` hears each
-        event meanwhile."""
+        event meanwhile. ``at_gates``: a step waiting at its gate counts as waiting too."""
         final = asyncio.ensure_future(self.result(goal_id))
 
         async def until_waiting() -> GoalState:
@@ -370,6 +376,8 @@ class JarvisClient(ScheduleMixin):
                 if on_event is not None:
                     on_event(event)
                 if event.state.stage in WAITING_STAGES:  # waiting now, not earlier
+                    return event.state
+                if at_gates and gate_waiting(event.state):
                     return event.state
             return await final
 

@@ -222,7 +222,8 @@ class GoalWorkflow:
     async def _retry(self, inp: GoalInput, retry: RetryFrom) -> None:
         """A person's retry of the ended goal from ``retry.step``: the plan (that step's
         arguments edited, if given) validated again; the steps the retried one does not lead
-        to keep their outcome, the rest run. A dangerous step to run waits for an approval."""
+        to keep their outcome, the rest run (and so do steps whose effects were undone). A
+        dangerous step to run waits for an approval."""
         st = self._state
         st.source, st.template_id, st.retried_from = retry.source, retry.template_id, retry.step
         plan = with_args(retry.plan, retry.step, retry.args)
@@ -230,7 +231,7 @@ class GoalWorkflow:
         self._prepared = await self._prepare(plan)
         if self._prepared is None:
             return
-        rerun = descendants([retry.step], plan.dependency_map())
+        rerun = descendants([retry.step, *retry.undone], plan.dependency_map())
         kept = [s.id for s in retry.run.steps
                 if s.id not in rerun and s.status is StepStatus.SUCCEEDED]
         st.message = (f"retried from step '{retry.step}' by {retry.by}"
@@ -246,8 +247,12 @@ class GoalWorkflow:
                 return
         else:
             self._decide("retry", retry.by, f"retry from step '{retry.step}'", step=retry.step)
-        execution = self._execution(self._prepared, inp).model_copy(
-            update={"resume": resume_from(plan, retry.run, rerun)})
+        execution = self._execution(self._prepared, inp)
+        # the person chose the retried step and its arguments: it does not ask again at a gate
+        gates = [g for g in execution.gates if g != retry.step]
+        st.gates = gates
+        execution = execution.model_copy(
+            update={"resume": resume_from(plan, retry.run, rerun), "gates": gates})
         await self._run_plan(execution, inp)
         await self._remember(execution.plan)
 

@@ -83,9 +83,19 @@ class JarvisClientSync:
     def result(self, goal_id: str) -> GoalState:
         return self._run(self._async.result(goal_id))
 
-    def approve(self, goal_id: str, plan_digest: str, by: str = "api", note: str = ""
-                ) -> GoalState:
-        return self._run(self._async.approve(goal_id, plan_digest, by, note))
+    def approve(self, goal_id: str, plan_digest: str, by: str = "api", note: str = "", *,
+                gates: Sequence[str] = (), until: str | None = None) -> GoalState:
+        return self._run(self._async.approve(goal_id, plan_digest, by, note, gates=gates,
+                                             until=until))
+
+    def decide_step(self, goal_id: str, step_id: str, approve: bool, by: str = "api",
+                    note: str = "", *, abandon: bool = False) -> GoalState:
+        return self._run(self._async.decide_step(goal_id, step_id, approve, by, note,
+                                                 abandon=abandon))
+
+    def retry(self, goal_id: str, from_step: str, *, args: dict[str, Any] | None = None,
+              by: str = "api") -> GoalState:
+        return self._run(self._async.retry(goal_id, from_step, args=args, by=by))
 
     def reject(self, goal_id: str, by: str = "api", reason: str = "") -> GoalState:
         return self._run(self._async.reject(goal_id, by, reason))

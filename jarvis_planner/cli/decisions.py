@@ -105,15 +105,15 @@ def decide_step(goal_id: str, step_id: str, approve: bool, text: str, *,
 
 
 def retry(goal_id: str, step_id: str, args: dict[str, Any] | None) -> None:
-    """Run an ended goal again from ``step_id`` (optionally with new arguments); follows it
-    when this process runs the worker, else says how to follow it."""
+    """Run an ended goal again from ``step_id`` (optionally with new arguments) and follow it
+    until it waits for a decision or ends."""
     settings = load_settings()
 
-    async def _go() -> tuple[GoalState, bool]:
+    async def _go() -> GoalState:
         async with AsyncExitStack() as stack:
             jarvis = await connect_or_fail(settings)
             await require_goal(jarvis, goal_id)
-            local = await ensure_worker(stack, jarvis)
+            await ensure_worker(stack, jarvis)
             try:
                 before = await jarvis.retry(goal_id, step_id, args=args, by=user())
             except RetryRefused as exc:
@@ -125,12 +125,6 @@ def retry(goal_id: str, step_id: str, args: dict[str, Any] | None) -> None:
                           f"ended {before.stage}; finished steps are kept unless they follow "
                           f"{step_id}: {', '.join(kept) or 'none'})", highlight=False,
                           markup=False)
-            if local:
-                return await follow(jarvis, goal_id, as_json=False), True
-            console.print(f"follow it with `jarvis goal {goal_id} --follow`", highlight=False,
-                          markup=False)
-            return before, False
+            return await follow(jarvis, goal_id, as_json=False)
 
-    state, followed = asyncio.run(_go())
-    if followed:
-        print_outcome(state, goal_id, as_json=False)
+    print_outcome(asyncio.run(_go()), goal_id, as_json=False)

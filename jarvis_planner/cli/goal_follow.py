@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from agents.client import JarvisClient
+from agents.client import JarvisClient, gate_waiting
 from agents.following import GoalEvent
 from jarvis_planner.cli.console import console, err_console, live_view, print_json, settled
 from jarvis_planner.cli.goal_view import goal_view
@@ -29,13 +29,14 @@ def event_line(event: GoalEvent) -> str | None:
 
 
 async def follow(jarvis: JarvisClient, goal_id: str, as_json: bool) -> GoalState:
-    """The goal's state once it waits for a decision or has ended."""
+    """The goal's state once it waits for a decision (a review, or a step at its gate) or has
+    ended."""
     if as_json:
-        return await jarvis.wait_for_review(goal_id)
+        return await jarvis.wait_for_review(goal_id, at_gates=True)
     with live_view(err_console) as view:
         state = await jarvis.wait_for_review(
             goal_id, lambda event: view.update(goal_view(event.state, goal_id),
-                                               event_line(event)))
+                                               event_line(event)), at_gates=True)
         view.update(goal_view(state, goal_id))
         return state
 
@@ -57,6 +58,13 @@ def print_outcome(state: GoalState, goal_id: str, as_json: bool) -> None:
     if state.stage == "awaiting_approval":
         err_console.print(f"waiting for approval: `jarvis approve {goal_id}` or "
                           f"`jarvis reject {goal_id}`", highlight=False, markup=False)
+        raise typer.Exit(3)
+    gated = gate_waiting(state) if not state.finished else []
+    if gated:
+        steps = ", ".join(gated)
+        err_console.print(f"step(s) {steps} wait at their gates: `jarvis approve {goal_id} "
+                          f"--step {gated[0]}` or `jarvis reject {goal_id} --step {gated[0]}`",
+                          highlight=False, markup=False)
         raise typer.Exit(3)
     if as_json:
         raise typer.Exit(0 if state.stage in ("succeeded", "planned") else 1)

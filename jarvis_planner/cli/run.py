@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from planner.contracts.goal_flow import GoalState
+    from planner.contracts.goal_flow import ApprovalPolicy, GoalState
     from planner.plan import PlanBudget
     from planner.settings import Settings
 
@@ -16,6 +16,10 @@ def run(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")
         yes: Annotated[bool, typer.Option("--yes", "-y",
                                           help="Approve the plan without asking (dangerous "
                                                "steps still need `jarvis approve`).")] = False,
+        step_gates: Annotated[bool, typer.Option(
+            "--step-gates", help="No whole-plan review: read-only steps run, and each other "
+                                 "step waits at its own gate, just before it starts, with its "
+                                 "real arguments (`jarvis approve ID --step X`).")] = False,
         as_json: Annotated[bool, typer.Option(
             "--json", help="Print the goal's final state as JSON (no live view, no "
                            "questions).")] = False,
@@ -37,9 +41,13 @@ def run(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")
     not given come from the settings (`jarvis config list`)."""
     import asyncio
 
+    from jarvis_planner.cli.errors import CliError
     from jarvis_planner.cli.goal_follow import interrupted, print_outcome
     from planner.settings import load_settings
 
+    if yes and step_gates:
+        raise CliError("--yes approves the whole plan and --step-gates asks at each step: "
+                       "choose one", f"`jarvis run {goal!r} --step-gates`")
     settings = load_settings()
     given = {"max_cost_usd": max_cost, "max_tokens": max_tokens, "max_steps": max_steps,
              "max_llm_calls": max_llm_calls, "max_wall_time_s": max_time}
@@ -47,14 +55,16 @@ def run(goal: Annotated[str, typer.Argument(help="The goal, in plain language.")
         update={k: v for k, v in given.items() if v is not None})
     where: dict[str, str] = {}
     try:
-        state, goal_id = asyncio.run(_run(settings, goal, yes, as_json, where, budget))
+        state, goal_id = asyncio.run(_run(settings, goal, yes, as_json, where, budget,
+                                          "step-gates" if step_gates else None))
     except KeyboardInterrupt:
         interrupted(where)
     print_outcome(state, goal_id, as_json)
 
 
 async def _run(settings: Settings, goal: str, yes: bool, as_json: bool,
-               where: dict[str, str], budget: PlanBudget) -> tuple[GoalState, str]:
+               where: dict[str, str], budget: PlanBudget,
+               policy: ApprovalPolicy | None) -> tuple[GoalState, str]:
     import sys
     from contextlib import AsyncExitStack
 
@@ -65,7 +75,7 @@ async def _run(settings: Settings, goal: str, yes: bool, as_json: bool,
 
     async with AsyncExitStack() as stack:
         jarvis, _ = await session(settings, stack)
-        goal_id = await jarvis.submit(goal, yes=yes, by=user(), budget=budget)
+        goal_id = await jarvis.submit(goal, yes=yes, by=user(), budget=budget, policy=policy)
         where["goal_id"] = goal_id
         err_console.print(f"goal id: [bold]{goal_id}[/]", highlight=False)
         while True:

@@ -88,6 +88,8 @@ class RetryFrom(BaseModel):
     by: str = Field("unknown", max_length=200)
     source: Literal["template", "llm", "schedule", ""] = ""
     template_id: str | None = None
+    # steps whose effects were undone when the goal was abandoned: they run again too
+    undone: list[str] = Field(default_factory=list)
 
 
 class Recovery(BaseModel):

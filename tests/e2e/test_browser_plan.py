@@ -232,3 +232,48 @@ async def test_two_gates_in_parallel_branches_decided_in_the_opposite_order(
     decided = [(d["action"], d["step"]) for d in final["decisions"] if d.get("step")]
     assert decided == [("approve_step", "right"), ("approve_step", "left")]
     assert final["stage"] == "succeeded"
+
+
+UNDO: dict[str, Any] = {"goal": "save a draft and note it", "steps": [
+    {"id": "save", "tool": "write_file", "args": {"path": "draft.txt", "text": "draft"}},
+    {"id": "note", "tool": "notes_append", "args": {"text": "saved ${save.path}"}},
+]}
+
+
+async def test_approve_up_to_a_step_stop_and_undo_then_retry(ui: Session) -> None:
+    """From the review screen: approve up to `save` (the note waits at its gate); at the gate,
+    stop the goal and undo (the draft is removed); then Retry from here on the note: the
+    goal runs again under its id, the undone write first, and finishes."""
+    page = ui.page
+    goal_id = await replace_plan(ui, UNDO)
+    await expect(page.locator(".plan-card .dag-node")).to_have_count(2)
+    draft = ui.web.settings.workspace_dir / "draft.txt"
+    await page.locator("#approve-until").select_option("save")
+    await page.locator(".plan-card #approve").click()
+    await expect(ui.step("note").locator(".gate-abandon")).to_be_visible(timeout=30_000)
+    assert draft.read_text() == "draft"  # save ran before the note's gate
+    state = await ui.state(goal_id)
+    assert [(d["action"], d["by"]) for d in state["decisions"]][-1][0] == "approve"
+    assert state["gates"] == ["note"]
+
+    await ui.step("note").locator(".gate-abandon").click()
+    await expect(ui.step("note").locator(".step-retry")).to_be_visible(timeout=30_000)
+    ended = await ui.state(goal_id)
+    assert ended["stage"] == "rejected", ended["message"]
+    assert [(u["step"], u["ok"], u["message"]) for u in ended["undone"]] == [
+        ("save", True, "deleted draft.txt")]
+    assert not draft.exists()
+    await expect(page.locator(".msg-rejected")).to_contain_text("Stopped.")
+    await expect(page.locator(".msg-rejected .undone")).to_have_text("save undone: deleted draft.txt")
+    await expect(ui.step("save").locator(".step-undone")).to_have_text("undone: deleted draft.txt")
+    await expect(page.locator(".decision-abandon")).to_contain_text("Stopped at step note")
+    await ui.shot("24-plan-abandoned-undone")
+
+    await ui.step("note").locator(".step-retry").click()
+    node = page.locator('.plan-card .dag-node[data-step-id="note"]')
+    await expect(node).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    done = await ui.state(goal_id)
+    assert done["stage"] in {"remembering", "succeeded"} and done["retried_from"] == "note"
+    assert draft.read_text() == "draft"  # the undone write ran again
+    notes = (ui.web.settings.data_dir / "notes.jsonl").read_text().splitlines()
+    assert len(notes) == 1 and "saved draft.txt" in notes[0]

@@ -26,6 +26,17 @@ def env(tmp_path: Path, temporal_address: str, task_queue: str) -> Iterator[dict
         yield env
 
 
+def ended(env: dict[str, str], goal_id: str) -> GoalState:
+    """The goal's final state, waited for (the worker process runs it on its own time)."""
+    async def final() -> GoalState:
+        settings = Settings(data_dir=Path(env["JARVIS_DATA_DIR"]),
+                            temporal_address=env["JARVIS_TEMPORAL_ADDRESS"],
+                            task_queue=env["JARVIS_TASK_QUEUE"])
+        return await JarvisClient(await connect(settings.temporal_address), settings).result(
+            goal_id)
+    return asyncio.run(asyncio.wait_for(final(), 60))
+
+
 async def gated_goal(env: dict[str, str]) -> str:
     """A goal under the step-gates policy, once its `save` step waits at its gate."""
     settings = Settings(data_dir=Path(env["JARVIS_DATA_DIR"]),
@@ -59,6 +70,7 @@ def test_approve_and_reject_a_step_at_its_gate(env: dict[str, str], tmp_path: Pa
     ok = jarvis("approve", goal_id, "--step", "save", "--note", "fine", env=env)
     assert ok.returncode == 0, ok.stderr
     assert "step save (write_file) with" in ok.stdout and "approved step save" in ok.stdout
+    assert ended(env, goal_id).stage == "succeeded"
     done = jarvis("result", goal_id, "--json", env=env)
     assert '"stage": "succeeded"' in done.stdout, done.stdout + done.stderr
     assert (tmp_path / "data" / "workspace" / "total.txt").read_text() == "35"
@@ -68,3 +80,51 @@ def test_approve_and_reject_a_step_at_its_gate(env: dict[str, str], tmp_path: Pa
     assert no.returncode == 0 and "rejected step save" in no.stdout, no.stderr
     final = jarvis("goal", second, env=env)
     assert "rejected by" in final.stdout and "not now" in final.stdout, final.stdout
+
+
+def test_abandon_at_a_gate_then_retry_from_that_step(env: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    """`jarvis reject GOAL --step X --abandon` stops the goal; `jarvis retry GOAL --from X
+    --args JSON` runs that step again with new arguments, keeping the finished calc."""
+    goal_id = asyncio.run(gated_goal(env))
+    alone = jarvis("reject", goal_id, "--abandon", env=env)
+    assert_clean_error(alone, 1, "--abandon goes with --step")
+    stop = jarvis("reject", goal_id, "--step", "save", "--abandon", "--reason", "stop", env=env)
+    assert stop.returncode == 0, stop.stderr
+    assert "rejected (the goal is abandoned) step save" in stop.stdout
+    assert ended(env, goal_id).stage == "rejected"
+
+    assert_clean_error(jarvis("retry", goal_id, "--from", "save", "--args", "{no", env=env),
+                       1, "--args is not JSON")
+    assert_clean_error(jarvis("retry", goal_id, "--from", "save", "--args", "[1]", env=env),
+                       1, "--args must be a JSON object")
+    assert_clean_error(jarvis("retry", goal_id, "--from", "nope", env=env), 1,
+                       "cannot retry goal " + goal_id + " from step 'nope': no such step")
+    again = jarvis("retry", goal_id, "--from", "save", "--args",
+                   '{"path": "again.txt", "text": "${calc.value}"}', env=env)
+    assert again.returncode == 0, again.stderr
+    assert f"retrying {goal_id} from step save with new arguments" in again.stdout
+    assert "(it had ended rejected; finished steps are kept unless they follow save: calc)" \
+        in again.stdout, again.stdout
+    assert "again.txt" in again.stdout  # followed to the end: the result printed
+    done = jarvis("result", goal_id, "--json", env=env)
+    assert '"stage": "succeeded"' in done.stdout, done.stdout + done.stderr
+    assert (tmp_path / "data" / "workspace" / "again.txt").read_text() == "35"
+    shown = jarvis("goal", goal_id, env=env)
+    assert "retried from step save" in shown.stdout, shown.stdout
+
+
+def test_run_with_step_gates_stops_at_the_first_gate(env: dict[str, str], tmp_path: Path) -> None:
+    """`jarvis run --step-gates`: the read-only calc runs, then the command says which step
+    waits at its gate and how to decide (exit 3, like a review); `--yes` with it is refused."""
+    both = jarvis("run", GOAL, "--yes", "--step-gates", env=env)
+    assert_clean_error(both, 1, "--yes approves the whole plan and --step-gates asks")
+    ran = jarvis("run", GOAL, "--step-gates", env=env)
+    assert ran.returncode == 3, ran.stdout + ran.stderr
+    assert "step(s) save wait at their gates: `jarvis approve" in ran.stderr, ran.stderr
+    goal_id = next(line.split()[-1] for line in ran.stderr.splitlines()
+                   if line.startswith("goal id:"))
+    ok = jarvis("approve", goal_id, "--step", "save", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert ended(env, goal_id).stage == "succeeded"
+    assert (tmp_path / "data" / "workspace" / "total.txt").read_text() == "35"

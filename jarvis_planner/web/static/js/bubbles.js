@@ -82,6 +82,13 @@ function statusBubble(st) {
       resultView(outputs),
       st.message ? el("p", { class: "muted small", text: st.message }) : null);
   }
+  if (s === "rejected" && st.run) {  // abandoned after some steps ran: what was undone
+    const last = st.decisions.filter((d) => d.action === "abandon" || d.action === "reject").pop();
+    return botBubble("msg-rejected",
+      el("strong", { text: "Stopped." }), " " + capital(st.message || "the goal was abandoned."),
+      last && last.reason ? el("p", { class: "quote", text: last.reason }) : null,
+      undoneList(st));
+  }
   if (s === "rejected") {
     const last = st.decisions.filter((d) => d.action === "reject").pop();
     return botBubble("msg-rejected",
@@ -92,6 +99,16 @@ function statusBubble(st) {
   const failure = st.view && st.view.failure;
   if (failure) return failureBubble(st, failure);
   return botBubble("msg-status", el("span", { text: STAGE_LABEL[s] || s }));
+}
+
+function capital(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
+
+// What an abandoned goal undid, latest first, and what it could not.
+function undoneList(st) {
+  if (!st.undone || !st.undone.length) return null;
+  return el("ul", { class: "undone" }, ...st.undone.map((u) => el("li", { class: u.ok ? "" : "undo-failed" },
+    el("span", { class: "mono", text: u.step }), " ",
+    el("span", { text: u.ok ? "undone: " + u.message : "not undone: " + u.message }))));
 }
 
 // A retry of the planner's LLM call, as the server reports it.
@@ -115,8 +132,12 @@ function failureBubble(st, failure) {
 }
 
 function decisionBubble(d) {
-  const verb = { approve: "Approved", reject: "Rejected", edit: "Plan edited" }[d.action] || d.action;
-  const icon = { approve: "✓", reject: "✕", edit: "✎" }[d.action] || "•";
+  const verb = { approve: "Approved", reject: "Rejected", edit: "Plan edited",
+    approve_step: "Step " + d.step + " approved", reject_step: "Step " + d.step + " skipped",
+    abandon: "Stopped at step " + d.step + " (goal abandoned)",
+    retry: "Retried from step " + d.step }[d.action] || d.action;
+  const icon = { approve: "✓", reject: "✕", edit: "✎", approve_step: "✓", reject_step: "✕",
+    abandon: "✕", retry: "↻" }[d.action] || "•";
   return el("div", { class: "decision decision-" + d.action },
     el("span", { class: "decision-icon", "aria-hidden": "true", text: icon }),
     el("span", { class: "decision-text" }, el("strong", { text: verb }), " by ", el("span", { class: "mono", text: d.by }),

@@ -170,7 +170,8 @@ export function applyRun() {
     const node = document.querySelector('.step[data-step-id="' + CSS.escape(s.id) + '"]');
     if (!node) continue;
     const where = (s.worker || "") + "|" + (s.waiting || "") + "|" + (s.gate || "")
-      + "|" + (view.busy ? "busy" : "") + "|" + (finished(st) ? "ended" : "");
+      + "|" + (view.busy ? "busy" : "") + "|" + (finished(st) ? "ended" : "")
+      + "|" + (st.undone || []).filter((u) => u.step === s.id).length;
     if (node.dataset.status === shown(s) && node.dataset.attempts === String(s.attempts)
         && node.dataset.where === where) continue;
     node.dataset.status = shown(s);
@@ -192,6 +193,9 @@ export function applyRun() {
     // what the step boundary converted when it ran: "text: ${sum.value} = 84 (number, passed as text)"
     for (const note of s.conversions || []) parts.push(el("div", { class: "conversion step-conversion", text: note }));
     if (s.error) parts.push(el("div", { class: "step-error", text: s.error.type + ": " + s.error.message }));
+    const undo = (st.undone || []).find((u) => u.step === s.id);
+    if (undo) parts.push(el("div", { class: undo.ok ? "step-undone" : "step-error",
+      text: (undo.ok ? "undone: " : "not undone: ") + undo.message }));
     // an ended goal runs again from a step that did not finish; the finished steps are kept
     if (finished(st) && RETRYABLE.has(s.status)) {
       parts.push(el("button", { type: "button", class: "btn btn-ghost step-retry", disabled: view.busy,

@@ -30,9 +30,17 @@ export function actions(st) {
         onclick: () => { view.rejecting = false; render(true); }, text: "Back" }));
     return bar;
   }
+  // "approve up to step X": what X needs runs now; every other step waits at its own gate
+  const until = el("select", { id: "approve-until", class: "until-select", disabled: view.busy,
+    "aria-label": "Approve up to a step", onchange: (e) => { view.until = e.target.value; } },
+  el("option", { value: "", text: "all steps" }),
+  ...st.plan.steps.map((s) => el("option", { value: s.id, text: "up to " + s.id,
+    selected: view.until === s.id })));
   bar.append(
     el("button", { type: "button", class: "btn btn-primary", id: "approve", disabled: view.busy,
-      onclick: () => decide("approve", { plan_digest: st.plan_digest }), text: "Approve" }),
+      onclick: () => decide("approve", { plan_digest: st.plan_digest, until: view.until || null }),
+      text: "Approve" }),
+    until,
     el("button", { type: "button", class: "btn", id: "edit", disabled: view.busy,
       onclick: () => startEdit(st), text: "Edit" }),
     el("button", { type: "button", class: "btn btn-danger-ghost", id: "reject", disabled: view.busy,
