@@ -19,6 +19,7 @@ from agents.client import JarvisClient
 from agents.simple_engine import SimpleWorkflowEngine
 from evals.bench.fixture import Bench, bench_context
 from evals.bench.levers import BENCHMARKS, Levers, Metrics, Size
+from evals.bench.scaling import scaling
 from evals.bench.workloads import PLANNING_GOAL, PLANNING_PLAN, chain_plan, fan_plan
 from jarvis_planner.testing import ScriptedLLM
 from planner.contracts.plan_run import ExecutePlanInput, RunState, ToolCall
@@ -194,7 +195,7 @@ async def _learn(goals: JarvisClient) -> str | None:
 
 RUNNERS: dict[str, Callable[[Bench], Awaitable[Metrics]]] = {
     "overhead": overhead, "parallelism": parallelism, "throughput": throughput,
-    "planning": planning,
+    "planning": planning, "scaling": scaling,
 }
 
 

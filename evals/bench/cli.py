@@ -21,6 +21,7 @@ from evals.bench.kill_check import kill_check
 from evals.bench.levers import (
     BASELINE,
     BENCHMARKS,
+    EXTRA_BENCHMARKS,
     SIZES,
     TUNED,
     Levers,
@@ -28,6 +29,7 @@ from evals.bench.levers import (
     ablations,
     explorations,
 )
+from evals.bench.peers import PEERS, missing, run_peer
 from evals.bench.report import Report, machine
 
 
@@ -41,12 +43,14 @@ class Options:
     kill_check: bool = False
     only: tuple[str, ...] = BENCHMARKS
     rounds: int = 1
+    peers: bool = False
 
     def command(self) -> str:
         parts = ["python -m evals.bench", f"--size {self.size}", f"--out {self.out}"]
         parts += ["--baseline"] * self.baseline + ["--ablate"] * self.ablate
         parts += ["--explore"] * self.explore + ["--kill-check"] * self.kill_check
         parts += [f"--rounds {self.rounds}"] if self.rounds != 1 else []
+        parts += ["--peers"] * self.peers
         if self.only != BENCHMARKS:
             parts.append(f"--only {','.join(self.only)}")
         return " ".join(parts)
@@ -65,15 +69,22 @@ async def run(options: Options) -> Report:
     print(f"machine: {json.dumps(report.machine)}", flush=True)
     configs = options.configurations()
     rounds: dict[str, list[dict[str, Metrics]]] = {c.name: [] for c in configs}
+    peers = _peers(options)
+    peer_rounds: dict[str, list[dict[str, Metrics]]] = {p: [] for p in peers}
     with tempfile.TemporaryDirectory(prefix="jarvis-bench-") as tmp:
         for r in range(options.rounds):
             for k in range(len(configs)):
                 levers = configs[(k + r) % len(configs)]
                 folder = Path(tmp) / f"r{r}c{k}"
                 rounds[levers.name].append(await run_config(levers, size, folder, options.only))
+            for peer in peers:  # in the same round as JARVIS: the same machine state
+                peer_rounds[peer].append(await run_peer(peer, size, Path(tmp) / f"r{r}{peer}"))
         for levers in configs:
             report.add(levers, {name: combine([one[name] for one in rounds[levers.name]])
                                 for name in options.only})
+        for peer, runs in peer_rounds.items():
+            report.peers[peer] = {name: combine([one[name] for one in runs])
+                                  for name in runs[0]}
         if options.kill_check:
             metrics = await kill_check(Path(tmp) / "kill", DEFAULT_TUNING, size.kill_rounds,
                                        size.kill_burst)
@@ -82,15 +93,25 @@ async def run(options: Options) -> Report:
     return report
 
 
+def _peers(options: Options) -> tuple[str, ...]:
+    """The peers to run, or an error naming what to install."""
+    if not options.peers:
+        return ()
+    absent = missing()
+    if absent:
+        raise SystemExit("--peers: " + "; ".join(f"{p}: {why}" for p, why in absent.items()))
+    return PEERS
+
+
 def combine(runs: Sequence[Metrics]) -> Metrics:
     """One metrics dict from several rounds: the median of each number, the worst count of lost
     or completed runs, the first value of anything else."""
     out: Metrics = {}
     for key, first in runs[0].items():
         values = [r[key] for r in runs if key in r]
-        if key.endswith("_lost"):
+        if key.endswith("_lost") or key == "lost":
             out[key] = max(values)
-        elif key.endswith("_completed"):
+        elif key.endswith("_completed") or key == "completed":
             out[key] = min(values)
         elif isinstance(first, float):
             out[key] = _round(_median(values))
@@ -116,16 +137,21 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                         help="SIGKILL the tuned server after acknowledged runs; count losses")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run every configuration this many times; report medians")
+    parser.add_argument("--peers", action="store_true",
+                        help="also run LangGraph (SQLite checkpointer, durability sync) and "
+                             "DBOS (SQLite) on the same workloads (extra: .[peers])")
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+                        help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: "
+                             f"all of them), or {','.join(EXTRA_BENCHMARKS)} (minutes: asked "
+                             "for by name)")
     args = parser.parse_args(argv)
     only = tuple(b.strip() for b in args.only.split(",") if b.strip())
-    unknown = [b for b in only if b not in BENCHMARKS]
+    unknown = [b for b in only if b not in (*BENCHMARKS, *EXTRA_BENCHMARKS)]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     return Options(size=args.size, out=args.out, baseline=args.baseline, ablate=args.ablate,
                    explore=args.explore, kill_check=args.kill_check, only=only,
-                   rounds=max(1, args.rounds))
+                   rounds=max(1, args.rounds), peers=args.peers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,6 +43,7 @@ class Bench:
     engine: JarvisClient
     llm: ScriptedLLM
     notes: list[str] = field(default_factory=list)
+    server_pid: int | None = None  # the dev server process (its memory, for scaling)
 
     def prepared(self, plan: Plan, *, regular: bool = False) -> ExecutePlanInput:
         local = self.levers.local_activities and not regular
@@ -72,7 +73,8 @@ def bench_settings(folder: Path, address: str, llm: ScriptedLLM | None) -> Setti
                       "llm_model": llm.model, "llm_timeout_s": 10.0}
     return Settings(data_dir=folder / "data", workspace=None, temporal_address=address,
                     task_queue=f"bench-{uuid.uuid4().hex[:8]}", chroma_host=None,
-                    embedding_backend="hashing", llm_structured_mode="auto", **llm_fields)
+                    embedding_backend="hashing", llm_structured_mode="auto",
+                    plan_max_steps=100_000, **llm_fields)
 
 
 @contextlib.asynccontextmanager
@@ -90,7 +92,8 @@ async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterat
         engine = JarvisClient(client, settings, eager_start=levers.eager_start)
         async with create_worker(client, settings, registry, sandboxed=levers.sandboxed,
                                  options=levers.worker_options):
-            bench = Bench(levers, size, client, settings, registry, engine, llm)
+            bench = Bench(levers, size, client, settings, registry, engine, llm,
+                          server_pid=server.pid)
             await _warm_up(bench)
             yield bench
     finally:

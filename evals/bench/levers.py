@@ -14,6 +14,8 @@ from agents.devserver import (
 )
 
 BENCHMARKS = ("overhead", "parallelism", "throughput", "planning")
+# run only when asked (`--only scaling`, or `--scaling`): minutes, not seconds
+EXTRA_BENCHMARKS = ("scaling",)
 
 
 Metrics = dict[str, Any]
@@ -100,13 +102,17 @@ class Size:
     plan_repeats: int
     kill_rounds: int
     kill_burst: int
+    scale_steps: tuple[int, ...] = (10, 100, 1000)
+    scale_goals: tuple[int, ...] = (1, 10, 100, 1000)
+    scale_parked: int = 200
 
 
 SIZES = {
     "full": Size(seq_steps=50, seq_repeats=3, fan_width=20, fan_step_s=(0.2, 1.0), fan_repeats=3,
                  goals=100, goal_steps=5, plan_repeats=3, kill_rounds=3, kill_burst=20),
     "smoke": Size(seq_steps=5, seq_repeats=1, fan_width=4, fan_step_s=(0.05,), fan_repeats=1,
-                  goals=8, goal_steps=5, plan_repeats=1, kill_rounds=1, kill_burst=3),
+                  goals=8, goal_steps=5, plan_repeats=1, kill_rounds=1, kill_burst=3,
+                  scale_steps=(5, 20), scale_goals=(1, 4), scale_parked=3),
 }
 
 

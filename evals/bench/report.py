@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import subprocess
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -15,7 +16,9 @@ from typing import Any
 from agents.devserver import (
     temporal_binary,
 )
+from evals.bench.chart import line_chart
 from evals.bench.levers import TARGETS, Levers, Metrics
+from evals.bench.peers import peer_versions
 
 
 def machine() -> dict[str, Any]:
@@ -46,6 +49,7 @@ class Report:
     configs: list[dict[str, Any]] = field(default_factory=list)
     results: dict[str, dict[str, Metrics]] = field(default_factory=dict)  # bench -> config
     durability: dict[str, Metrics] = field(default_factory=dict)
+    peers: dict[str, dict[str, Metrics]] = field(default_factory=dict)  # peer -> bench
 
     def add(self, levers: Levers, results: dict[str, Metrics]) -> None:
         self.configs.append(levers.describe())
@@ -61,10 +65,20 @@ class Report:
                     "targets": TARGETS.get(name, {})}
             written.append(_write(out / f"bench-{name}.json", json.dumps(data, indent=2)))
             written.append(_write(out / f"bench-{name}.md", self.markdown(name)))
+        if self.peers:
+            data = {"benchmark": "peers", "command": self.command, "size": self.size,
+                    "machine": self.machine, "versions": peer_versions(),
+                    "results": self.peers, "jarvis": {
+                        b: self.results.get(b, {}).get("tuned", {}) for b in _SIDE_BY_SIDE}}
+            written.append(_write(out / "bench-peers.json", json.dumps(data, indent=2)))
         if self.durability:
             data = {"benchmark": "durability", "command": self.command,
                     "machine": self.machine, "results": self.durability}
             written.append(_write(out / "bench-durability.json", json.dumps(data, indent=2)))
+        scaling = self.results.get("scaling", {}).get("tuned")
+        if scaling:
+            for name, svg in scaling_charts(scaling).items():
+                written.append(_write(out / f"bench-{name}.svg", svg))
         written.append(_write(out / "bench.md", self.summary()))
         return written
 
@@ -98,6 +112,8 @@ class Report:
                          f"eager start {cfg['eager_start']}, sandboxed {cfg['sandboxed']}, "
                          f"worker options {worker}, server flags `{flags}`")
         lines.append("")
+        if self.peers:
+            lines += [self.side_by_side(), ""]
         lines += [self.markdown(name) for name in self.results]
         if self.durability:
             lines += ["### durability (SIGKILL after acknowledgement)", ""]
@@ -105,6 +121,66 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
+    def side_by_side(self) -> str:
+        """The tuned JARVIS configuration and each peer on the same workloads (one run)."""
+        tuned = {b: self.results.get(b, {}).get("tuned", {}) for b in _SIDE_BY_SIDE}
+        peers = list(self.peers)
+        head = ["JARVIS Temporal (tuned)", "JARVIS, regular activities", "JARVIS simple",
+                *(_PEER_LABEL.get(p, p) for p in peers)]
+        lines = ["### side by side with the peers", "",
+                 f"`{self.command}`; peers: " + ", ".join(
+                     f"{k} {v}" for k, v in peer_versions().items()), "",
+                 "| workload | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+        for label, bench, ours, theirs in _rows(tuned["parallelism"]):
+            cells = [_cell(tuned[bench].get(k)) if k else "" for k in ours]
+            cells += [_cell(self.peers[p].get(bench, {}).get(theirs)) for p in peers]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+
+def _rows(parallelism: Metrics) -> list[tuple[str, str, tuple[str, str, str], str]]:
+    """(row, benchmark, JARVIS metrics: tuned / regular / simple, the peers' metric); one
+    fan-out row per step length measured."""
+    fans = sorted(int(m.group(1)) for k in parallelism
+                  if (m := re.fullmatch(r"ratio_(\d+)ms", k)))
+    return [
+        ("sequential no-op step, ms", "overhead",
+         ("temporal_default_ms_per_step", "temporal_regular_ms_per_step", "simple_ms_per_step"),
+         "ms_per_step"),
+        *((f"fan-out + join of {ms / 1000:g} s steps, makespan / critical path", "parallelism",
+           (f"ratio_{ms}ms", f"ratio_{ms}ms_regular", ""), f"ratio_{ms}ms") for ms in fans),
+        ("runs of short chains at once, steps/s", "throughput",
+         ("default_steps_per_s", "regular_steps_per_s", ""), "steps_per_s"),
+        ("runs lost", "throughput", ("default_lost", "regular_lost", ""), "lost"),
+    ]
+
+
+def scaling_charts(metrics: Metrics) -> dict[str, str]:
+    """The scaling benchmark's curves: ms per step by plan size (chain, fan-out) and by goals
+    in flight, and history bytes per step by plan size."""
+    def points(prefix: str, sizes: list[int], key: str) -> list[tuple[float, float]]:
+        return [(float(n), float(metrics[f"{prefix}_{n}_{key}"])) for n in sizes
+                if f"{prefix}_{n}_{key}" in metrics]
+
+    steps = sorted({int(k.split("_")[1]) for k in metrics if k.startswith("chain_")})
+    goals = sorted({int(k.split("_")[1]) for k in metrics if k.startswith("goals_")})
+    return {
+        "scaling-plan-size": line_chart(
+            "ms per step by plan size (one plan)", "steps in the plan", "ms per step",
+            {"chain": points("chain", steps, "ms_per_step"),
+             "fan-out + join": points("fan", steps, "ms_per_step")}),
+        "scaling-history": line_chart(
+            "history bytes per step by plan size", "steps in the plan", "bytes per step",
+            {"chain": points("chain", steps, "history_bytes_per_step"),
+             "fan-out + join": points("fan", steps, "history_bytes_per_step")}),
+        "scaling-goals": line_chart(
+            "goals in flight (5 steps each)", "goals started at once", "ms per step (wall)",
+            {"ms per step": points("goals", goals, "ms_per_step")}),
+    }
+
+
+_SIDE_BY_SIDE = ("overhead", "parallelism", "throughput")
+_PEER_LABEL = {"langgraph": "LangGraph + SQLite (sync)", "dbos": "DBOS + SQLite"}
 _NOT_IN_TABLES = {"note", "template_id"}  # in the JSON only
 
 

@@ -148,3 +148,41 @@ async def test_initial_retry_interval_above_the_maximum_is_capped(
             JarvisClient(client, settings).execute_plan(inp), 30)
     assert state.status == "succeeded", state.failure_report()
     assert state.step("f").attempts == 2
+
+
+async def test_peers_run_beside_jarvis_and_scaling_draws_its_curves(tmp_path: Path) -> None:
+    """`--peers` runs LangGraph (SQLite checkpointer) and DBOS (SQLite) on the same workloads
+    in the same run (the test command installs the extra `peers`), and the side-by-side table
+    has a column for each; the scaling benchmark measures plan sizes and goals in flight and
+    draws its curves as SVG."""
+    import xml.etree.ElementTree as ET
+
+    only = ("overhead", "parallelism", "throughput", "scaling")
+    report = await run(Options(size="smoke", out=tmp_path, peers=True, only=only))
+    written = {p.name for p in report.write(tmp_path)}
+    size = SIZES["smoke"]
+    assert set(report.peers) == {"langgraph", "dbos"}
+    for peer, results in report.peers.items():
+        assert 0 < results["overhead"]["ms_per_step"] < math.inf, peer
+        ratios = [v for k, v in results["parallelism"].items() if k.startswith("ratio_")]
+        assert ratios and all(1.0 <= r < math.inf for r in ratios), (peer, ratios)
+        assert results["throughput"]["completed"] == size.goals, (peer, results)
+        assert results["throughput"]["lost"] == 0
+    summary = (tmp_path / "bench.md").read_text()
+    assert ("| workload | JARVIS Temporal (tuned) | JARVIS, regular activities | JARVIS simple "
+            "| LangGraph + SQLite (sync) | DBOS + SQLite |") in summary
+    assert "| fan-out + join of 0.05 s steps, makespan / critical path |" in summary
+    scaling = report.results["scaling"]["tuned"]
+    for shape in ("chain", "fan"):
+        for n in size.scale_steps:
+            assert 0 < scaling[f"{shape}_{n}_ms_per_step"] < math.inf
+            assert scaling[f"{shape}_{n}_events_per_step"] > 0
+            assert scaling[f"{shape}_{n}_runs"] == 1
+    for goals in size.scale_goals:
+        assert scaling[f"goals_{goals}_lost"] == 0 and scaling[f"goals_{goals}_steps_per_s"] > 0
+    assert scaling["parked_waiting"] == size.scale_parked
+    for chart in ("scaling-plan-size", "scaling-history", "scaling-goals"):
+        assert f"bench-{chart}.svg" in written
+        svg = ET.parse(tmp_path / f"bench-{chart}.svg").getroot()
+        paths = svg.findall("{http://www.w3.org/2000/svg}path")
+        assert paths and all(p.get("d", "").count("L") >= 1 for p in paths), chart

@@ -1,0 +1,232 @@
+"""The peers a user would pick instead, on the same workloads, in the same run: LangGraph with
+its SQLite checkpointer (every step's checkpoint written before the next starts: durability
+"sync") and DBOS on SQLite (every step recorded in its system database). Both come from the
+optional extra ``peers`` (``pip install -e '.[peers]'``); ``python -m evals.bench --peers``.
+
+Each peer runs the workloads of :mod:`evals.bench.benchmarks` with the same sizes: a chain of
+no-op steps (ms per step), a fan-out of sleeping steps then a join (makespan / critical path),
+and many short runs at once (steps per second, and every run accounted for from the peer's own
+store). The metric names match the JARVIS ones so the report sets them side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import operator
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from evals.bench.levers import Metrics, Size
+
+PEERS = ("langgraph", "dbos")
+_PACKAGES = {"langgraph": ("langgraph", "langgraph.checkpoint.sqlite.aio"),
+             "dbos": ("dbos",)}
+
+
+def missing(peers: tuple[str, ...] = PEERS) -> dict[str, str]:
+    """Peers that cannot run here, with what to install."""
+    out = {}
+    for peer in peers:
+        for module in _PACKAGES[peer]:
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                out[peer] = (f"{exc}; install the peers with `.venv/bin/pip install -e "
+                             "'.[peers]'`")
+                break
+    return out
+
+
+def peer_versions() -> dict[str, str]:
+    found = {}
+    for dist in ("langgraph", "langgraph-checkpoint-sqlite", "dbos"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+async def run_peer(peer: str, size: Size, folder: Path) -> dict[str, Metrics]:
+    """The three workloads on one peer, with a fresh SQLite file in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    runner: Callable[[Size, Path], Awaitable[dict[str, Metrics]]] = {
+        "langgraph": _langgraph, "dbos": _dbos}[peer]
+    results = await runner(size, folder)
+    for name, metrics in results.items():
+        print(f"[{peer}] {name}: {metrics}", flush=True)
+    return results
+
+
+def _ratio(seconds: float, step_s: float) -> float:
+    return round(seconds / (2 * step_s), 3)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+# -- LangGraph ------------------------------------------------------------------------------
+class _Done(TypedDict):
+    done: Annotated[list[int], operator.add]
+
+
+async def _langgraph(size: Size, folder: Path) -> dict[str, Metrics]:
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from langgraph.graph import END, START, StateGraph
+
+    def chain(n: int) -> Any:
+        builder: Any = StateGraph(_Done)
+        for k in range(n):
+            async def node(state: _Done, k: int = k) -> dict[str, list[int]]:
+                return {"done": [k]}
+            builder.add_node(f"s{k}", node)
+            builder.add_edge(START if k == 0 else f"s{k - 1}", f"s{k}")
+        builder.add_edge(f"s{n - 1}", END)
+        return builder
+
+    def fan(width: int, seconds: float) -> Any:
+        builder: Any = StateGraph(_Done)
+
+        async def pause(state: _Done) -> dict[str, list[int]]:
+            await asyncio.sleep(seconds)
+            return {"done": [1]}
+        for k in range(width):
+            builder.add_node(f"p{k}", pause)
+            builder.add_edge(START, f"p{k}")
+        builder.add_node("join", pause)
+        builder.add_edge([f"p{k}" for k in range(width)], "join")
+        builder.add_edge("join", END)
+        return builder
+
+    async with AsyncSqliteSaver.from_conn_string(str(folder / "langgraph.sqlite")) as saver:
+        async def invoke(graph: Any, thread: str) -> dict[str, Any]:
+            config = {"configurable": {"thread_id": thread}, "recursion_limit": 10_000}
+            result: dict[str, Any] = await graph.ainvoke({"done": []}, config,
+                                                         durability="sync")
+            return result
+
+        seq = chain(size.seq_steps).compile(checkpointer=saver)
+        await invoke(seq, "warm-up")
+        times = []
+        for _ in range(size.seq_repeats):
+            started = time.perf_counter()
+            out = await invoke(seq, uuid.uuid4().hex)
+            times.append(time.perf_counter() - started)
+            assert len(out["done"]) == size.seq_steps, out
+        overhead = {"steps": size.seq_steps,
+                    "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
+
+        parallelism: Metrics = {"width": size.fan_width}
+        for seconds in size.fan_step_s:
+            graph = fan(size.fan_width, seconds).compile(checkpointer=saver)
+            spans = []
+            for _ in range(size.fan_repeats):
+                started = time.perf_counter()
+                out = await invoke(graph, uuid.uuid4().hex)
+                spans.append(time.perf_counter() - started)
+                assert len(out["done"]) == size.fan_width + 1, out
+            parallelism[f"ratio_{round(seconds * 1000)}ms"] = _ratio(_median(spans), seconds)
+
+        runs = chain(size.goal_steps).compile(checkpointer=saver)
+        threads = [uuid.uuid4().hex for _ in range(size.goals)]
+        started = time.perf_counter()
+        outs = await asyncio.gather(*(invoke(runs, t) for t in threads),
+                                    return_exceptions=True)
+        took = time.perf_counter() - started
+        finished = [t for t, o in zip(threads, outs, strict=True)
+                    if isinstance(o, dict) and len(o["done"]) == size.goal_steps]
+        # accounted for from the store: the last checkpoint of each thread has every step
+        stored = 0
+        for thread in finished:
+            snap = await runs.aget_state({"configurable": {"thread_id": thread}})
+            stored += len(snap.values.get("done", [])) == size.goal_steps and not snap.next
+        throughput = {"goals": size.goals, "steps_per_s": round(stored * size.goal_steps / took,
+                                                                1),
+                      "completed": stored, "lost": size.goals - stored}
+    return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}
+
+
+# -- DBOS -----------------------------------------------------------------------------------
+_DBOS_FUNCTIONS: dict[str, Any] = {}
+
+
+def _dbos_functions() -> dict[str, Any]:
+    """The DBOS workflows and steps, registered once per process (DBOS keeps a registry)."""
+    if _DBOS_FUNCTIONS:
+        return _DBOS_FUNCTIONS
+    from dbos import DBOS
+
+    @DBOS.step()
+    async def bench_noop(i: int) -> int:
+        return i
+
+    @DBOS.step()
+    async def bench_pause(seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return seconds
+
+    @DBOS.workflow()
+    async def chain(n: int) -> int:
+        for k in range(n):
+            await bench_noop(k)
+        return n
+
+    @DBOS.workflow()
+    async def fan(width: int, seconds: float) -> int:
+        await asyncio.gather(*(bench_pause(seconds) for _ in range(width)))
+        await bench_pause(seconds)
+        return width + 1
+
+    _DBOS_FUNCTIONS.update(chain=chain, fan=fan)
+    return _DBOS_FUNCTIONS
+
+
+async def _dbos(size: Size, folder: Path) -> dict[str, Metrics]:
+    from dbos import DBOS
+
+    fns = _dbos_functions()
+    DBOS(config={"name": "jarvis-bench", "log_level": "WARNING",
+                 "system_database_url": f"sqlite:///{folder / 'dbos.sqlite'}"})
+    DBOS.launch()
+    try:
+        chain, fan = fns["chain"], fns["fan"]
+        await chain(2)  # warm-up
+        times = []
+        for _ in range(size.seq_repeats):
+            started = time.perf_counter()
+            assert await chain(size.seq_steps) == size.seq_steps
+            times.append(time.perf_counter() - started)
+        overhead = {"steps": size.seq_steps,
+                    "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
+        parallelism: Metrics = {"width": size.fan_width}
+        for seconds in size.fan_step_s:
+            spans = []
+            for _ in range(size.fan_repeats):
+                started = time.perf_counter()
+                assert await fan(size.fan_width, seconds) == size.fan_width + 1
+                spans.append(time.perf_counter() - started)
+            parallelism[f"ratio_{round(seconds * 1000)}ms"] = _ratio(_median(spans), seconds)
+        started = time.perf_counter()
+        handles = await asyncio.gather(*(DBOS.start_workflow_async(chain, size.goal_steps)
+                                         for _ in range(size.goals)))
+        results = await asyncio.gather(*(h.get_result() for h in handles),
+                                       return_exceptions=True)
+        took = time.perf_counter() - started
+        # accounted for from its system database: each workflow recorded as a success
+        stored = 0
+        for handle, result in zip(handles, results, strict=True):
+            status = await handle.get_status()
+            stored += result == size.goal_steps and status.status == "SUCCESS"
+        throughput = {"goals": size.goals, "steps_per_s": round(stored * size.goal_steps / took,
+                                                                1),
+                      "completed": stored, "lost": size.goals - stored}
+    finally:
+        DBOS.destroy(destroy_registry=False)
+    return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}

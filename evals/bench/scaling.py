@@ -1,0 +1,122 @@
+"""Scaling: how the cost of a step grows with the size of a plan and the number of goals in
+flight, measured on the benchmark's dev server and in-process worker.
+
+- **plan size**: a chain and a fan-out (then a join) of no-op steps, 10 / 100 / 1,000 steps
+  (``Size.scale_steps``): ms per step (start request to result, over the steps), history events
+  and bytes per step (every run of the workflow id: a long plan continues as new), worker and
+  server resident memory after the run.
+- **goals in flight**: 1 / 10 / 100 / 1,000 runs of 5 no-op steps started at once
+  (``Size.scale_goals``): steps per second, ms per step of wall time, none lost.
+- **parked goals**: goals waiting for review (a shipped template's plan under the
+  ``always-ask`` policy): worker memory per waiting goal, and the server's. The worker keeps up
+  to 1,000 workflows in its cache (agents/worker.py); past that a parked goal costs nothing on
+  the worker until it is decided (replayed then).
+
+Flat is the goal: a per-step figure that grows with the size means work per step that depends
+on the plan's size (scheduler recomputation, state snapshots, history replay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from pathlib import Path
+
+from evals.bench.fixture import Bench
+from evals.bench.levers import Metrics
+from evals.bench.workloads import chain_plan
+from planner.plan import Plan
+
+PARK_GOAL = "remind me to stretch in 1 seconds"  # a shipped template: no LLM call
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident memory of a process (this one by default), in MB; NaN where unreadable."""
+    path = Path(f"/proc/{pid}/status" if pid else "/proc/self/status")
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in path.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def noop_fan_plan(width: int) -> Plan:
+    fan = [{"id": f"p{k}", "tool": "bench_noop", "args": {"i": k}} for k in range(width - 1)]
+    join = {"id": "join", "tool": "bench_noop", "args": {"i": 0},
+            "deps": [s["id"] for s in fan]}
+    return Plan.model_validate({"goal": f"fan out {width}", "steps": [*fan, join]})
+
+
+async def scaling(bench: Bench) -> Metrics:
+    out: Metrics = {}
+    for shape in ("chain", "fan"):
+        for n in bench.size.scale_steps:
+            plan = chain_plan(n) if shape == "chain" else noop_fan_plan(n)
+            out.update({f"{shape}_{n}_{k}": v for k, v in (await _one_plan(bench, plan)).items()})
+    for goals in bench.size.scale_goals:
+        out.update({f"goals_{goals}_{k}": v
+                    for k, v in (await _in_flight(bench, goals)).items()})
+    out.update(await _parked(bench, bench.size.scale_parked))
+    return out
+
+
+async def _one_plan(bench: Bench, plan: Plan) -> Metrics:
+    n = len(plan.steps)
+    run_id = f"scale-{uuid.uuid4().hex[:12]}"
+    inp = bench.prepared(plan)
+    started = time.perf_counter()
+    await bench.engine.start_plan(inp, run_id=run_id)
+    state = await bench.engine.plan_result(run_id)
+    took = time.perf_counter() - started
+    if state.status != "succeeded":
+        raise RuntimeError(f"scaling: a plan of {n} steps {state.status}: "
+                           f"{state.failure_report()}")
+    events, size, runs = await _history(bench, run_id)
+    return {"ms_per_step": round(1000 * took / n, 3), "events_per_step": round(events / n, 2),
+            "history_bytes_per_step": round(size / n, 1), "runs": runs,
+            "worker_rss_mb": rss_mb(), "server_rss_mb": rss_mb(bench.server_pid)}
+
+
+async def _history(bench: Bench, workflow_id: str) -> tuple[int, int, int]:
+    """Events and bytes of every run of ``workflow_id`` (continued-as-new runs included)."""
+    events = size = runs = 0
+    async for execution in bench.client.list_workflows(f'WorkflowId="{workflow_id}"'):
+        history = await bench.client.get_workflow_handle(
+            workflow_id, run_id=execution.run_id).fetch_history()
+        events += len(history.events)
+        size += sum(e.ByteSize() for e in history.events)
+        runs += 1
+    return events, size, runs
+
+
+async def _in_flight(bench: Bench, goals: int) -> Metrics:
+    from evals.bench.benchmarks import _concurrent_runs
+
+    steps = bench.size.goal_steps
+    inp = bench.prepared(chain_plan(steps, "in flight"))
+    seconds, completed = await _concurrent_runs(bench, inp, goals)
+    return {"steps_per_s": round(completed * steps / seconds, 1),
+            "ms_per_step": round(1000 * seconds / (goals * steps), 3),
+            "lost": goals - completed, "worker_rss_mb": rss_mb(),
+            "server_rss_mb": rss_mb(bench.server_pid)}
+
+
+async def _parked(bench: Bench, goals: int) -> Metrics:
+    """``goals`` goals waiting for review at once: memory per waiting goal; then rejected."""
+    jarvis = bench.engine
+    warm = await jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")  # loads memory
+    await jarvis.wait_for_review(warm)
+    await jarvis.reject(warm, by="bench", reason="warm-up")
+    worker_before, server_before = rss_mb(), rss_mb(bench.server_pid)
+    ids = await asyncio.gather(*(jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")
+                                 for _ in range(goals)))
+    states = await asyncio.gather(*(jarvis.wait_for_review(i) for i in ids))
+    waiting = sum(s.stage == "awaiting_approval" for s in states)
+    worker_after, server_after = rss_mb(), rss_mb(bench.server_pid)
+    await asyncio.gather(*(jarvis.reject(i, by="bench", reason="scaling benchmark")
+                           for i in ids if i))
+    return {"parked_goals": goals, "parked_waiting": waiting,
+            "parked_worker_kb_per_goal": round(1024 * (worker_after - worker_before) / goals, 1),
+            "parked_server_kb_per_goal": round(1024 * (server_after - server_before) / goals, 1)}
