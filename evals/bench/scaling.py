@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 import uuid
 from pathlib import Path
@@ -42,11 +43,17 @@ def rss_mb(pid: int | None = None) -> float:
     return float("nan")
 
 
-def noop_fan_plan(width: int) -> Plan:
-    fan = [{"id": f"p{k}", "tool": "bench_noop", "args": {"i": k}} for k in range(width - 1)]
+def noop_fan_plan(steps: int, max_deps: int = 64) -> Plan:
+    """``steps`` no-op steps: independent ones, then a join of them all; past ``max_deps``
+    (the validator's limit per step) the join is two-level (groups, then the join)."""
+    groups = 0 if steps - 1 <= max_deps else math.ceil((steps - 1) / (max_deps + 1))
+    width = steps - 1 - groups
+    fan = [{"id": f"p{k}", "tool": "bench_noop", "args": {"i": k}} for k in range(width)]
+    mid = [{"id": f"g{j}", "tool": "bench_noop", "args": {"i": j},
+            "deps": [f"p{k}" for k in range(j, width, groups)]} for j in range(groups)]
     join = {"id": "join", "tool": "bench_noop", "args": {"i": 0},
-            "deps": [s["id"] for s in fan]}
-    return Plan.model_validate({"goal": f"fan out {width}", "steps": [*fan, join]})
+            "deps": [s["id"] for s in (mid or fan)]}
+    return Plan.model_validate({"goal": f"fan out {steps}", "steps": [*fan, *mid, join]})
 
 
 async def scaling(bench: Bench) -> Metrics:

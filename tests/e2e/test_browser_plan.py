@@ -264,7 +264,8 @@ async def test_approve_up_to_a_step_stop_and_undo_then_retry(ui: Session) -> Non
         ("save", True, "deleted draft.txt")]
     assert not draft.exists()
     await expect(page.locator(".msg-rejected")).to_contain_text("Stopped.")
-    await expect(page.locator(".msg-rejected .undone")).to_have_text("save undone: deleted draft.txt")
+    await expect(page.locator(".msg-rejected .undone")).to_have_text(
+        "save undone: deleted draft.txt")
     await expect(ui.step("save").locator(".step-undone")).to_have_text("undone: deleted draft.txt")
     await expect(page.locator(".decision-abandon")).to_contain_text("Stopped at step note")
     await ui.shot("24-plan-abandoned-undone")
@@ -277,3 +278,39 @@ async def test_approve_up_to_a_step_stop_and_undo_then_retry(ui: Session) -> Non
     assert draft.read_text() == "draft"  # the undone write ran again
     notes = (ui.web.settings.data_dir / "notes.jsonl").read_text().splitlines()
     assert len(notes) == 1 and "saved draft.txt" in notes[0]
+
+
+MISSING: dict[str, Any] = {"goal": "read the report", "steps": [
+    {"id": "read", "tool": "read_file", "args": {"path": "missing.txt"}},
+], "outputs": {"text": "${read.text}"}}
+
+
+async def test_a_failed_goal_is_retried_with_edited_arguments(ui: Session) -> None:
+    """A step that failed for good: Edit arguments and retry refuses what is not a JSON
+    object, then runs the goal again under its id with the new arguments."""
+    page = ui.page
+    goal_id = await replace_plan(ui, MISSING)
+    state = await ui.state(goal_id)
+    approved = await ui.web.http.post(f"/api/goals/{goal_id}/approve",
+                                      json={"plan_digest": state["plan_digest"]})
+    assert approved.status_code == 200, approved.text
+    edit = ui.step("read").locator(".step-retry-edit")
+    await expect(edit).to_be_visible(timeout=30_000)
+    assert (await ui.state(goal_id))["stage"] == "failed"
+    ui.web.settings.workspace_dir.mkdir(parents=True, exist_ok=True)
+    (ui.web.settings.workspace_dir / "present.txt").write_text("found it")
+    await edit.click()
+    box = ui.step("read").locator(".retry-args")
+    await expect(box).to_have_value('{\n  "path": "missing.txt"\n}')
+    await box.fill('["present.txt"]')
+    await ui.step("read").locator(".retry-args-go").click()
+    await expect(ui.step("read").locator(".retry-args-error")).to_have_text(
+        "the arguments are a JSON object of names to values")
+    await box.fill('{"path": "present.txt"}')
+    await ui.step("read").locator(".retry-args-go").click()
+    node = page.locator('.plan-card .dag-node[data-step-id="read"]')
+    await expect(node).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    await expect(page.locator(".msg-result")).to_contain_text("found it", timeout=30_000)
+    done = await ui.state(goal_id)
+    assert done["retried_from"] == "read" and done["plan"]["steps"][0]["args"] == {
+        "path": "present.txt"}

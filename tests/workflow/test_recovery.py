@@ -76,6 +76,15 @@ def plan(goal: str, *steps: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {"goal": goal, "steps": list(steps), **more}
 
 
+# a side effect, then a step that fails at run time ("forty-two" is no number)
+NOTE_THEN_DOUBLE = plan(
+    "note it, then double the words",
+    {"id": "note", "tool": "notes_append", "args": {"text": "doubling"}},
+    {"id": "words", "tool": "tally", "args": {"label": "words"}},
+    {"id": "twice", "tool": "double", "args": {"value": "${words.text}"}, "deps": ["note"]},
+    outputs={"result": "${twice.value}"})
+
+
 async def test_a_run_time_argument_failure_is_replanned_keeping_finished_steps(
         client: Client, settings: Settings, scripted_llm: ScriptedLLM,
         registry: ToolRegistry) -> None:
@@ -146,13 +155,8 @@ async def test_a_replacement_with_a_side_effect_goes_back_to_review(
     """The person approved a note and a computation; the computation fails and the
     replacement writes a file: the goal waits for a review of the new plan (the old approval
     does not cover it); approved, it runs the new step and the note is not appended again."""
-    goal = "note it, then double the words"
-    scripted_llm.expect(reply_json(plan(
-        goal,
-        {"id": "note", "tool": "notes_append", "args": {"text": "doubling"}},
-        {"id": "words", "tool": "tally", "args": {"label": "words"}},
-        {"id": "twice", "tool": "double", "args": {"value": "${words.text}"},
-         "deps": ["note"]})))
+    goal = NOTE_THEN_DOUBLE["goal"]
+    scripted_llm.expect(reply_json(NOTE_THEN_DOUBLE))
     scripted_llm.expect(reply_json(plan(
         goal,
         {"id": "save", "tool": "write_file",
@@ -186,14 +190,8 @@ async def test_a_person_retries_a_failed_goal_from_a_step_with_new_arguments(
         registry: ToolRegistry) -> None:
     """No replan round: the goal fails. `retry --from twice` with a number as the argument
     runs that step again under the same goal id; the note before it is not appended again."""
-    goal = "note it, then double the words"
-    scripted_llm.expect(reply_json(plan(
-        goal,
-        {"id": "note", "tool": "notes_append", "args": {"text": "doubling"}},
-        {"id": "words", "tool": "tally", "args": {"label": "words"}},
-        {"id": "twice", "tool": "double", "args": {"value": "${words.text}"},
-         "deps": ["note"]},
-        outputs={"result": "${twice.value}"})))
+    goal = NOTE_THEN_DOUBLE["goal"]
+    scripted_llm.expect(reply_json(NOTE_THEN_DOUBLE))
     llm = with_llm(settings, scripted_llm, replan_rounds=0, auto_approve=["read-only",
                                                                           "side-effecting"])
     jarvis = JarvisClient(client, llm)

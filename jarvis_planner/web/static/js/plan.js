@@ -171,7 +171,8 @@ export function applyRun() {
     if (!node) continue;
     const where = (s.worker || "") + "|" + (s.waiting || "") + "|" + (s.gate || "")
       + "|" + (view.busy ? "busy" : "") + "|" + (finished(st) ? "ended" : "")
-      + "|" + (st.undone || []).filter((u) => u.step === s.id).length;
+      + "|" + (st.undone || []).filter((u) => u.step === s.id).length
+      + "|" + (view.retrying && view.retrying.step === s.id ? "editing:" + view.retrying.error : "");
     if (node.dataset.status === shown(s) && node.dataset.attempts === String(s.attempts)
         && node.dataset.where === where) continue;
     node.dataset.status = shown(s);
@@ -197,10 +198,7 @@ export function applyRun() {
     if (undo) parts.push(el("div", { class: undo.ok ? "step-undone" : "step-error",
       text: (undo.ok ? "undone: " : "not undone: ") + undo.message }));
     // an ended goal runs again from a step that did not finish; the finished steps are kept
-    if (finished(st) && RETRYABLE.has(s.status)) {
-      parts.push(el("button", { type: "button", class: "btn btn-ghost step-retry", disabled: view.busy,
-        onclick: () => retryFrom(s.id), text: "Retry from here" }));
-    }
+    if (finished(st) && RETRYABLE.has(s.status)) parts.push(retryBox(st, s));
     if (s.status === "succeeded" && s.output !== null && s.output !== undefined) {
       parts.push(el("details", { class: "step-output" }, el("summary", { text: "output" }),
         el("div", { class: "step-output-value" }, valueNode(s.output, 1))));
@@ -210,6 +208,43 @@ export function applyRun() {
 }
 
 const RETRYABLE = new Set(["failed", "blocked", "cancelled"]);
+
+// Run an ended goal again from this step: as it was, or with arguments edited as JSON.
+function retryBox(st, s) {
+  const editing = view.retrying && view.retrying.step === s.id ? view.retrying : null;
+  if (!editing) {
+    const step = st.plan ? st.plan.steps.find((x) => x.id === s.id) : null;
+    return el("div", { class: "actions step-retry-actions" },
+      el("button", { type: "button", class: "btn btn-ghost step-retry", disabled: view.busy,
+        onclick: () => retryFrom(s.id), text: "Retry from here" }),
+      el("button", { type: "button", class: "btn btn-ghost step-retry-edit", disabled: view.busy,
+        onclick: () => {
+          view.retrying = { step: s.id, text: JSON.stringify(step ? step.args : {}, null, 2), error: "" };
+          applyRun();
+        }, text: "Edit arguments and retry" }));
+  }
+  const area = el("textarea", { class: "json-editor retry-args", rows: "5", spellcheck: "false",
+    "aria-label": "Arguments of step " + s.id, value: editing.text,
+    oninput: (e) => { editing.text = e.target.value; } });
+  const go = () => {
+    let args;
+    try { args = JSON.parse(editing.text); } catch (e) { args = undefined; editing.error = "not JSON: " + e.message; }
+    if (args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))) {
+      args = undefined;
+      editing.error = "the arguments are a JSON object of names to values";
+    }
+    if (args === undefined) { applyRun(); return; }
+    view.retrying = null;
+    retryFrom(s.id, args);
+  };
+  return el("div", { class: "retry-edit" }, area,
+    editing.error ? el("div", { class: "step-error retry-args-error", text: editing.error }) : null,
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "btn btn-primary retry-args-go", disabled: view.busy,
+        onclick: go, text: "Retry with these arguments" }),
+      el("button", { type: "button", class: "btn btn-ghost", disabled: view.busy,
+        onclick: () => { view.retrying = null; applyRun(); }, text: "Cancel" })));
+}
 
 // A step waiting at its gate: the arguments it will run with, and the person's decision
 // (run it; skip it and what depends on it; or stop the goal and undo what it did).

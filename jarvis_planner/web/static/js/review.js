@@ -57,62 +57,45 @@ function takeNewer(state) {
   if (!view.state || state.decisions.length > view.state.decisions.length) view.state = state;
 }
 
-export async function decide(action, body) {
+// One action on the open goal: busy while it is sent, its error shown in place, the page
+// redrawn; ``then`` takes the state the server answered with (unless another goal is open).
+async function act(path, body, then) {
   const id = view.id;
   view.busy = true;
   view.actionError = "";
   render(true);
   try {
-    const state = await api("POST", goalPath(id, "/" + action), body);
-    if (view.id !== id) return;
+    const state = await api("POST", goalPath(id, path), body);
+    if (view.id === id) then(state, id);
+  } catch (e) {
+    if (view.id === id) view.actionError = e.message + (e.hint ? " (" + e.hint + ")" : "");
+  } finally {
+    if (view.id === id) { view.busy = false; render(true); }
+  }
+}
+
+export async function decide(action, body) {
+  await act("/" + action, body, (state, id) => {
     takeNewer(state);
     view.rejecting = false;
     if (!view.source && !finished(state)) follow(id);
-  } catch (e) {
-    if (view.id !== id) return;
-    view.actionError = e.message + (e.hint ? " (" + e.hint + ")" : "");
-  } finally {
-    if (view.id === id) { view.busy = false; render(true); }
-  }
+  });
   loadGoalsSoon();
 }
 
-// A decision at one step's gate: the step runs, or is skipped with what depends on it.
+// A decision at one step's gate: the step runs, or is skipped with what depends on it (or,
+// with abandon, the goal stops and what ran is undone).
 export async function decideStep(stepId, approve, abandon = false) {
-  const id = view.id;
-  view.busy = true;
-  view.actionError = "";
-  try {
-    const state = await api("POST", goalPath(id, "/steps/" + encodeURIComponent(stepId) + "/decision"),
-      { approve, abandon });
-    if (view.id !== id) return;
-    takeNewer(state);
-  } catch (e) {
-    if (view.id !== id) return;
-    view.actionError = e.message + (e.hint ? " (" + e.hint + ")" : "");
-  } finally {
-    if (view.id === id) { view.busy = false; render(true); }
-  }
+  await act("/steps/" + encodeURIComponent(stepId) + "/decision", { approve, abandon }, takeNewer);
 }
 
 // Run an ended goal again from one of its steps (the same id; finished steps are kept), then
 // follow it as it runs.
-export async function retryFrom(stepId) {
-  const id = view.id;
-  view.busy = true;
-  view.actionError = "";
-  render(true);
-  try {
-    const state = await api("POST", goalPath(id, "/retry"), { step: stepId });
-    if (view.id !== id) return;
+export async function retryFrom(stepId, args) {
+  await act("/retry", args === undefined ? { step: stepId } : { step: stepId, args }, (state, id) => {
     view.state = state;
     follow(id);
-  } catch (e) {
-    if (view.id !== id) return;
-    view.actionError = e.message + (e.hint ? " (" + e.hint + ")" : "");
-  } finally {
-    if (view.id === id) { view.busy = false; render(true); }
-  }
+  });
   loadGoalsSoon();
 }
 

@@ -4,7 +4,7 @@
 export const view = {
   id: null, state: null, goalText: "", source: null, info: null,
   editing: null, draft: null, editProblems: null, editError: "",
-  rejecting: false, rejectReason: "", until: "", actionError: "", busy: false, gone: "",
+  rejecting: false, rejectReason: "", until: "", retrying: null, actionError: "", busy: false, gone: "",
   lastKey: "", reconnectTimer: null, stageSeen: "", stageSince: 0,
 };
 

@@ -18,7 +18,7 @@ export function resetView(id, goalText) {
   closeStream();
   Object.assign(view, {
     id, state: null, goalText: goalText || "", editing: null, draft: null,
-    editProblems: null, editError: "", rejecting: false, rejectReason: "", until: "", actionError: "",
+    editProblems: null, editError: "", rejecting: false, rejectReason: "", until: "", retrying: null, actionError: "",
     busy: false, gone: "", lastKey: "", stageSeen: "", stageSince: 0, attempt: null,
   });
 }
