@@ -17,6 +17,7 @@ import operator
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -229,4 +230,7 @@ async def _dbos(size: Size, folder: Path) -> dict[str, Metrics]:
                       "completed": stored, "lost": size.goals - stored}
     finally:
         DBOS.destroy(destroy_registry=False)
+        # DBOS made its executor this loop's default (asyncio.to_thread) and has shut it down:
+        # give the loop a working one back (the benchmark, or a test, goes on in this loop)
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
     return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}
