@@ -25,7 +25,7 @@ from planner.contracts.plan_run import (
     ToolCallResult,
 )
 from planner.plan import Step
-from planner.scheduler import StepStatus, decide
+from planner.scheduler import Scheduler, StepStatus
 from planner.step_io import (
     ConditionError,
     StepInputError,
@@ -72,6 +72,10 @@ class StepDriver(ABC):
             self.state = inp.resume.state
             self.outputs = dict(inp.resume.outputs)
             self._over_budget = inp.resume.over_budget
+        # which steps may start, kept as statuses change (the driver reports each change)
+        self._scheduler = Scheduler([s.id for s in inp.plan.steps], inp.plan.dependency_map(),
+                                    self.state.statuses(),
+                                    stop_on_failure=inp.plan.on_failure == "stop")
 
     # -- hooks ----------------------------------------------------------------------------
     @abstractmethod
@@ -107,6 +111,11 @@ class StepDriver(ABC):
         event logs; no effect by default."""
         return None
 
+    def _changed(self, st: StepState) -> None:
+        """``st`` changed: the scheduler hears its status, then the engine's ``changed``."""
+        self._scheduler.set(st.id, st.status)
+        self.changed(st)
+
     def fatal(self, exc: BaseException) -> bool:
         """Errors that must escape the step (and fail the engine) instead of failing it."""
         return False
@@ -127,14 +136,12 @@ class StepDriver(ABC):
         """Run to the end. A failed plan returns a state with status "failed" (no exception);
         cancellation marks what did not finish and re-raises."""
         plan = self.inp.plan
-        order = [s.id for s in plan.steps]
-        deps = plan.dependency_map()
+        steps = {s.id: s for s in plan.steps}
         tasks: dict[str, asyncio.Task[None]] = {}
         try:
             while True:
                 tasks = _running(tasks)
-                decision = decide(order, deps, self.state.statuses(),
-                                  stop_on_failure=plan.on_failure == "stop")
+                decision = self._scheduler.decide()
                 for step_id in self.state.apply(decision):
                     self.changed(self.state.step(step_id))
                 if self.abandoned:  # a person abandoned the goal: nothing else starts
@@ -145,7 +152,7 @@ class StepDriver(ABC):
                     continue
                 allowance = self.start_allowance(len(tasks))
                 ready = decision.ready if allowance is None else decision.ready[:allowance]
-                settled = [self._start(plan.step(s), tasks) for s in ready]
+                settled = [self._start(steps[s], tasks) for s in ready]
                 if any(settled):
                     continue  # a step was skipped or refused: decide again before waiting
                 if decision.done and not tasks:
@@ -169,7 +176,7 @@ class StepDriver(ABC):
         for st in self.state.steps:
             if st.status is StepStatus.PENDING:
                 st.status = StepStatus.CANCELLED
-                self.changed(st)
+                self._changed(st)
 
     def _finish(self) -> RunState:
         failed = [s for s in self.state.steps if s.status is StepStatus.FAILED]
@@ -192,7 +199,7 @@ class StepDriver(ABC):
         try:
             if not condition_holds(step, self.outputs):
                 st.status = StepStatus.SKIPPED
-                self.changed(st)
+                self._changed(st)
                 return True
             call = prepare_call(step, self.outputs, self.inp.payload_inline_limit)
         except StepInputError as exc:  # a condition's failure included: the step fails, not the run
@@ -218,11 +225,11 @@ class StepDriver(ABC):
         st.status = StepStatus.RUNNING
         if gated:  # a person decides on the resolved arguments just before it starts
             st.gate, st.gate_args = "waiting", dict(call.args)
-            self.changed(st)
+            self._changed(st)
             tasks[step.id] = asyncio.create_task(self._at_gate(step, policy, call))
             return False
         st.started_at = self.now()
-        self.changed(st)
+        self._changed(st)
         tasks[step.id] = asyncio.create_task(self._run_step(step, policy, call))
         return False
 
@@ -245,13 +252,13 @@ class StepDriver(ABC):
                 self.abandoned = (f"the goal was abandoned at step '{step.id}' by {said}")
         if st.gate != "approved":
             st.status = StepStatus.CANCELLED if self.abandoned else StepStatus.SKIPPED
-            self.changed(st)
+            self._changed(st)
             self.notify()
             return
         if decision is not None and decision.grant:
             call = call.model_copy(update={"grant": decision.grant, "template": step.args})
         st.started_at = self.now()
-        self.changed(st)
+        self._changed(st)
         await self._run_step(step, policy, call)
 
     def _budget_refusal(self, step: Step) -> str:
@@ -311,7 +318,7 @@ class StepDriver(ABC):
         st.output, st.attempts = output, attempts
         st.started_at, st.finished_at = started, finished
         st.status = StepStatus.SUCCEEDED
-        self.changed(st)
+        self._changed(st)
 
     def _fail(self, st: StepState, kind: str, message: str, attempts: int) -> None:
         st.status = StepStatus.FAILED
@@ -320,7 +327,7 @@ class StepDriver(ABC):
             st.finished_at = self.now()  # so timelines and durations include failed steps
         st.error = StepError(step_id=st.id, tool=st.tool, type=kind, message=message,
                              attempts=attempts)
-        self.changed(st)
+        self._changed(st)
         self.notify()
 
 

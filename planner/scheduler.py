@@ -126,3 +126,89 @@ def ancestors(step: str, deps: Mapping[str, set[str]]) -> set[str]:
         seen.add(cur)
         todo.extend(deps.get(cur, ()))
     return seen
+
+
+_ODD = (StepStatus.FAILED, StepStatus.BLOCKED, StepStatus.SKIPPED, StepStatus.CANCELLED)
+
+
+class Scheduler:
+    """:func:`decide` for one run, kept incrementally: the same answers, at a cost per call that
+    depends on what changed, not on the size of the plan (a chain of n steps asked :func:`decide`
+    n times, each walking every step: O(n^2)).
+
+    It keeps its own view of the statuses: the driver reports every change (:meth:`set`), and
+    :meth:`decide` records the statuses it hands out. While no pending step has a failed,
+    blocked, skipped or cancelled dependency (and no failure stops the run), the answer is the
+    pending steps whose dependencies all succeeded, in plan order; otherwise it is
+    :func:`decide` itself, on the whole plan, so the rules live in one place."""
+
+    def __init__(self, order: Sequence[str], deps: Mapping[str, set[str]],
+                 status: Mapping[str, StepStatus], *, stop_on_failure: bool = True) -> None:
+        self._order = list(order)
+        self._index = {s: i for i, s in enumerate(self._order)}
+        self._deps = deps
+        self._stop = stop_on_failure
+        self._dependants: dict[str, list[str]] = {s: [] for s in self._order}
+        for step in self._order:
+            for dep in deps[step]:
+                self._dependants[dep].append(step)
+        self._status = {s: status[s] for s in self._order}
+        self._unmet = {s: sum(1 for d in deps[s] if status[d] is not StepStatus.SUCCEEDED)
+                       for s in self._order}
+        self._odd_deps = {s: sum(1 for d in deps[s] if status[d] in _ODD) for s in self._order}
+        self._ready = {s for s in self._order
+                       if status[s] is StepStatus.PENDING and not self._unmet[s]}
+        # pending steps with an odd dependency: the whole walk decides what becomes of them
+        self._frontier = {s for s in self._order
+                          if status[s] is StepStatus.PENDING and self._odd_deps[s]}
+        self._unfinished = sum(1 for s in self._order if not status[s].finished)
+        self._pending = sum(1 for s in self._order if status[s] is StepStatus.PENDING)
+        self._failed = sum(1 for s in self._order if status[s] is StepStatus.FAILED)
+
+    def set(self, step: str, new: StepStatus) -> None:
+        """``step`` is ``new`` now."""
+        old = self._status[step]
+        if old is new:
+            return
+        self._status[step] = new
+        self._unfinished += int(old.finished) - int(new.finished)
+        self._pending += (new is StepStatus.PENDING) - (old is StepStatus.PENDING)
+        self._failed += (new is StepStatus.FAILED) - (old is StepStatus.FAILED)
+        if old is StepStatus.PENDING:
+            self._ready.discard(step)
+            self._frontier.discard(step)
+        elif new is StepStatus.PENDING:
+            if not self._unmet[step]:
+                self._ready.add(step)
+            if self._odd_deps[step]:
+                self._frontier.add(step)
+        was_ok, is_ok = old is StepStatus.SUCCEEDED, new is StepStatus.SUCCEEDED
+        was_odd, is_odd = old in _ODD, new in _ODD
+        for after in self._dependants[step]:
+            pending = self._status[after] is StepStatus.PENDING
+            if was_ok != is_ok:
+                self._unmet[after] += 1 if was_ok else -1
+                if pending and not self._unmet[after]:
+                    self._ready.add(after)
+                elif pending:
+                    self._ready.discard(after)
+            if was_odd != is_odd:
+                self._odd_deps[after] += 1 if is_odd else -1
+                if pending and self._odd_deps[after]:
+                    self._frontier.add(after)
+                elif pending:
+                    self._frontier.discard(after)
+
+    def decide(self) -> NextSteps:
+        """What to do next, as :func:`decide` would answer for the statuses now."""
+        if self._frontier or (self._failed and self._stop and self._pending):
+            answer = decide(self._order, self._deps, self._status,
+                            stop_on_failure=self._stop)
+            for ids, new in ((answer.blocked, StepStatus.BLOCKED),
+                             (answer.skipped, StepStatus.SKIPPED),
+                             (answer.cancelled, StepStatus.CANCELLED)):
+                for step in ids:
+                    self.set(step, new)
+            return answer
+        ready = sorted(self._ready, key=self._index.__getitem__)
+        return NextSteps(ready=ready, done=not ready and not self._unfinished)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from planner.budget import Spent
 from planner.contracts.event_record import LogSnapshot
@@ -180,9 +180,19 @@ class RunState(BaseModel):
     error: StepError | None = None
     engine: Literal["temporal", "simple"] = "temporal"
     usage: Usage = Field(default_factory=Usage)
+    # step id -> state, for the list it was built from (rebuilt when the list is replaced or
+    # grows): a lookup per step change must not walk the whole run
+    _by_id: tuple[list[StepState], int, dict[str, StepState]] | None = PrivateAttr(None)
 
     def step(self, step_id: str) -> StepState:
-        return next(s for s in self.steps if s.id == step_id)
+        index = self._by_id
+        if index is None or index[0] is not self.steps or index[1] != len(self.steps):
+            index = (self.steps, len(self.steps), {s.id: s for s in self.steps})
+            self._by_id = index
+        found = index[2].get(step_id)
+        if found is None or found.id != step_id:
+            return next(s for s in self.steps if s.id == step_id)  # StopIteration: no such step
+        return found
 
     def statuses(self) -> dict[str, StepStatus]:
         return {s.id: s.status for s in self.steps}
