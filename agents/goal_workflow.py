@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -104,6 +105,8 @@ SCHEDULED_BY = "schedule:"  # the prefix of the approval a scheduled run's goal 
 # side effects are undone (compensations); a person's retry from a step (GoalInput.retry)
 RECOVERY_PATCH = "goal-recovery"
 RETRY_PATCH = "goal-retry-from-step"
+# retrieve, prepare and remember run as local activities (fewer round trips per goal)
+MEMORY_LOCAL_PATCH = "memory-local-activities"
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 _LLM_ATTEMPTS = 5
 # a memory call takes well under a second (the first one loads the embedding model); the
@@ -179,6 +182,10 @@ class GoalWorkflow:
             plan = await self._plan(inp)
         except ActivityError as exc:
             self._state.message = _cause(exc)
+            self._set_stage("failed")
+            return
+        except MemoryCallFailed as exc:
+            self._state.message = f"gave up after {_MEMORY_RETRY.maximum_attempts} attempts: {exc}"
             self._set_stage("failed")
             return
         except OverBudget as exc:
@@ -281,9 +288,8 @@ class GoalWorkflow:
     # -- planning ------------------------------------------------------------------------
     async def _plan(self, inp: GoalInput) -> Plan | None:
         st = self._state
-        found: RetrieveResult = await workflow.execute_activity(
-            RETRIEVE_ACTIVITY, RetrieveRequest(goal=inp.goal), result_type=RetrieveResult,
-            start_to_close_timeout=_MEMORY_TIMEOUT, retry_policy=_MEMORY_RETRY)
+        found: RetrieveResult = await _memory(RETRIEVE_ACTIVITY, RetrieveRequest(goal=inp.goal),
+                                              RetrieveResult, _MEMORY_TIMEOUT)
         if found.reuse is not None:
             st.source, st.template_id = "template", found.reuse.template_id
             self._template_cost = found.reuse.avg_cost_usd
@@ -364,9 +370,8 @@ class GoalWorkflow:
         self._state.risks, self._state.conversions = prepared.risks, prepared.conversions
 
     async def _check(self, plan: Plan) -> PrepareResult:
-        result: PrepareResult = await workflow.execute_activity(
-            PREPARE_ACTIVITY, PrepareRequest(plan=plan), result_type=PrepareResult,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=_MEMORY_RETRY)
+        result: PrepareResult = await _memory(PREPARE_ACTIVITY, PrepareRequest(plan=plan),
+                                              PrepareResult, timedelta(seconds=30))
         return result
 
     # -- review --------------------------------------------------------------------------
@@ -756,9 +761,8 @@ class GoalWorkflow:
                                   tokens=st.usage.total_tokens,
                                   cost_usd=st.usage.cost_usd,
                                   edited=changed)
-        template_id: str | None = await workflow.execute_activity(
-            REMEMBER_ACTIVITY, request, start_to_close_timeout=_MEMORY_TIMEOUT,
-            retry_policy=_MEMORY_RETRY)
+        template_id: str | None = await _memory(REMEMBER_ACTIVITY, request, None,
+                                                _MEMORY_TIMEOUT)
         st.template_id = st.template_id or template_id
         self._set_stage(final)
 
@@ -801,6 +805,28 @@ def _needs_review(inp: GoalInput, plan: Plan, prepared: PrepareResult) -> str:
         return (f"step(s) {', '.join(dangerous)} use a dangerous tool: each run needs a "
                 "person's approval (a grant is bound to one run)")
     return ""
+
+
+async def _memory(activity: str, arg: object, result_type: type | None,
+                  timeout: timedelta) -> Any:
+    """A call to template memory or the plan check: a local activity (it runs in this worker,
+    which serves the planner's activities: no task-queue round trip, no extra workflow task);
+    a regular activity in goals recorded before this patch. Same name, timeout and retries."""
+    if workflow.patched(MEMORY_LOCAL_PATCH):
+        try:
+            return await workflow.execute_local_activity(
+                activity, arg, result_type=result_type, start_to_close_timeout=timeout,
+                retry_policy=_MEMORY_RETRY)
+        except ApplicationError as exc:  # a local activity's own failure comes unwrapped
+            raise MemoryCallFailed(f"{activity}: {exc.type or 'error'}: {exc.message}") from exc
+    return await workflow.execute_activity(activity, arg, result_type=result_type,
+                                           start_to_close_timeout=timeout,
+                                           retry_policy=_MEMORY_RETRY)
+
+
+class MemoryCallFailed(Exception):
+    """A local memory or plan-check activity that failed for good (caught with the planning
+    failures in ``_pursue``)."""
 
 
 def _undo_summary(output: object) -> str:

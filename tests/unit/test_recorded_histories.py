@@ -5,7 +5,9 @@ refactor (issue 8), ``v2/`` by ``python -m tests.record_histories tests/historie
 schema version 2, search attributes, budgets, schedules and continue-as-new (issue 11; for
 the ``*-continued`` paths, the second run: resumed, and continued as new itself), one file per
 path in ``tests.record_histories.PATHS`` (the top folder's goal-scheduled* came from the first
-schedules code). A change that alters what a workflow does for any of them
+schedules code); ``v3/`` after template memory and the plan check became local activities and
+goals gained recovery (issue 14; v2 keeps the regular-activity histories of the goals running
+then). A change that alters what a workflow does for any of them
 shows up here as a nondeterminism error: put it behind ``workflow.patched()``."""
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from tests.paths import HISTORIES
 from tests.record_histories import PATHS
 
 HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
-NEWEST = HISTORIES / "v2"
+NEWEST = HISTORIES / "v3"
 
 
 def test_histories_are_present_for_every_path() -> None:
     assert len(list(HISTORIES.glob("*.json"))) >= 13, "tests/histories lost its first recordings"
     assert {p.stem for p in NEWEST.glob("*.json")} == set(PATHS), (
-        "record every path: python -m tests.record_histories tests/histories/v2")
+        "record every path: python -m tests.record_histories tests/histories/v3")
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES,

@@ -18,6 +18,7 @@ from jarvis_planner.testing import ScriptedLLM, reply_error, reply_json, reply_t
 from planner.contracts.goal_flow import GoalState
 from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry, tool_from_function
+from tests.histories_read import activities_run
 from tests.plans import BROKEN_PLAN, COFFEE_GOAL, TEA_GOAL, TEA_PLAN
 
 
@@ -42,9 +43,7 @@ class Goals:
         return await self.client.result(goal_id)
 
     async def activity_types(self, goal_id: str) -> list[str]:
-        history = await self.client.handle(goal_id).fetch_history()
-        return [e.activity_task_scheduled_event_attributes.activity_type.name
-                for e in history.events if e.HasField("activity_task_scheduled_event_attributes")]
+        return activities_run(await self.client.handle(goal_id).fetch_history())
 
 
 @pytest.fixture
@@ -143,10 +142,14 @@ async def test_rate_limit_retry_after_then_success(goals: Goals,
     state = await goals.run(TEA_GOAL)
     assert state.stage == "succeeded"
     history = await goals.client.handle(goals.last_id).fetch_history()
-    started = [e.activity_task_started_event_attributes for e in history.events
-               if e.HasField("activity_task_started_event_attributes")]
-    assert started[1].attempt == 2, "planner.draft is the second activity; its 2nd attempt won"
-    assert "RateLimited" in started[1].last_failure.message
+    scheduled = {e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
+                 for e in history.events if e.HasField("activity_task_scheduled_event_attributes")}
+    draft = [e.activity_task_started_event_attributes for e in history.events
+             if e.HasField("activity_task_started_event_attributes")
+             and scheduled[e.activity_task_started_event_attributes.scheduled_event_id]
+             == "planner.draft"]
+    assert len(draft) == 1 and draft[0].attempt == 2, "planner.draft's 2nd attempt won"
+    assert "RateLimited" in draft[0].last_failure.message
     assert state.usage.calls == 1
 
 

@@ -26,6 +26,7 @@ from planner.contracts.names import GOAL_WORKFLOW
 from planner.plan import Plan
 from planner.settings import Settings
 from planner.tools import ToolRegistry
+from tests.histories_read import activities_run
 from tests.processes import wait_until
 
 GOAL = "Save the line Green tea is calming to tea.txt"
@@ -74,9 +75,7 @@ async def next_run(jarvis: JarvisClient, sid: str, count: int = 1) -> ScheduleVi
 
 
 async def history_activities(jarvis: JarvisClient, goal_id: str) -> list[str]:
-    history = await jarvis.handle(goal_id).fetch_history()
-    return [e.activity_task_scheduled_event_attributes.activity_type.name
-            for e in history.events if e.HasField("activity_task_scheduled_event_attributes")]
+    return activities_run(await jarvis.handle(goal_id).fetch_history())
 
 
 async def test_triggered_run_executes_the_approved_plan_without_planning(
