@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -24,7 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 with workflow.unsafe.imports_passed_through():
     from agents import goal_metrics, workflow_spans
     from agents.history_budget import log_continue, run_resume
-    from agents.plan_runner import PlanRunner
+    from agents.plan_runner import PlanRunner, tool_retry_policy
     from agents.search_attributes import goal_attributes
     from planner.approval import plan_digest, short
     from planner.budget import Spent, overrun, tighten
@@ -65,7 +65,6 @@ with workflow.unsafe.imports_passed_through():
         INVALID_EDIT,
         LLM_NOT_CONFIGURED,
         NON_RETRYABLE_LLM_ERRORS,
-        NON_RETRYABLE_TOOL_ERRORS,
         OVER_BUDGET,
         PREPARE_ACTIVITY,
         REJECT_UPDATE,
@@ -692,9 +691,10 @@ class GoalWorkflow:
         return self._execution(prepared, inp).model_copy(
             update={"resume": resume_from(draft.plan, run, replaced)})
 
-    def _unrecovered(self, recovery: Recovery, outcome: str, message: str) -> None:
+    def _unrecovered(self, recovery: Recovery, outcome: Literal["failed", "invalid"],
+                     message: str) -> None:
         """Record why a replan did not give a plan that can run."""
-        recovery.outcome = "failed" if outcome == "failed" else "invalid"
+        recovery.outcome = outcome
         recovery.note = message
         self._state.message = message
 
@@ -718,11 +718,7 @@ class GoalWorkflow:
                     comp.activity, ToolCall(step_id=step.id, tool=comp.tool, args=args),
                     result_type=ToolCallResult,
                     start_to_close_timeout=timedelta(seconds=comp.timeout_s),
-                    retry_policy=RetryPolicy(
-                        maximum_attempts=comp.retry.max_attempts,
-                        initial_interval=timedelta(seconds=comp.retry.initial_interval_s),
-                        maximum_interval=timedelta(seconds=comp.retry.max_interval_s),
-                        non_retryable_error_types=list(NON_RETRYABLE_TOOL_ERRORS)))
+                    retry_policy=tool_retry_policy(comp.retry))
                 undo = Undo(step=step.id, tool=comp.tool, ok=True,
                             message=_undo_summary(result.output))
             except (LookupError, ValueError) as exc:  # the output lacks what the undo needs
@@ -824,9 +820,13 @@ async def _memory(activity: str, arg: object, result_type: type | None,
                                            retry_policy=_MEMORY_RETRY)
 
 
-class MemoryCallFailed(Exception):
-    """A local memory or plan-check activity that failed for good (caught with the planning
-    failures in ``_pursue``)."""
+class MemoryCallFailed(ApplicationError):
+    """A local memory or plan-check activity that failed for good: caught with the planning
+    failures in ``_pursue``; elsewhere it fails the goal, as an ActivityError did (an error
+    that is not a Temporal failure would fail the workflow task, retried forever)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="MemoryCallFailed", non_retryable=True)
 
 
 def _undo_summary(output: object) -> str:

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         ToolCallResult,
     )
     from planner.plan import Step
+    from planner.retry import RetrySpec
 
 StepListener = Callable[[StepState], None]
 
@@ -101,17 +102,7 @@ class PlanRunner(StepDriver):
         timeout and retry policy either way."""
         retry = policy.retry.merged(step.retry)
         timeout = timedelta(seconds=step.timeout_s or policy.timeout_s)
-        # A step may raise the initial interval above the tool's maximum (or lower the maximum
-        # below it); Temporal refuses such a policy, so every wait is capped at the maximum,
-        # as the simple engine's exponential wait does.
-        initial_s = min(retry.initial_interval_s, retry.max_interval_s)
-        retry_policy = RetryPolicy(
-            maximum_attempts=retry.max_attempts,
-            initial_interval=timedelta(seconds=initial_s),
-            backoff_coefficient=retry.backoff,
-            maximum_interval=timedelta(seconds=retry.max_interval_s),
-            non_retryable_error_types=list(NON_RETRYABLE_TOOL_ERRORS),
-        )
+        retry_policy = tool_retry_policy(retry)
         result: ToolCallResult
         try:
             if policy.local:
@@ -128,6 +119,19 @@ class PlanRunner(StepDriver):
         except (ActivityError, ApplicationError) as exc:
             raise StepFailed(*_failure(exc, retry.max_attempts, policy.local)) from exc
         return result
+
+
+def tool_retry_policy(retry: RetrySpec) -> RetryPolicy:
+    """A tool call's Temporal retry policy. A step may raise the initial interval above the
+    tool's maximum (or lower the maximum below it); Temporal refuses such a policy, so every
+    wait is capped at the maximum, as the simple engine's exponential wait does."""
+    return RetryPolicy(
+        maximum_attempts=retry.max_attempts,
+        initial_interval=timedelta(seconds=min(retry.initial_interval_s, retry.max_interval_s)),
+        backoff_coefficient=retry.backoff,
+        maximum_interval=timedelta(seconds=retry.max_interval_s),
+        non_retryable_error_types=list(NON_RETRYABLE_TOOL_ERRORS),
+    )
 
 
 def _log_without_activity(step: StepState) -> None:

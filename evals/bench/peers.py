@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+from evals.bench.benchmarks import _median
 from evals.bench.levers import Metrics, Size
 
 PEERS = ("langgraph", "dbos")
@@ -66,11 +67,6 @@ async def run_peer(peer: str, size: Size, folder: Path) -> dict[str, Metrics]:
 
 def _ratio(seconds: float, step_s: float) -> float:
     return round(seconds / (2 * step_s), 3)
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 # -- LangGraph ------------------------------------------------------------------------------
