@@ -1,28 +1,9 @@
-"""Errors tools raise. Retry posture is decided by the class, in one place."""
+"""Errors tools raise (the base classes are the domain's: planner/tool_errors.py). Retry posture
+is decided by the class, in one place."""
 
 from __future__ import annotations
 
-
-class ToolError(Exception):
-    """A tool failed in a way a retry may fix (network blip, 5xx, busy resource)."""
-
-    retryable = True
-
-    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s  # the server asked us to wait this long
-
-
-class ToolInputError(ToolError):
-    """A tool was called with input it can never accept (bad path, bad expression): no retry."""
-
-    retryable = False
-
-
-class ToolRefused(ToolError):
-    """A tool refuses to run (policy: dangerous tool without approval): no retry."""
-
-    retryable = False
+from planner.tool_errors import ToolError, ToolInputError, ToolRefused
 
 
 class EgressRefused(ToolRefused):
@@ -30,3 +11,6 @@ class EgressRefused(ToolRefused):
     retry. Its own type name reaches the step state; ``non_retryable`` carries the posture."""
 
     retryable = False
+
+
+__all__ = ["EgressRefused", "ToolError", "ToolInputError", "ToolRefused"]

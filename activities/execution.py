@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -25,9 +24,9 @@ from planner.approval import matches_template, verify_step
 from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
 from planner.contracts.plan_run import ToolCall, ToolCallResult
 from planner.contracts.usage import Usage
-from planner.conversions import ConversionRefused, convert_args
 from planner.refs import resolve
 from planner.settings import Settings
+from planner.step_io import InvalidToolArguments, checked_args
 from planner.tools import Risk, Tool, ToolContext, ToolRegistry
 
 # Error types that no retry can fix (a durable list: the contracts define it).
@@ -87,22 +86,10 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
             raise StepFailure(str(exc), "InvalidArguments", retryable=False) from exc
     if tool.risk is Risk.DANGEROUS:
         _check_grant(runtime, tool, call, args, run_key)
-    conversions: list[str] = []
-    if call.refs:
-        try:
-            args, conversions = convert_args(args, tool.args_schema,
-                                             ((tuple(r.path), r.ref) for r in call.refs))
-        except ConversionRefused as exc:
-            raise StepFailure(f"invalid arguments for tool '{tool.name}': {exc}",
-                              "InvalidArguments", retryable=False) from exc
     try:
-        parsed = tool.parse(args)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'args'}: {e['msg']}" for e in exc.errors()
-        )
-        raise StepFailure(f"invalid arguments for tool '{tool.name}': {problems}",
-                          "InvalidArguments", retryable=False) from exc
+        parsed, conversions = checked_args(tool, call, args)
+    except InvalidToolArguments as exc:
+        raise StepFailure(str(exc), "InvalidArguments", retryable=False) from exc
     _usage.set(None)
     try:
         output = await tool.call(parsed, _call_context(runtime.context, call, run_key))

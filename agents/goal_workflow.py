@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from agents.history_budget import log_continue, run_resume
     from agents.plan_runner import PlanRunner, tool_retry_policy
     from agents.search_attributes import goal_attributes
+    from agents.workflow_levers import LEVERS
     from planner.approval import plan_digest, short
     from planner.budget import Spent, overrun, tighten
     from planner.contracts.event_record import LogSnapshot
@@ -808,7 +809,7 @@ async def _memory(activity: str, arg: object, result_type: type | None,
     """A call to template memory or the plan check: a local activity (it runs in this worker,
     which serves the planner's activities: no task-queue round trip, no extra workflow task);
     a regular activity in goals recorded before this patch. Same name, timeout and retries."""
-    if workflow.patched(MEMORY_LOCAL_PATCH):
+    if LEVERS.memory_local and workflow.patched(MEMORY_LOCAL_PATCH):
         try:
             return await workflow.execute_local_activity(
                 activity, arg, result_type=result_type, start_to_close_timeout=timeout,

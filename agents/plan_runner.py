@@ -36,7 +36,10 @@ with workflow.unsafe.imports_passed_through():
         ToolCallResult,
     )
     from planner.plan import Step
+    from planner.pure_tools import call_pure, installed, json_size
     from planner.retry import RetrySpec
+    from planner.step_io import InvalidToolArguments
+    from planner.tool_errors import ToolError
 
 StepListener = Callable[[StepState], None]
 
@@ -53,6 +56,7 @@ class PlanRunner(StepDriver):
         self._wake = False
         self._gate_book = gate_book
         self.asks_people = gate_book is not None
+        self._inline: set[str] = set()  # steps whose pure tool ran in the workflow
 
     async def gate_decision(self, step_id: str) -> GateDecision | None:
         book = self._gate_book
@@ -86,8 +90,8 @@ class PlanRunner(StepDriver):
         if self._on_step is not None:
             self._on_step(step)
         if step.status.finished and (self.inp.policies[step.id].kind == "timer"
-                                     or not step.attempts):
-            _log_without_activity(step)
+                                     or not step.attempts or step.id in self._inline):
+            _log_without_activity(step, inline=step.id in self._inline)
 
     def start_allowance(self, running: int) -> int | None:
         return start_allowance(self.inp.history_events_limit, running)
@@ -100,6 +104,10 @@ class PlanRunner(StepDriver):
         idempotent tools: no task-queue round trip), else a regular one on the tool's task
         queue (``policy.queue``; None: the workflow's own). Same activity name, per-attempt
         timeout and retry policy either way."""
+        if policy.inline and not call.deferred:
+            inline = self._run_inline(call)
+            if inline is not None:
+                return inline
         retry = policy.retry.merged(step.retry)
         timeout = timedelta(seconds=step.timeout_s or policy.timeout_s)
         retry_policy = tool_retry_policy(retry)
@@ -120,6 +128,32 @@ class PlanRunner(StepDriver):
             raise StepFailed(*_failure(exc, retry.max_attempts, policy.local)) from exc
         return result
 
+    def _run_inline(self, call: ToolCall) -> ToolCallResult | None:
+        """A pure tool's call, run in the workflow (deterministic: its arguments alone decide
+        the output, computed again on replay); None: too large, run it as an activity."""
+        self._inline.add(call.step_id)  # its log line comes from the workflow
+        tool = installed(call.tool)
+        if tool is None:
+            raise StepFailed("UnknownTool", f"pure tool '{call.tool}' is not installed on this "
+                             "worker; pure tools are workflow code: every worker of the task "
+                             "queue needs the same ones (deploy them together)", 1)
+        try:
+            output, conversions = call_pure(tool, call)
+        except InvalidToolArguments as exc:
+            raise StepFailed("InvalidArguments", str(exc), 1) from None
+        except TemporalError:  # the sandbox's refusal of I/O, say: the workflow's, visible
+            raise
+        except ToolError as exc:  # an input it refuses: the same input fails the same way
+            raise StepFailed(type(exc).__name__, str(exc), 1) from None
+        except Exception as exc:  # a bug in the tool, or an input it did not foresee
+            raise StepFailed(type(exc).__name__, f"{type(exc).__name__}: {exc}", 1) from None
+        if json_size(output) > call.inline_limit:  # the activity puts it in the payload store
+            self._inline.discard(call.step_id)
+            return None
+        now = self.now()
+        return ToolCallResult(output=output, attempt=1, started_at=now, finished_at=now,
+                              conversions=conversions)
+
 
 def tool_retry_policy(retry: RetrySpec) -> RetryPolicy:
     """A tool call's Temporal retry policy. A step may raise the initial interval above the
@@ -134,19 +168,23 @@ def tool_retry_policy(retry: RetrySpec) -> RetryPolicy:
     )
 
 
-def _log_without_activity(step: StepState) -> None:
-    """The log line of a step no activity logged: a `wait` timer, or a step refused or skipped
-    before it started (workflow.logger: not during replay)."""
+def _log_without_activity(step: StepState, *, inline: bool = False) -> None:
+    """The log line of a step no activity logged: a `wait` timer, a pure step run in the
+    workflow (``inline``), or a step refused or skipped before it started (workflow.logger:
+    not during replay)."""
     took = (step.finished_at - step.started_at
             if step.finished_at is not None and step.started_at is not None else 0.0)
     workflow_id = workflow.info().workflow_id
     fields = {"event": "step", "workflow_id": workflow_id, "step_id": step.id,
               "tool": step.tool, "attempt": step.attempts, "duration_s": round(took, 4),
               "outcome": step.status.value}
+    if inline:
+        fields["inline"] = True
     if step.error is not None:
         fields.update(error_type=step.error.type, error=step.error.message)
-        workflow.logger.warning("%s step %s (%s): %s before it started: %s: %s", workflow_id,
-                                step.id, step.tool, step.status.value, step.error.type,
+        when = "in the workflow (pure tool)" if inline else "before it started"
+        workflow.logger.warning("%s step %s (%s): %s %s: %s: %s", workflow_id, step.id,
+                                step.tool, step.status.value, when, step.error.type,
                                 step.error.message, extra={"jarvis": fields})
         return
     if not step.attempts:  # skipped: its condition was false or what it needed failed

@@ -12,6 +12,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
+from agents.workflow_levers import LEVERS
 from planner.budget import Spent, overrun
 from planner.contracts.names import OVER_BUDGET
 from planner.contracts.plan_run import (
@@ -25,7 +26,7 @@ from planner.contracts.plan_run import (
     ToolCallResult,
 )
 from planner.plan import Step
-from planner.scheduler import Scheduler, StepStatus
+from planner.scheduler import RecomputingScheduler, Scheduler, StepStatus
 from planner.step_io import (
     ConditionError,
     StepInputError,
@@ -73,9 +74,10 @@ class StepDriver(ABC):
             self.outputs = dict(inp.resume.outputs)
             self._over_budget = inp.resume.over_budget
         # which steps may start, kept as statuses change (the driver reports each change)
-        self._scheduler = Scheduler([s.id for s in inp.plan.steps], inp.plan.dependency_map(),
-                                    self.state.statuses(),
-                                    stop_on_failure=inp.plan.on_failure == "stop")
+        kind = Scheduler if LEVERS.incremental_scheduler else RecomputingScheduler
+        self._scheduler = kind([s.id for s in inp.plan.steps], inp.plan.dependency_map(),
+                               self.state.statuses(),
+                               stop_on_failure=inp.plan.on_failure == "stop")
 
     # -- hooks ----------------------------------------------------------------------------
     @abstractmethod

@@ -30,6 +30,7 @@ from agents.plan_workflow import ExecutePlanWorkflow
 from agents.versioning import VersioningError, adopt_if_first, deployment_config, worker_version
 from agents.worker_queues import Served, served
 from planner.contracts.names import SEARCH_ATTRIBUTES
+from planner.pure_tools import install as install_pure_tools
 from planner.settings import Settings
 from planner.tools import ToolRegistry
 
@@ -79,6 +80,8 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         queue_settings = (settings if task_queue is None
                           else settings.model_copy(update={"task_queue": task_queue}))
         serve = served(queue_settings, registry)
+    if serve.workflows:  # pure tools' steps run in the workflows (planner/pure_tools.py)
+        install_pure_tools(registry)
     identity = str((options or {}).get("identity") or client.identity)
     runtime = replace(tool_runtime(settings, registry), worker=identity)
     metrics = ActivityMetrics(metric_meter(client), prices=settings.llm_prices)

@@ -17,12 +17,14 @@ class DangerousStepRefused(ValueError):
 
 def step_policies(plan: Plan, registry: ToolRegistry, *,
                   local_activities: bool = True,
+                  inline_pure: bool = True,
                   queues: Mapping[str, str] | None = None,
                   default_queue: str | None = None) -> dict[str, StepPolicy]:
     """Each step's policy from its tool; ``local_activities=False`` runs every tool call as a
     regular activity (the benchmarks' baseline). ``queues`` routes tools to task queues (tool
     name -> queue, ``JARVIS_TOOL_QUEUES``): a routed tool runs as a regular activity on that
-    queue's workers, never as a local activity on the workflow's worker."""
+    queue's workers, never as a local activity on the workflow's worker. ``inline_pure``: a
+    pure tool's steps (not routed) run inside the workflow, no activity at all."""
     policies = {}
     for step in plan.steps:
         tool = registry[step.tool]
@@ -36,6 +38,7 @@ def step_policies(plan: Plan, registry: ToolRegistry, *,
             timeout_s=tool.timeout_s,
             retry=tool.retry,
             local=local_activities and tool.runs_local and queue is None,
+            inline=inline_pure and tool.pure and queue is None,
             queue=queue if tool.kind == "activity" else None,
             compensation=_compensation(tool, registry),
         )
@@ -54,8 +57,10 @@ def _compensation(tool: Tool, registry: ToolRegistry) -> CompensationPolicy | No
 
 
 def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
-            *, allow_dangerous: bool = False, local_activities: bool = True) -> ExecutePlanInput:
-    """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps."""
+            *, allow_dangerous: bool = False, local_activities: bool = True,
+            inline_pure: bool = True) -> ExecutePlanInput:
+    """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps. Pure steps run
+    inside the workflow when both ``inline_pure`` and the settings say so."""
     problems = validate_plan(plan, {t.name: t for t in registry}, settings.plan_limits())
     if problems:
         raise ValidationFailed(problems)
@@ -66,6 +71,7 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
             "version cannot give yet; remove those steps or run them by hand"
         )
     policies = step_policies(plan, registry, local_activities=local_activities,
+                             inline_pure=settings.inline_pure_steps and inline_pure,
                              queues=settings.tool_queues, default_queue=settings.task_queue)
     return ExecutePlanInput(plan=plan, policies=policies,
                             payload_inline_limit=settings.payload_inline_limit,

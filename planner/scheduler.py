@@ -212,3 +212,25 @@ class Scheduler:
             return answer
         ready = sorted(self._ready, key=self._index.__getitem__)
         return NextSteps(ready=ready, done=not ready and not self._unfinished)
+
+
+class RecomputingScheduler:
+    """:func:`decide` over the whole plan at every call (O(steps) a call, O(steps^2) a chain):
+    the scheduling the driver did before :class:`Scheduler`. Kept for the benchmark's ablation
+    of that lever (``python -m evals.bench --ablate``); the same answers."""
+
+    def __init__(self, order: Sequence[str], deps: Mapping[str, set[str]],
+                 status: Mapping[str, StepStatus], *, stop_on_failure: bool = True) -> None:
+        self._order, self._deps, self._stop = list(order), deps, stop_on_failure
+        self._status = {s: status[s] for s in self._order}
+
+    def set(self, step: str, new: StepStatus) -> None:
+        self._status[step] = new
+
+    def decide(self) -> NextSteps:
+        answer = decide(self._order, self._deps, self._status, stop_on_failure=self._stop)
+        for ids, new in ((answer.blocked, StepStatus.BLOCKED), (answer.skipped,
+                         StepStatus.SKIPPED), (answer.cancelled, StepStatus.CANCELLED)):
+            for step in ids:
+                self._status[step] = new
+        return answer

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     connect_timeout_s: float = 3.0
     workspace: Path | None = None
     payload_inline_limit: int = 32_000
+    # steps of pure tools (calc, tools declared pure) run inside the workflow, no activity
+    # (docs/performance.md); False: as local activities, as before
+    inline_pure_steps: bool = True
     # a run or goal whose history passes this many events continues as new between steps
     # (agents/history_budget.py); Temporal's own limit is 51,200
     history_events_limit: int = Field(10_000, ge=100, le=50_000)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from planner.conditions import condition_source
 from planner.contracts.handles import HANDLE_KEY, is_handle
 from planner.contracts.plan_run import RefAt, ToolCall
-from planner.conversions import whole_ref_sites
+from planner.conversions import ConversionRefused, convert_args, whole_ref_sites
 from planner.expr import evaluate
 from planner.plan import Plan, Step
 from planner.refs import RefResolutionError, is_whole_ref, iter_refs, lookup, resolve
+from planner.tools import Tool
 
 
 class StepInputError(ValueError):
@@ -85,3 +88,31 @@ def final_outputs(plan: Plan, outputs: Mapping[str, Any], skipped: set[str]) -> 
             except LookupError as exc:
                 result[name] = {"error": str(exc)}
     return result
+
+
+class InvalidToolArguments(ValueError):
+    """A call's resolved arguments do not fit its tool (message: which, and why)."""
+
+
+def checked_args(tool: Tool, call: ToolCall,
+                 args: Mapping[str, Any]) -> tuple[BaseModel, list[str]]:
+    """``args`` converted where a reference's value needs it (planner/conversions.py) and
+    validated against the tool's model: (parsed arguments, the conversions made). Both engines'
+    tool calls and the workflow's pure steps (planner/pure_tools.py) go through it."""
+    conversions: list[str] = []
+    values = dict(args)
+    if call.refs:
+        try:
+            values, conversions = convert_args(values, tool.args_schema,
+                                               ((tuple(r.path), r.ref) for r in call.refs))
+        except ConversionRefused as exc:
+            raise InvalidToolArguments(
+                f"invalid arguments for tool '{tool.name}': {exc}") from exc
+    try:
+        return tool.parse(values), conversions
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'args'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidToolArguments(
+            f"invalid arguments for tool '{tool.name}': {problems}") from exc

@@ -85,6 +85,11 @@ class Tool:
     compensation: Compensation | None = None
     # a tool that only compensates others: never offered to the planner, refused in plans
     internal: bool = False
+    # a pure tool: a plain (not async) function of its arguments alone, deterministic, no I/O,
+    # no clock or randomness, bounded in time and memory (calc). Its steps may run inside the
+    # workflow itself, with no activity (agents/plan_runner.py): it is workflow code, so a
+    # change to what it returns is a workflow change (docs/versioning.md)
+    pure: bool = False
 
     def output_schema_of(self, args: dict[str, Any]) -> dict[str, Any] | None:
         """What a step with ``args`` outputs, as precisely as its arguments tell."""
@@ -146,6 +151,7 @@ class Tool:
             "retry": self.retry.model_dump(),
             "kind": self.kind,
             "local": self.runs_local,
+            "pure": self.pure,
             "activity": self.activity_name,
             "source": self.source,
             "args_schema": self.args_schema,
@@ -210,8 +216,10 @@ def tool_from_function(
     retry: RetrySpec | None = None,
     kind: Literal["activity", "timer"] = "activity",
     local_ok: bool | None = None,
+    pure: bool = False,
 ) -> Tool:
-    """Build a :class:`Tool`: args model from the signature, output schema from the return type."""
+    """Build a :class:`Tool`: args model from the signature, output schema from the return type.
+    ``pure``: see :attr:`Tool.pure` (a plain function, read-only, no ToolContext)."""
     hints = get_type_hints(fn, include_extras=True)
     fields: dict[str, Any] = {}
     context_param = None
@@ -225,6 +233,8 @@ def tool_from_function(
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (annotation, default)
     tool_name = name or fn.__name__
+    if pure:
+        _check_pure(tool_name, fn, context_param, risk, kind)
     doc = inspect.getdoc(fn) or ""
     args_model = create_model(
         f"{_camel(tool_name)}Args",
@@ -249,7 +259,24 @@ def tool_from_function(
         kind=kind,
         context_param=context_param,
         local_ok=local_ok,
+        pure=pure,
     )
+
+
+def _check_pure(name: str, fn: Callable[..., Any], context_param: str | None, risk: Risk,
+                kind: str) -> None:
+    """A pure tool runs inside workflow code: no awaiting, no environment, no effects."""
+    why = None
+    if inspect.iscoroutinefunction(fn):
+        why = "it is async (a pure tool is a plain function: it awaits nothing)"
+    elif context_param is not None:
+        why = f"it takes a ToolContext ('{context_param}'): a pure tool uses its arguments only"
+    elif risk is not Risk.READ_ONLY:
+        why = f"it is {risk.value} (a pure tool has no effect)"
+    elif kind != "activity":
+        why = f"it is a {kind}"
+    if why:
+        raise TypeError(f"tool {name} cannot be pure: {why}")
 
 
 def tool(
@@ -262,6 +289,7 @@ def tool(
     timeout_s: float = 60.0,
     retry: RetrySpec | None = None,
     local_ok: bool | None = None,
+    pure: bool = False,
 ) -> Callable[[F], F]:
     """Decorator: register a typed function as a tool in ``registry``."""
 
@@ -276,6 +304,7 @@ def tool(
                 timeout_s=timeout_s,
                 retry=retry,
                 local_ok=local_ok,
+                pure=pure,
             )
         )
         return fn

@@ -287,6 +287,17 @@ async def plan_durable_wait(s: Session) -> str:
                    "deps": ["pause"]}]}))
 
 
+async def plan_pure_steps(s: Session) -> str:
+    """Pure steps (calc) run in the workflow, around an activity that reads their output."""
+    return await s.plan(Plan.model_validate({
+        "goal": "add, then profile, then add again",
+        "steps": [{"id": "add", "tool": "calc", "args": {"expression": "20 + 1"}},
+                  {"id": "who", "tool": "profile", "args": {"name": "ada ${add.value}"}},
+                  {"id": "len", "tool": "calc", "args": {
+                      "expression": "n * 2", "variables": {"n": "${who.stats.len}"}}}],
+        "outputs": {"len": "${len.value}"}}))
+
+
 def chain_plan(goal: str, length: int) -> dict[str, Any]:
     """``length`` test-tool steps (activities, not local ones), one after another: long enough
     to continue as new under a small history budget."""
@@ -330,6 +341,7 @@ PATHS: dict[str, tuple[Recorder, str]] = {
     "plan-failed-step": (plan_failed_step, "failed"),
     "plan-retried-step": (plan_retried_step, "succeeded"),
     "plan-durable-wait": (plan_durable_wait, "succeeded"),
+    "plan-pure-steps": (plan_pure_steps, "succeeded"),
     "plan-continued": (plan_continued, "succeeded"),
     "goal-continued": (goal_continued, "succeeded"),
     "goal-step-gates": (goal_step_gates, "succeeded"),

@@ -38,4 +38,4 @@ def calc(expression: str, variables: dict[str, Any] | None = None) -> CalcResult
 
 
 def register(registry: ToolRegistry) -> None:
-    registry.register(tool_from_function(calc, timeout_s=10))
+    registry.register(tool_from_function(calc, timeout_s=10, pure=True))

@@ -34,15 +34,18 @@ def _round(value: float, digits: int = 3) -> float:
 
 
 async def overhead(bench: Bench) -> Metrics:
-    """ms per step of a sequential plan of no-ops, per engine, and the ratios."""
+    """ms per step of a sequential plan of no-ops, per engine, and the ratios; the no-op as a
+    tool that could do I/O (local activity; regular) and as a pure tool (in the workflow)."""
     n = bench.size.seq_steps
     plan = chain_plan(n)
     default_inp, regular_inp = bench.prepared(plan), bench.prepared(plan, regular=True)
+    pure_inp = bench.prepared(chain_plan(n, "sequential pure steps", tool="bench_pure"))
     simple = SimpleWorkflowEngine(tool_runtime(bench.settings, bench.registry))
     times: dict[str, list[float]] = {"temporal_default": [], "temporal_regular": [],
-                                     "simple": [], "bare": []}
+                                     "temporal_pure": [], "simple": [], "bare": []}
     for _ in range(bench.size.seq_repeats):
-        for key, inp in (("temporal_default", default_inp), ("temporal_regular", regular_inp)):
+        for key, inp in (("temporal_default", default_inp), ("temporal_regular", regular_inp),
+                         ("temporal_pure", pure_inp)):
             seconds, state = await bench.timed(inp)
             _check(state, key)
             times[key].append(seconds)
@@ -54,6 +57,7 @@ async def overhead(bench: Bench) -> Metrics:
     local_steps = sum(p.local for p in default_inp.policies.values())
     return {
         "steps": n, "repeats": bench.size.seq_repeats, "local_steps": local_steps,
+        "inline_steps": sum(p.inline for p in pure_inp.policies.values()),
         **{f"{k}_ms_per_step": _round(v) for k, v in ms.items()},
         "temporal_default_vs_simple": _round(ms["temporal_default"] / ms["simple"], 2),
         "temporal_regular_vs_simple": _round(ms["temporal_regular"] / ms["simple"], 2),
@@ -97,10 +101,13 @@ async def parallelism(bench: Bench) -> Metrics:
 
 
 async def throughput(bench: Bench) -> Metrics:
-    """Many plan runs at once: steps per second, and every run accounted for."""
+    """Many plan runs at once: steps per second, and every run accounted for (no-op tool calls
+    as local activities, as regular ones, and pure steps in the workflow)."""
     out: Metrics = {"goals": bench.size.goals, "steps_per_goal": bench.size.goal_steps}
-    for key, regular in (("default", False), ("regular", True)):
-        inp = bench.prepared(chain_plan(bench.size.goal_steps, "throughput"), regular=regular)
+    for key, tool, regular in (("default", "bench_noop", False), ("regular", "bench_noop", True),
+                               ("pure", "bench_pure", False)):
+        inp = bench.prepared(chain_plan(bench.size.goal_steps, "throughput", tool),
+                             regular=regular)
         seconds, completed = await _concurrent_runs(bench, inp, bench.size.goals)
         steps = completed * bench.size.goal_steps
         out[f"{key}_seconds"] = _round(seconds)

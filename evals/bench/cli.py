@@ -39,6 +39,7 @@ class Options:
     out: Path = Path("eval-reports")
     baseline: bool = False
     ablate: bool = False
+    ablate_only: tuple[str, ...] = ()  # names of ablations to run (empty: all of them)
     explore: bool = False
     kill_check: bool = False
     only: tuple[str, ...] = BENCHMARKS
@@ -47,7 +48,10 @@ class Options:
 
     def command(self) -> str:
         parts = ["python -m evals.bench", f"--size {self.size}", f"--out {self.out}"]
-        parts += ["--baseline"] * self.baseline + ["--ablate"] * self.ablate
+        parts += ["--baseline"] * self.baseline
+        if self.ablate:
+            parts.append(f"--ablate '{';'.join(self.ablate_only)}'" if self.ablate_only
+                         else "--ablate")
         parts += ["--explore"] * self.explore + ["--kill-check"] * self.kill_check
         parts += [f"--rounds {self.rounds}"] if self.rounds != 1 else []
         parts += ["--peers"] * self.peers
@@ -56,8 +60,9 @@ class Options:
         return " ".join(parts)
 
     def configurations(self) -> list[Levers]:
-        return [*([BASELINE] if self.baseline else []), TUNED,
-                *(ablations() if self.ablate else []),
+        chosen = [a for a in ablations()
+                  if self.ablate and (not self.ablate_only or a.name in self.ablate_only)]
+        return [*([BASELINE] if self.baseline else []), TUNED, *chosen,
                 *(explorations() if self.explore else [])]
 
 
@@ -129,8 +134,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--out", type=Path, default=Path("eval-reports"))
     parser.add_argument("--baseline", action="store_true",
                         help="also run with every lever off (before/after in one run)")
-    parser.add_argument("--ablate", action="store_true",
-                        help="also run the tuned configuration minus one lever at a time")
+    parser.add_argument("--ablate", nargs="?", const="", default=None, metavar="NAMES",
+                        help="also run the tuned configuration minus one lever at a time "
+                             "(optionally only NAMES, separated by ';': "
+                             + "; ".join(a.name for a in ablations()) + ")")
     parser.add_argument("--explore", action="store_true",
                         help="also run levers tried and not adopted (rates, pollers, knobs)")
     parser.add_argument("--kill-check", action="store_true",
@@ -149,7 +156,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     unknown = [b for b in only if b not in (*BENCHMARKS, *EXTRA_BENCHMARKS)]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
-    return Options(size=args.size, out=args.out, baseline=args.baseline, ablate=args.ablate,
+    ablate_only = tuple(a.strip() for a in (args.ablate or "").split(";") if a.strip())
+    names = {a.name for a in ablations()}
+    if set(ablate_only) - names:
+        parser.error(f"unknown ablation(s): {', '.join(sorted(set(ablate_only) - names))}; "
+                     f"known: {'; '.join(sorted(names))}")
+    return Options(size=args.size, out=args.out, baseline=args.baseline,
+                   ablate=args.ablate is not None, ablate_only=ablate_only,
                    explore=args.explore, kill_check=args.kill_check, only=only,
                    rounds=max(1, args.rounds), peers=args.peers)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from agents.devserver import (
     stop_process,
 )
 from agents.worker import create_worker
+from agents.workflow_levers import LEVERS
 from evals.bench.levers import Levers, Size
 from evals.bench.workloads import bench_registry, chain_plan, fan_plan
 from jarvis_planner.testing import ScriptedLLM
@@ -46,8 +47,11 @@ class Bench:
     server_pid: int | None = None  # the dev server process (its memory, for scaling)
 
     def prepared(self, plan: Plan, *, regular: bool = False) -> ExecutePlanInput:
+        """``regular``: every tool call a regular activity (no local, none in the workflow)."""
         local = self.levers.local_activities and not regular
-        return prepare(plan, self.registry, self.settings, local_activities=local)
+        inline = self.levers.inline_pure and not regular
+        return prepare(plan, self.registry, self.settings, local_activities=local,
+                       inline_pure=inline)
 
     async def timed(self, inp: ExecutePlanInput) -> tuple[float, RunState]:
         """Seconds from the start request to the result, and the final state."""
@@ -77,6 +81,21 @@ def bench_settings(folder: Path, address: str, llm: ScriptedLLM | None) -> Setti
                     plan_max_steps=100_000, **llm_fields)
 
 
+@contextlib.contextmanager
+def workflow_levers(levers: Levers) -> Iterator[None]:
+    """The levers that live in workflow code, set for this configuration's in-process worker
+    (and put back): which scheduler the step driver uses, whether goals call template memory
+    and the plan check as local activities. Both give the same results either way."""
+    before = replace(LEVERS)
+    LEVERS.incremental_scheduler = levers.incremental_scheduler
+    LEVERS.memory_local = levers.memory_local
+    try:
+        yield
+    finally:
+        LEVERS.incremental_scheduler = before.incremental_scheduler
+        LEVERS.memory_local = before.memory_local
+
+
 @contextlib.asynccontextmanager
 async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterator[Bench]:
     """A dev server with the configuration's flags, a client and an in-process worker."""
@@ -90,12 +109,13 @@ async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterat
         settings = bench_settings(folder, f"127.0.0.1:{port}", llm)
         registry = bench_registry()
         engine = JarvisClient(client, settings, eager_start=levers.eager_start)
-        async with create_worker(client, settings, registry, sandboxed=levers.sandboxed,
-                                 options=levers.worker_options):
-            bench = Bench(levers, size, client, settings, registry, engine, llm,
-                          server_pid=server.pid)
-            await _warm_up(bench)
-            yield bench
+        with workflow_levers(levers):
+            async with create_worker(client, settings, registry, sandboxed=levers.sandboxed,
+                                     options=levers.worker_options):
+                bench = Bench(levers, size, client, settings, registry, engine, llm,
+                              server_pid=server.pid)
+                await _warm_up(bench)
+                yield bench
     finally:
         llm.stop()
         stop_process(server)
@@ -106,3 +126,4 @@ async def _warm_up(bench: Bench) -> None:
     await bench.timed(bench.prepared(chain_plan(3)))
     await bench.timed(bench.prepared(chain_plan(3), regular=True))
     await bench.timed(bench.prepared(fan_plan(2, 0.01)))
+    await bench.timed(bench.prepared(chain_plan(3, tool="bench_pure")))

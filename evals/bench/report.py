@@ -110,7 +110,10 @@ class Report:
             worker = json.dumps(cfg["worker_options"]) if cfg["worker_options"] else "defaults"
             lines.append(f"- **{cfg['name']}**: local activities {cfg['local_activities']}, "
                          f"eager start {cfg['eager_start']}, sandboxed {cfg['sandboxed']}, "
-                         f"worker options {worker}, server flags `{flags}`")
+                         f"pure steps inline {cfg.get('inline_pure')}, incremental scheduler "
+                         f"{cfg.get('incremental_scheduler')}, memory as local activities "
+                         f"{cfg.get('memory_local')}, worker options {worker}, server flags "
+                         f"`{flags}`")
         lines.append("")
         if self.peers:
             lines += [self.side_by_side(), ""]
@@ -144,14 +147,19 @@ def _rows(parallelism: Metrics) -> list[tuple[str, str, tuple[str, str, str], st
     fans = sorted(int(m.group(1)) for k in parallelism
                   if (m := re.fullmatch(r"ratio_(\d+)ms", k)))
     return [
-        ("sequential no-op step, ms", "overhead",
+        ("sequential no-op step (a tool that may do I/O: local activity), ms", "overhead",
          ("temporal_default_ms_per_step", "temporal_regular_ms_per_step", "simple_ms_per_step"),
          "ms_per_step"),
+        ("sequential no-op step (a pure tool: in the workflow), ms", "overhead",
+         ("temporal_pure_ms_per_step", "", ""), "ms_per_step"),
         *((f"fan-out + join of {ms / 1000:g} s steps, makespan / critical path", "parallelism",
            (f"ratio_{ms}ms", f"ratio_{ms}ms_regular", ""), f"ratio_{ms}ms") for ms in fans),
         ("runs of short chains at once, steps/s", "throughput",
          ("default_steps_per_s", "regular_steps_per_s", ""), "steps_per_s"),
+        ("the same, pure steps, steps/s", "throughput", ("pure_steps_per_s", "", ""),
+         "steps_per_s"),
         ("runs lost", "throughput", ("default_lost", "regular_lost", ""), "lost"),
+        ("runs lost, pure steps", "throughput", ("pure_lost", "", ""), "lost"),
     ]
 
 

@@ -15,6 +15,11 @@ async def bench_noop(i: int = 0) -> int:
     return i
 
 
+def bench_pure(i: int = 0) -> int:
+    """Return ``i``: a pure tool's step (runs in the workflow itself: no activity)."""
+    return i
+
+
 async def bench_pause(seconds: float) -> float:
     """Sleep ``seconds``: a short read-only tool (local by default; also run as regular)."""
     await asyncio.sleep(seconds)
@@ -25,12 +30,15 @@ def bench_registry() -> ToolRegistry:
     registry = default_registry()
     registry.register(tool_from_function(bench_noop, timeout_s=10), replace=True)
     registry.register(tool_from_function(bench_pause, timeout_s=30), replace=True)
+    registry.register(tool_from_function(bench_pure, timeout_s=10, pure=True), replace=True)
     return registry
 
 
-def chain_plan(steps: int, goal: str = "sequential no-ops") -> Plan:
+def chain_plan(steps: int, goal: str = "sequential no-ops", tool: str = "bench_noop") -> Plan:
+    """``steps`` calls of ``tool`` one after another (bench_noop: a tool that could do I/O, a
+    local activity; bench_pure: a pure tool, in the workflow)."""
     return Plan.model_validate({"goal": goal, "steps": [
-        {"id": f"s{k}", "tool": "bench_noop", "args": {"i": k},
+        {"id": f"s{k}", "tool": tool, "args": {"i": k},
          **({"deps": [f"s{k - 1}"]} if k else {})} for k in range(steps)]})
 
 

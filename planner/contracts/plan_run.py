@@ -31,6 +31,10 @@ class StepPolicy(BaseModel):
     # run as a local activity (same activity name, timeout and retry policy); False for inputs
     # recorded before this field existed, so their histories replay unchanged
     local: bool = False
+    # a pure tool's step (planner.tools.Tool.pure) runs inside the workflow, no activity; a
+    # step whose arguments are in the payload store or whose output is too large for the
+    # history runs as a local activity instead. False in inputs recorded before it existed
+    inline: bool = False
     # the task queue of the workers that run this tool (JARVIS_TOOL_QUEUES); None: the
     # workflow's own queue (inputs recorded before this field existed run as they did)
     queue: str | None = None

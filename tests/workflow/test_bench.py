@@ -21,7 +21,8 @@ from agents.client import JarvisClient
 from agents.devserver import DEFAULT_TUNING, STOCK, dev_server_command
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.worker import create_worker
-from evals.bench import BENCHMARKS, SIZES, Options, kill_check, run
+from agents.workflow_levers import LEVERS
+from evals.bench import BENCHMARKS, SIZES, Options, ablations, kill_check, parse_args, run
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.retry import RetrySpec
@@ -43,13 +44,13 @@ async def test_smoke_benchmarks_write_sane_reports(tmp_path: Path) -> None:
     size = SIZES["smoke"]
     for config in ("baseline", "tuned"):
         overhead = report.results["overhead"][config]
-        for key in ("temporal_default", "temporal_regular", "simple", "bare"):
+        for key in ("temporal_default", "temporal_regular", "temporal_pure", "simple", "bare"):
             assert 0 < overhead[f"{key}_ms_per_step"] < math.inf, (config, key)
         fan = report.results["parallelism"][config]
         ratios = [v for k, v in fan.items() if k.startswith("ratio_")]
         assert ratios and all(1.0 <= r < math.inf for r in ratios), (config, fan)
         throughput = report.results["throughput"][config]
-        for kind in ("default", "regular"):
+        for kind in ("default", "regular", "pure"):
             assert throughput[f"{kind}_completed"] == size.goals, (config, throughput)
             assert throughput[f"{kind}_lost"] == 0
             assert 0 < throughput[f"{kind}_steps_per_s"] < math.inf
@@ -59,6 +60,21 @@ async def test_smoke_benchmarks_write_sane_reports(tmp_path: Path) -> None:
         assert 0 < planning["template_ms"] < math.inf
     assert report.results["overhead"]["tuned"]["local_steps"] == size.seq_steps
     assert report.results["overhead"]["baseline"]["local_steps"] == 0
+    # the baseline turns issue 14's levers off too (pure steps as regular activities, the
+    # recomputing scheduler, memory as regular activities): same results, and put back after
+    assert report.results["overhead"]["tuned"]["inline_steps"] == size.seq_steps
+    assert report.results["overhead"]["baseline"]["inline_steps"] == 0
+    assert LEVERS.incremental_scheduler and LEVERS.memory_local
+
+
+def test_ablations_can_be_chosen_by_name() -> None:
+    options = parse_args(["--ablate", "no pure steps inline; recomputing scheduler"])
+    assert [c.name for c in options.configurations()] == [
+        "tuned", "no pure steps inline", "recomputing scheduler"]
+    assert "--ablate 'no pure steps inline;recomputing scheduler'" in options.command()
+    assert len(parse_args(["--ablate"]).configurations()) == 1 + len(ablations())
+    with pytest.raises(SystemExit):
+        parse_args(["--ablate", "no such lever"])
 
 
 async def test_sigkilled_server_keeps_every_acknowledged_run(tmp_path: Path) -> None:

@@ -68,9 +68,14 @@ async def test_killed_worker_mid_run(client: Client, settings: Settings, slow_se
                                      tmp_path: Path) -> None:
     plan = Plan.model_validate({"goal": "survive a worker crash", "steps": [
         {"id": "one", "tool": "notes_append", "args": {"text": "one"}},
+        # a pure step runs in the workflow (no activity): the new worker computes it again
+        {"id": "sum", "tool": "calc", "args": {"expression": "2 + 3"}, "deps": ["one"]},
         {"id": "fetch", "tool": "http_request", "args": {"url": slow_server.url},
-         "deps": ["one"], "timeout_s": 3, "retry": {"initial_interval_s": 0.2}},
-        {"id": "two", "tool": "notes_append", "args": {"text": "two ${fetch.body.hit}"}},
+         "deps": ["sum"], "timeout_s": 3, "retry": {"initial_interval_s": 0.2}},
+        {"id": "times", "tool": "calc", "args": {"expression": "h * s", "variables": {
+            "h": "${fetch.body.hit}", "s": "${sum.value}"}}},
+        {"id": "two", "tool": "notes_append", "args": {
+            "text": "two ${fetch.body.hit} ${times.value}"}},
     ]})
     # the slow server listens on loopback, which the worker's egress policy must allow
     settings = settings.model_copy(update={"egress_allow": ["127.0.0.1/32"]})
@@ -91,7 +96,8 @@ async def test_killed_worker_mid_run(client: Client, settings: Settings, slow_se
                 proc.terminate()
                 proc.wait(15)
     assert state.status == "succeeded"
-    assert notes(settings) == ["one", "two 2"], "finished steps must not run again"
+    assert notes(settings) == ["one", "two 2 10"], "finished steps must not run again"
+    assert prepare(plan, default_registry(), settings).policies["sum"].inline
     assert state.step("one").attempts == 1
     assert state.step("fetch").attempts == 2, "the lost attempt is retried on the new worker"
     assert slow_server.hits == 2
