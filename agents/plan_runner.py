@@ -140,19 +140,20 @@ class PlanRunner(StepDriver):
         try:
             output, conversions = call_pure(tool, call)
         except InvalidToolArguments as exc:
-            raise StepFailed("InvalidArguments", str(exc), 1) from None
+            raise StepFailed("InvalidArguments", str(exc), 1, inline=True) from None
         except TemporalError:  # the sandbox's refusal of I/O, say: the workflow's, visible
             raise
         except ToolError as exc:  # an input it refuses: the same input fails the same way
-            raise StepFailed(type(exc).__name__, str(exc), 1) from None
+            raise StepFailed(type(exc).__name__, str(exc), 1, inline=True) from None
         except Exception as exc:  # a bug in the tool, or an input it did not foresee
-            raise StepFailed(type(exc).__name__, f"{type(exc).__name__}: {exc}", 1) from None
+            raise StepFailed(type(exc).__name__, f"{type(exc).__name__}: {exc}", 1,
+                             inline=True) from None
         if json_size(output) > call.inline_limit:  # the activity puts it in the payload store
             self._inline.discard(call.step_id)
             return None
         now = self.now()
         return ToolCallResult(output=output, attempt=1, started_at=now, finished_at=now,
-                              conversions=conversions)
+                              conversions=conversions, inline=True)
 
 
 def tool_retry_policy(retry: RetrySpec) -> RetryPolicy:

@@ -43,10 +43,11 @@ class StepFailed(Exception):
     """A tool call that failed for good (its retries are spent or it cannot be retried)."""
 
     def __init__(self, kind: str, message: str, attempts: int,
-                 worker: str | None = None) -> None:
+                 worker: str | None = None, *, inline: bool = False) -> None:
         super().__init__(message)
         self.kind, self.message, self.attempts = kind, message, attempts
         self.worker = worker  # the worker that ran the last attempt, when known
+        self.inline = inline  # a pure tool's call that failed inside the workflow
 
 
 def refusal(tool: str) -> str:
@@ -291,12 +292,12 @@ class StepDriver(ABC):
                 result = await self.call_tool(step, policy, call)
                 if result.usage:
                     self.state.usage = self.state.usage + result.usage
-                st.worker = result.worker
+                st.worker, st.inline = result.worker, result.inline
                 st.conversions = result.conversions
                 self._succeed(st, result.output, result.attempt, result.started_at,
                               result.finished_at)
         except StepFailed as exc:
-            st.worker = exc.worker or st.worker
+            st.worker, st.inline = exc.worker or st.worker, exc.inline
             self._fail(st, exc.kind, exc.message, exc.attempts)
         except Exception as exc:  # e.g. a retry policy the SDK refuses: fail the step, not hang
             if self.fatal(exc):

@@ -75,7 +75,9 @@ def steps_table(state: RunState, title: str | None = None) -> Table:
             detail += "".join(f"\n{note}" for note in st.conversions)
         table.add_row(escape(st.id), escape(st.tool),
                       f"[{STATUS_STYLE[st.status]}]{st.status.value}[/]",
-                      str(st.attempts or ""), took, escape(st.worker or ""), escape(detail))
+                      str(st.attempts or ""), took,
+                      escape(st.worker or ("in the workflow" if st.inline else "")),
+                      escape(detail))
     return table
 
 

@@ -142,6 +142,8 @@ class ToolCallResult(BaseModel):
     # what the runtime converted at the step boundary, one note per argument
     # ("text: ${sum.value} = 84 (number, passed as text)")
     conversions: list[str] = Field(default_factory=list)
+    # a pure tool's call run inside the workflow (no activity, no worker to name)
+    inline: bool = False
 
 
 class StepError(BaseModel):
@@ -164,6 +166,7 @@ class StepState(BaseModel):
     queue: str | None = None  # the task queue its tool is routed to (None: the default one)
     worker: str | None = None  # the worker (pid@host) that ran its last attempt
     conversions: list[str] = Field(default_factory=list)  # as in ToolCallResult
+    inline: bool = False  # it ran inside the workflow (a pure tool): no activity, no worker
     # a gated step: waiting for a person, then their decision; ``gate_args`` are the resolved
     # arguments the person decides on (the template when an output is in the payload store)
     gate: GateState | None = None

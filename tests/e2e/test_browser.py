@@ -87,6 +87,11 @@ async def test_type_goal_edit_argument_approve_watch_steps_read_result(ui: Sessi
     state = await ui.state()
     assert [(d["action"], d["by"]) for d in state["decisions"]] == [("edit", "web:admin"),
                                                                     ("approve", "web:admin")]
+    # the activity step's card names the worker (pid@host) that ran it; the timer's, none
+    worker = {s["id"]: s["worker"] for s in state["run"]["steps"]}["ping"]
+    assert worker and "@" in worker, state["run"]["steps"]
+    await expect(ui.step("ping").locator(".step-worker")).to_have_text(f" on {worker}")
+    await expect(ui.step("pause").locator(".step-worker")).to_have_count(0)
 
     # reopening the goal from the sidebar shows the same finished thread
     await page.click("#new-goal")

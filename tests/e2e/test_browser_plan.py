@@ -122,10 +122,10 @@ async def test_the_plan_graph_draws_the_dependencies_and_follows_the_run(ui: Ses
         ".plan-card .dag-edge", "es => es.map(e => e.getAttribute('data-status'))")
     assert set(edge_states) == {"succeeded"}
     await expect(page.locator('.msg-result tr[data-output="total"]')).to_contain_text("11")
-    # each tool step's card names the worker (pid@host) that ran it; timers ran on none
-    ran = {s["id"]: s["worker"] for s in (await ui.state())["run"]["steps"]}
-    assert "@" in ran["double"] and ran["slow"] is None, ran
-    await expect(ui.step("double").locator(".step-worker")).to_have_text(f" on {ran['double']}")
+    # a pure tool's step (calc) ran in the workflow itself, on no worker; timers ran on none
+    ran = {s["id"]: (s["worker"], s["inline"]) for s in (await ui.state())["run"]["steps"]}
+    assert ran["double"] == (None, True) and ran["slow"] == (None, False), ran
+    await expect(ui.step("double").locator(".step-worker")).to_have_text(" in the workflow")
     await expect(ui.step("slow").locator(".step-worker")).to_have_count(0)
 
     # a node picked brings its step's card into view

@@ -319,7 +319,8 @@ async def test_a_failed_step_names_the_worker_that_ran_it(client: Client, settin
     plan = Plan.model_validate({"goal": "fail twice", "on_failure": "continue", "steps": [
         {"id": "bad_sum", "tool": "calc", "args": {"expression": "1 +"}},
         {"id": "escape", "tool": "write_file", "args": {"path": "../../x.txt", "text": "x"}}]})
-    inp = prepare(plan, default_registry(), settings)
+    # calc as a local activity here, not in the workflow (pure steps run on no worker)
+    inp = prepare(plan, default_registry(), settings, inline_pure=False)
     assert inp.policies["bad_sum"].local and not inp.policies["escape"].local
     engine = JarvisClient(client, settings)
     async with create_worker(client, settings, default_registry()):

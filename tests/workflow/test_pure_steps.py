@@ -96,7 +96,8 @@ async def test_pure_steps_run_in_the_workflow_with_the_same_results(
     assert state.step("d").conversions == ['n: ${t} = "50" (text, parsed as a whole number)']
     assert all(state.step(s).attempts == 1 for s in ("a", "b", "t", "d"))
     assert outcome(state) == outcome(simple)
-    assert state.step("a").worker is None and state.step("save").worker
+    assert state.step("a").worker is None and state.step("a").inline
+    assert state.step("save").worker and not state.step("save").inline
 
 
 async def test_off_by_setting_they_are_local_activities_again(
@@ -130,6 +131,8 @@ async def test_failures_are_the_activity_paths_failures(
     assert state.step("after").status is StepStatus.BLOCKED
     assert all(state.step(s).attempts == 1 for s in ("zero", "num", "bug")), \
         "the same arguments fail the same way: no retry"
+    assert all(state.step(s).inline and state.step(s).worker is None
+               for s in ("zero", "words", "num", "bug"))
     simple_errors = {s.id: (s.error.type, s.error.message) for s in simple.steps if s.error}
     assert simple_errors == errors
 

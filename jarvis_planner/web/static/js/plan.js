@@ -190,6 +190,7 @@ export function applyRun() {
     }
     // the worker (pid@host) that ran its last attempt; why a running step has not started
     if (s.worker) parts.push(el("span", { class: "muted small step-worker", text: " on " + s.worker }));
+    else if (s.inline) parts.push(el("span", { class: "muted small step-worker", text: " in the workflow" }));
     if (s.waiting) parts.push(el("div", { class: "step-waiting", text: s.waiting }));
     // what the step boundary converted when it ran: "text: ${sum.value} = 84 (number, passed as text)"
     for (const note of s.conversions || []) parts.push(el("div", { class: "conversion step-conversion", text: note }));
