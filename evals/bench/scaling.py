@@ -1,7 +1,8 @@
 """Scaling: how the cost of a step grows with the size of a plan and the number of goals in
 flight, measured on the benchmark's dev server and in-process worker.
 
-- **plan size**: a chain and a fan-out (then a join) of no-op steps, 10 / 100 / 1,000 steps
+- **plan size**: a chain and a fan-out (then a join) of no-op steps (local activities), and a
+  chain of pure steps (in the workflow), 10 / 100 / 1,000 steps
   (``Size.scale_steps``): ms per step (start request to result, over the steps), history events
   and bytes per step (every run of the workflow id: a long plan continues as new), worker and
   server resident memory after the run.
@@ -58,9 +59,10 @@ def noop_fan_plan(steps: int, max_deps: int = 64) -> Plan:
 
 async def scaling(bench: Bench) -> Metrics:
     out: Metrics = {}
-    for shape in ("chain", "fan"):
+    for shape in ("chain", "fan", "pure"):
         for n in bench.size.scale_steps:
-            plan = chain_plan(n) if shape == "chain" else noop_fan_plan(n)
+            plan = (chain_plan(n) if shape == "chain" else noop_fan_plan(n) if shape == "fan"
+                    else chain_plan(n, "pure chain", tool="bench_pure"))
             out.update({f"{shape}_{n}_{k}": v for k, v in (await _one_plan(bench, plan)).items()})
     for goals in bench.size.scale_goals:
         out.update({f"goals_{goals}_{k}": v

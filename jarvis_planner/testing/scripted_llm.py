@@ -78,6 +78,7 @@ class ScriptedLLM:
         self.consumed: list[Step] = []
         self._steps: list[Step] = list(script or [])
         self._embeddings: list[list[list[float]]] = []
+        self._held: list[tuple[float, threading.Event]] = []  # delays of the next embeddings
         self._calls = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -100,6 +101,15 @@ class ScriptedLLM:
         with self._lock:
             self._embeddings.append(vectors)
         return self
+
+    def hold_embeddings(self, seconds: float) -> threading.Event:
+        """The next embeddings call is answered (as usual) only after ``seconds``: e.g. to kill
+        a worker while the call is in flight. The returned event is set when that call
+        arrives."""
+        arrived = threading.Event()
+        with self._lock:
+            self._held.append((seconds, arrived))
+        return arrived
 
     @property
     def calls(self) -> int:
@@ -192,11 +202,15 @@ class ScriptedLLM:
                                 f"the script has {len(vectors)} vector(s)")
         encoding = payload.get("encoding_format")
         tokens = sum(len(t.split()) for t in texts)
+        delay_s = 0.0
+        if self._held:  # (the caller holds the lock)
+            delay_s, arrived = self._held.pop(0)
+            arrived.set()
         return 200, {"object": "list", "model": payload.get("model", self.model),
                      "data": [{"object": "embedding", "index": i,
                                "embedding": _encode_vector(v, encoding)}
                               for i, v in enumerate(vectors)],
-                     "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}, {}, 0.0
+                     "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}, {}, delay_s
 
     def _refuse(self, why: str, status: int = 500) -> tuple[int, Any, Mapping[str, str], float]:
         self.violations.append(why)

@@ -189,11 +189,14 @@ async def test_peers_run_beside_jarvis_and_scaling_draws_its_curves(tmp_path: Pa
             "| LangGraph + SQLite (sync) | DBOS + SQLite |") in summary
     assert "| fan-out + join of 0.05 s steps, makespan / critical path |" in summary
     scaling = report.results["scaling"]["tuned"]
-    for shape in ("chain", "fan"):
+    for shape in ("chain", "fan", "pure"):
         for n in size.scale_steps:
             assert 0 < scaling[f"{shape}_{n}_ms_per_step"] < math.inf
             assert scaling[f"{shape}_{n}_events_per_step"] > 0
             assert scaling[f"{shape}_{n}_runs"] == 1
+    # pure steps add nothing to the history: a run's few events, whatever the plan's length
+    small, large = (scaling[f"pure_{n}_events_per_step"] * n for n in size.scale_steps[:2])
+    assert abs(small - large) < 0.5, (small, large)
     for goals in size.scale_goals:
         assert scaling[f"goals_{goals}_lost"] == 0 and scaling[f"goals_{goals}_steps_per_s"] > 0
     assert scaling["parked_waiting"] == size.scale_parked

@@ -16,10 +16,12 @@ from activities import default_registry
 from agents.client import JarvisClient
 from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process
+from jarvis_planner.testing import ScriptedLLM, reply_json
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
 from planner.settings import Settings
+from tests.histories_read import activities_run
 from tests.processes import start_worker_process, wait_for_pollers, wait_until
 
 
@@ -138,3 +140,41 @@ async def test_server_restart_mid_run(tmp_path: Path) -> None:
     assert state.status == "succeeded"
     assert notes(settings) == ["one", "two"]
     assert [s.status for s in state.steps] == [StepStatus.SUCCEEDED] * 3
+
+
+async def test_killed_worker_mid_retrieve_local_activity(
+        client: Client, settings: Settings, scripted_llm: ScriptedLLM, tmp_path: Path) -> None:
+    """Template memory runs as a local activity in the goal's workflow task: a worker SIGKILLed
+    while retrieve waits on its embeddings call loses nothing (the next worker runs retrieve
+    again, then plans and runs the goal once)."""
+    settings = settings.model_copy(update={"embedding_backend": "openai"})
+    env = {**scripted_llm.settings_env(), "JARVIS_EMBEDDING_BACKEND": "openai"}
+    plan = {"goal": "Add 2 and 3", "steps": [
+        {"id": "add", "tool": "calc", "args": {"expression": "2 + 3"}}],
+        "outputs": {"sum": "${add.value}"}}
+    engine = JarvisClient(client, settings)
+    first = start_worker_process(settings, tmp_path / "w1.log", env=env)
+    second = None
+    try:
+        await wait_for_pollers(engine, first)
+        held = scripted_llm.hold_embeddings(8)  # retrieve's first embeddings call hangs
+        scripted_llm.expect(reply_json(plan))  # the plan, drafted once, after retrieve
+        goal_id = await engine.submit("Add 2 and 3", policy="approve-all", by="test")
+        await wait_until(held.is_set, what="retrieve's embeddings call")
+        first.kill()  # SIGKILL while the local activity is in flight
+        first.wait()
+        assert scripted_llm.calls == 0, "nothing was planned before the kill"
+        second = start_worker_process(settings, tmp_path / "w2.log", env=env)
+        final = await engine.result(goal_id)
+    finally:
+        for proc in (first, second):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(15)
+    assert final.stage == "succeeded", final.message
+    assert final.run is not None and final.run.outputs == {"sum": 5}
+    assert scripted_llm.calls == 1
+    embeds = [r for r in scripted_llm.requests if r.path == "/v1/embeddings"]
+    assert len(embeds) >= 2, "the next worker embedded again"
+    ran = activities_run(await engine.handle(goal_id).fetch_history())
+    assert ran.count("planner.retrieve") == 1 and ran.count("planner.draft") == 1, ran
