@@ -177,12 +177,12 @@ def scaling_charts(metrics: Metrics) -> dict[str, str]:
             "ms per step by plan size (one plan)", "steps in the plan", "ms per step",
             {"chain": points("chain", steps, "ms_per_step"),
              "fan-out + join": points("fan", steps, "ms_per_step"),
-             "chain of pure steps": points("pure", steps, "ms_per_step")}),
+             "pure chain": points("pure", steps, "ms_per_step")}),
         "scaling-history": line_chart(
             "history bytes per step by plan size", "steps in the plan", "bytes per step",
             {"chain": points("chain", steps, "history_bytes_per_step"),
              "fan-out + join": points("fan", steps, "history_bytes_per_step"),
-             "chain of pure steps": points("pure", steps, "history_bytes_per_step")}),
+             "pure chain": points("pure", steps, "history_bytes_per_step")}),
         "scaling-goals": line_chart(
             "goals in flight (5 steps each)", "goals started at once", "ms per step (wall)",
             {"ms per step": points("goals", goals, "ms_per_step")}),
