@@ -51,9 +51,7 @@ def call_pure(tool: Tool, call: ToolCall) -> tuple[Any, list[str]]:
     arguments that do not fit, and whatever the function raises (a ToolError for an input it
     refuses) as it is: the caller names the failure."""
     parsed, conversions = checked_args(tool, call, call.args)
-    kwargs = {name: getattr(parsed, name) for name in type(parsed).model_fields}
-    kwargs.update(parsed.model_extra or {})
-    return to_jsonable(tool.fn(**kwargs)), conversions
+    return to_jsonable(tool.fn(**tool.kwargs(parsed))), conversions
 
 
 def json_size(value: Any) -> int:

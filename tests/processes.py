@@ -39,6 +39,14 @@ def start_worker_process(settings: Settings, log: Path, args: Sequence[str] = ()
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
+def stop_workers(*procs: subprocess.Popen[bytes] | None) -> None:
+    """Terminate the worker processes still running (None: never started)."""
+    for proc in procs:
+        if proc and proc.poll() is None:
+            proc.terminate()
+            proc.wait(15)
+
+
 async def wait_for_pollers(engine: JarvisClient, proc: subprocess.Popen[bytes],
                            timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s

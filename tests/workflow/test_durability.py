@@ -22,7 +22,7 @@ from planner.preparation import prepare
 from planner.scheduler import StepStatus
 from planner.settings import Settings
 from tests.histories_read import activities_run
-from tests.processes import start_worker_process, wait_for_pollers, wait_until
+from tests.processes import start_worker_process, stop_workers, wait_for_pollers, wait_until
 
 
 class SlowOnce:
@@ -93,10 +93,7 @@ async def test_killed_worker_mid_run(client: Client, settings: Settings, slow_se
         second = start_worker_process(settings, tmp_path / "w2.log")
         state = await engine.plan_result(run_id)
     finally:
-        for proc in (first, second):
-            if proc and proc.poll() is None:
-                proc.terminate()
-                proc.wait(15)
+        stop_workers(first, second)
     assert state.status == "succeeded"
     assert notes(settings) == ["one", "two 2 10"], "finished steps must not run again"
     assert prepare(plan, default_registry(), settings).policies["sum"].inline
@@ -167,10 +164,7 @@ async def test_killed_worker_mid_retrieve_local_activity(
         second = start_worker_process(settings, tmp_path / "w2.log", env=env)
         final = await engine.result(goal_id)
     finally:
-        for proc in (first, second):
-            if proc and proc.poll() is None:
-                proc.terminate()
-                proc.wait(15)
+        stop_workers(first, second)
     assert final.stage == "succeeded", final.message
     assert final.run is not None and final.run.outputs == {"sum": 5}
     assert scripted_llm.calls == 1
