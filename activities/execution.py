@@ -97,8 +97,9 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
         raise StepFailure(str(exc), type(exc).__name__, retryable=exc.retryable,
                           retry_after_s=exc.retry_after_s) from exc
     except Exception as exc:  # tool bug or unexpected failure: let the retry policy decide
+        # (a pure tool's: the same arguments fail the same way, as in the workflow)
         raise StepFailure(f"{type(exc).__name__}: {exc}", type(exc).__name__,
-                          retryable=True, unexpected=True) from exc
+                          retryable=not tool.pure, unexpected=True) from exc
     return ToolCallResult(output=compact(output, runtime.store, call.inline_limit),
                           attempt=attempt, started_at=started, finished_at=time.time(),
                           usage=_usage.get(), conversions=conversions)

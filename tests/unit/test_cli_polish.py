@@ -110,6 +110,20 @@ def test_a_live_view_in_a_pipe_prints_lines_and_ends_them() -> None:
     assert "g [bold]x[/] [running]" in text and "[red]not markup[/]" in text  # not markup
 
 
+def test_the_steps_table_says_where_each_step_ran() -> None:
+    out = io.StringIO()
+    state = RunState(goal="g", steps=[
+        StepState(id="sum", tool="calc", status=StepStatus.SUCCEEDED, attempts=1, inline=True),
+        StepState(id="save", tool="write_file", status=StepStatus.SUCCEEDED, attempts=1,
+                  worker="42@host"),
+        StepState(id="pause", tool="wait", status=StepStatus.SUCCEEDED, attempts=1)])
+    Console(file=out, width=140).print(steps_table(state))
+    rows = {line.split("│")[1].strip(): line for line in out.getvalue().splitlines()
+            if line.count("│") > 2 and line.split("│")[1].strip() in ("sum", "save", "pause")}
+    assert "in the workflow" in rows["sum"] and "42@host" in rows["save"]
+    assert "in the workflow" not in rows["pause"] and "@" not in rows["pause"]
+
+
 def test_step_lines(caplog: pytest.LogCaptureFixture) -> None:
     call = ToolCall(step_id="net", tool="calc", args={})
     with caplog.at_level(logging.INFO, logger="activities.execution"):

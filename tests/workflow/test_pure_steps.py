@@ -135,6 +135,7 @@ async def test_failures_are_the_activity_paths_failures(
                for s in ("zero", "words", "num", "bug"))
     simple_errors = {s.id: (s.error.type, s.error.message) for s in simple.steps if s.error}
     assert simple_errors == errors
+    assert simple.step("bug").attempts == 1, "a pure tool's bug is not retried on either engine"
 
 
 async def test_large_outputs_and_stored_inputs_go_through_activities(
