@@ -107,6 +107,17 @@ RECOVERY_PATCH = "goal-recovery"
 RETRY_PATCH = "goal-retry-from-step"
 # retrieve, prepare and remember run as local activities (fewer round trips per goal)
 MEMORY_LOCAL_PATCH = "memory-local-activities"
+# every patch above, decided once in the goal's first workflow task: a new goal records this one
+# marker and takes every new path without calling patched() again. A patched() call made right
+# after a local activity's result can land, in a replay, in an earlier workflow task than the
+# marker it recorded (the SDK delivers the result where the workflow task was split, e.g. to
+# answer a query while the local activity ran), and then its marker is a nondeterminism error.
+# Goals recorded before this patch decide each patch where they did.
+PATCHES_AT_START = "goal-patches-at-start"
+# the patches that marker decides (a later patch needs a marker of its own: goals started with
+# this one never ran its new branch)
+DECIDED_AT_START = frozenset({FAILURE_PATCH, BUDGET_PATCH, SCHEDULE_PATCH, RECOVERY_PATCH,
+                              RETRY_PATCH, MEMORY_LOCAL_PATCH})
 _MEMORY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 _LLM_ATTEMPTS = 5
 # a memory call takes well under a second (the first one loads the embedding model); the
@@ -133,10 +144,22 @@ class GoalWorkflow:
         self._limits = inp.budget  # the goal's own budget; the plan's can only tighten it
         self._state.budget = inp.budget
         self._index = inp.index
+        self._all_patched = workflow.patched(PATCHES_AT_START)
         if inp.resume is not None:  # continued as new while executing (agents/history_budget)
             self._state = inp.resume.state
             self._log = EventLog(inp.resume.log)
             self._grants = dict(inp.resume.execution.grants)
+
+    def _memory_local(self) -> bool:
+        """Template memory and the plan check as local activities (MEMORY_LOCAL_PATCH)?"""
+        return LEVERS.memory_local and self._patched(MEMORY_LOCAL_PATCH)
+
+    def _patched(self, patch_id: str) -> bool:
+        """``workflow.patched(patch_id)``, decided at the start for goals that recorded
+        PATCHES_AT_START (only the patches it decides: DECIDED_AT_START)."""
+        if patch_id not in DECIDED_AT_START:
+            raise ValueError(f"patch {patch_id!r} is not decided by {PATCHES_AT_START}")
+        return self._all_patched or workflow.patched(patch_id)
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> GoalState:
@@ -165,17 +188,17 @@ class GoalWorkflow:
             raise
         self._log.add("done", self._state.stage)
         goal_metrics.goal_ended(self._state.stage)
-        if self._state.stage in FAILED_STAGES and workflow.patched(FAILURE_PATCH):
+        if self._state.stage in FAILED_STAGES and self._patched(FAILURE_PATCH):
             raise ApplicationError(f"goal {self._state.stage}: {self._state.message}",
                                    self._state.model_dump(mode="json"), type=GOAL_FAILED,
                                    non_retryable=True)
         return self._state
 
     async def _pursue(self, inp: GoalInput) -> None:
-        if inp.approved_plan is not None and workflow.patched(SCHEDULE_PATCH):
+        if inp.approved_plan is not None and self._patched(SCHEDULE_PATCH):
             await self._run_approved(inp, inp.approved_plan)
             return
-        if inp.retry is not None and workflow.patched(RETRY_PATCH):
+        if inp.retry is not None and self._patched(RETRY_PATCH):
             await self._retry(inp, inp.retry)
             return
         try:
@@ -289,7 +312,8 @@ class GoalWorkflow:
     async def _plan(self, inp: GoalInput) -> Plan | None:
         st = self._state
         found: RetrieveResult = await _memory(RETRIEVE_ACTIVITY, RetrieveRequest(goal=inp.goal),
-                                              RetrieveResult, _MEMORY_TIMEOUT)
+                                              RetrieveResult, _MEMORY_TIMEOUT,
+                                              self._memory_local())
         if found.reuse is not None:
             st.source, st.template_id = "template", found.reuse.template_id
             self._template_cost = found.reuse.avg_cost_usd
@@ -335,7 +359,7 @@ class GoalWorkflow:
         """One planning LLM call (an activity with retries), within the budget; its tokens
         are counted."""
         st = self._state
-        if st.budget is not None and workflow.patched(BUDGET_PATCH):
+        if st.budget is not None and self._patched(BUDGET_PATCH):
             reason = overrun(st.budget, self._spent(), llm_call=True)
             if reason:
                 raise OverBudget(f"{reason} (spent {self._spent().summary()})")
@@ -371,7 +395,8 @@ class GoalWorkflow:
 
     async def _check(self, plan: Plan) -> PrepareResult:
         result: PrepareResult = await _memory(PREPARE_ACTIVITY, PrepareRequest(plan=plan),
-                                              PrepareResult, timedelta(seconds=30))
+                                              PrepareResult, timedelta(seconds=30),
+                                              self._memory_local())
         return result
 
     # -- review --------------------------------------------------------------------------
@@ -569,7 +594,7 @@ class GoalWorkflow:
         if gates:
             update.update(gates=gates, gate_timeout_s=inp.approval_timeout_s)
             self._state.gates = gates
-        if st.budget is not None and workflow.patched(BUDGET_PATCH):
+        if st.budget is not None and self._patched(BUDGET_PATCH):
             update.update(budget=st.budget, spent_before=self._spent(),
                           started_at=workflow.info().workflow_start_time.timestamp())
         return prepared.execution.model_copy(update=update)
@@ -613,7 +638,7 @@ class GoalWorkflow:
                 st.message = (f"{stopped[0].error.message}; left undone: {', '.join(undone)}")
                 self._set_stage("over_budget")
                 return
-            if not workflow.patched(RECOVERY_PATCH):
+            if not self._patched(RECOVERY_PATCH):
                 self._set_stage("failed")
                 return
             following = await self._recover(execution, run, inp)
@@ -759,7 +784,7 @@ class GoalWorkflow:
                                   cost_usd=st.usage.cost_usd,
                                   edited=changed)
         template_id: str | None = await _memory(REMEMBER_ACTIVITY, request, None,
-                                                _MEMORY_TIMEOUT)
+                                                _MEMORY_TIMEOUT, self._memory_local())
         st.template_id = st.template_id or template_id
         self._set_stage(final)
 
@@ -805,11 +830,11 @@ def _needs_review(inp: GoalInput, plan: Plan, prepared: PrepareResult) -> str:
 
 
 async def _memory(activity: str, arg: object, result_type: type | None,
-                  timeout: timedelta) -> Any:
+                  timeout: timedelta, local: bool) -> Any:
     """A call to template memory or the plan check: a local activity (it runs in this worker,
     which serves the planner's activities: no task-queue round trip, no extra workflow task);
     a regular activity in goals recorded before this patch. Same name, timeout and retries."""
-    if LEVERS.memory_local and workflow.patched(MEMORY_LOCAL_PATCH):
+    if local:
         try:
             return await workflow.execute_local_activity(
                 activity, arg, result_type=result_type, start_to_close_timeout=timeout,

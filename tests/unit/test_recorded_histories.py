@@ -9,7 +9,9 @@ schedules code); ``v3/`` after template memory and the plan check became local a
 goals gained recovery (issue 14; v2 keeps the regular-activity histories of the goals running
 then); ``v4/`` after pure tools' steps (calc) began to run in the workflow itself (issue 14:
 no activity, computed again on replay, so the replayer installs the pure tools as a worker
-does). A change that alters what a workflow does for any of them
+does); ``v5/`` after goals began to decide every patch in their first workflow task
+(``goal-patches-at-start``: a patch decided after a local activity could fail a replay). A
+change that alters what a workflow does for any of them
 shows up here as a nondeterminism error: put it behind ``workflow.patched()``."""
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from tests.paths import HISTORIES
 from tests.record_histories import PATHS
 
 HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
-NEWEST = HISTORIES / "v4"
+NEWEST = HISTORIES / "v5"
 
 
 def test_histories_are_present_for_every_path() -> None:
     assert len(list(HISTORIES.glob("*.json"))) >= 13, "tests/histories lost its first recordings"
     assert {p.stem for p in NEWEST.glob("*.json")} == set(PATHS), (
-        "record every path: python -m tests.record_histories tests/histories/v4")
+        "record every path: python -m tests.record_histories tests/histories/v5")
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES,
