@@ -137,32 +137,45 @@ def _activity_for(tool: Tool, runtime: ToolRuntime,
                   metrics: ActivityMetrics) -> Callable[..., Any]:
     async def run_tool(call: ToolCall) -> ToolCallResult:
         info = activity.info()
-        attempt = info.attempt
-        started = time.monotonic()
         try:
-            with tool_span(call.tool, call.step_id, attempt, info.workflow_id):
-                result = await execute_call(runtime, call, attempt,
-                                            run_key=f"{info.workflow_id}/{info.workflow_run_id}")
+            return await run_attempt(runtime, metrics, call, info.attempt, info.workflow_id,
+                                     f"{info.workflow_id}/{info.workflow_run_id}")
         except StepFailure as exc:
-            log_step(info.workflow_id, call, attempt, time.monotonic() - started, exc)
-            metrics.step(call.tool, "failed", time.monotonic() - started)
-            delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
-            raise ApplicationError(str(exc), {"attempt": attempt, "worker": runtime.worker},
-                                   type=exc.type,
-                                   non_retryable=not exc.retryable,
-                                   next_retry_delay=delay) from None
-        except asyncio.CancelledError:
-            log_step(info.workflow_id, call, attempt, time.monotonic() - started, "cancelled")
-            metrics.step(call.tool, "cancelled", time.monotonic() - started)
-            raise
-        log_step(info.workflow_id, call, attempt, time.monotonic() - started, "succeeded")
-        metrics.step(call.tool, "succeeded", time.monotonic() - started)
-        if result.usage is not None:  # a step that called an LLM (the `llm` tool)
-            metrics.llm_usage(_llm_model(runtime), result.usage)
-        return result.model_copy(update={"worker": runtime.worker})
+            raise failure_error(exc, info.attempt, runtime.worker) from None
 
     run_tool.__name__ = run_tool.__qualname__ = f"run_{tool.name}"
     return activity.defn(name=tool.activity_name)(run_tool)
+
+
+async def run_attempt(runtime: ToolRuntime, metrics: ActivityMetrics, call: ToolCall,
+                      attempt: int, workflow_id: str | None, run_key: str) -> ToolCallResult:
+    """One attempt of ``call`` in an activity (its own, or a chain's), traced, logged and
+    timed (jarvis_step_duration_seconds); the result names this worker. Raises StepFailure."""
+    started = time.monotonic()
+    try:
+        with tool_span(call.tool, call.step_id, attempt, workflow_id):
+            result = await execute_call(runtime, call, attempt, run_key=run_key)
+    except StepFailure as exc:
+        log_step(workflow_id, call, attempt, time.monotonic() - started, exc)
+        metrics.step(call.tool, "failed", time.monotonic() - started)
+        raise
+    except asyncio.CancelledError:
+        log_step(workflow_id, call, attempt, time.monotonic() - started, "cancelled")
+        metrics.step(call.tool, "cancelled", time.monotonic() - started)
+        raise
+    log_step(workflow_id, call, attempt, time.monotonic() - started, "succeeded")
+    metrics.step(call.tool, "succeeded", time.monotonic() - started)
+    if result.usage is not None:  # a step that called an LLM (the `llm` tool)
+        metrics.llm_usage(_llm_model(runtime), result.usage)
+    return result.model_copy(update={"worker": runtime.worker})
+
+
+def failure_error(exc: StepFailure, attempt: int, worker: str | None) -> ApplicationError:
+    """The activity's failure for a failed attempt: its type, whether a retry can fix it, the
+    attempt and worker (the workflow reads them back, agents/plan_runner.py)."""
+    delay = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
+    return ApplicationError(str(exc), {"attempt": attempt, "worker": worker}, type=exc.type,
+                            non_retryable=not exc.retryable, next_retry_delay=delay)
 
 
 def log_step(workflow_id: str | None, call: ToolCall, attempt: int, took_s: float,

@@ -26,7 +26,9 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from agents.history_budget import start_allowance
     from agents.step_driver import StepDriver, StepFailed
-    from planner.contracts.names import NON_RETRYABLE_TOOL_ERRORS
+    from planner.chains import ChainRule
+    from planner.contracts.local_chain import ChainLink, ChainResult, LocalChain
+    from planner.contracts.names import LOCAL_CHAIN_ACTIVITY, NON_RETRYABLE_TOOL_ERRORS
     from planner.contracts.plan_run import (
         ExecutePlanInput,
         GateDecision,
@@ -42,6 +44,8 @@ with workflow.unsafe.imports_passed_through():
     from planner.tool_errors import ToolError
 
 StepListener = Callable[[StepState], None]
+# the most steps that follow a lead in one local activity (its time budget usually ends it first)
+MAX_LINKS = 100
 
 
 class PlanRunner(StepDriver):
@@ -57,6 +61,8 @@ class PlanRunner(StepDriver):
         self._gate_book = gate_book
         self.asks_people = gate_book is not None
         self._inline: set[str] = set()  # steps whose pure tool ran in the workflow
+        self._chains: ChainRule | None = None  # built at the first local step, if chains are on
+        self._followed: dict[str, list[tuple[str, ToolCallResult]]] = {}  # lead -> links' results
 
     async def gate_decision(self, step_id: str) -> GateDecision | None:
         book = self._gate_book
@@ -112,8 +118,11 @@ class PlanRunner(StepDriver):
         timeout = timedelta(seconds=step.timeout_s or policy.timeout_s)
         retry_policy = tool_retry_policy(retry)
         result: ToolCallResult
+        links = self._links_after(step) if policy.local else []
         try:
-            if policy.local:
+            if links:
+                result = await self._run_chain(call, links, timeout, retry_policy)
+            elif policy.local:
                 result = await workflow.execute_local_activity(
                     policy.activity, call, start_to_close_timeout=timeout,
                     retry_policy=retry_policy, result_type=ToolCallResult)
@@ -127,6 +136,53 @@ class PlanRunner(StepDriver):
         except (ActivityError, ApplicationError) as exc:
             raise StepFailed(*_failure(exc, retry.max_attempts, policy.local)) from exc
         return result
+
+    def followers(self, lead: str) -> list[tuple[str, ToolCallResult]]:
+        return self._followed.pop(lead, [])
+
+    def _links_after(self, step: Step) -> list[Step]:
+        """The steps that may run after ``step`` in its local activity (planner/chains.py):
+        none when chains are off or the budget could refuse one of them before it starts (a
+        wall-time limit within the chain's time, a step limit: the links stop short of it)."""
+        inp = self.inp
+        if inp.local_chain_s <= 0 or self.over_budget:
+            return []
+        room, budget = MAX_LINKS, inp.budget
+        if budget is not None and budget.max_wall_time_s is not None:
+            now = self.now()
+            if (inp.started_at or now) + budget.max_wall_time_s - now <= inp.local_chain_s:
+                return []
+        if budget is not None and budget.max_steps is not None:
+            started = sum(1 for s in self.state.steps if s.started_at is not None)
+            room = min(room, budget.max_steps - started)
+        if room <= 0:
+            return []
+        if self._chains is None:
+            self._chains = ChainRule(inp.plan, inp.policies, excluded={*inp.gates, *inp.grants})
+        return self._chains.after(step.id, self.state.statuses(), room)
+
+    async def _run_chain(self, call: ToolCall, links: list[Step], timeout: timedelta,
+                         retry_policy: RetryPolicy) -> ToolCallResult:
+        """The lead's call and its links in one local activity (the lead's timeout and retry
+        policy; the activity's own timeout covers the links' too). The links that ran are
+        recorded after the lead (``followers``); the rest run on their own."""
+        assert self._chains is not None
+        inp = self.inp
+        steps = {s.id: s for s in inp.plan.steps}
+        chain = LocalChain(
+            lead=call, lead_timeout_s=timeout.total_seconds(), budget_s=inp.local_chain_s,
+            links=[ChainLink(step=s, timeout_s=s.timeout_s or inp.policies[s.id].timeout_s)
+                   for s in links],
+            known={d: self.outputs[d] for d in self._chains.needs(call.step_id, links)
+                   if d in steps and d in self.outputs})
+        longest = max(link.timeout_s for link in chain.links)
+        done: ChainResult = await workflow.execute_local_activity(
+            LOCAL_CHAIN_ACTIVITY, chain, retry_policy=retry_policy, result_type=ChainResult,
+            start_to_close_timeout=timeout + timedelta(seconds=inp.local_chain_s + longest))
+        self._followed[call.step_id] = [(link.step.id, result) for link, result
+                                        in zip(chain.links, done.results[1:], strict=False)]
+        lead: ToolCallResult = done.results[0]
+        return lead
 
     def _run_inline(self, call: ToolCall) -> ToolCallResult | None:
         """A pure tool's call, run in the workflow (deterministic: its arguments alone decide

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Literal
 
 from agents.workflow_levers import LEVERS
-from planner.budget import Spent, overrun
+from planner.budget import LLM_TOOL, Spent, overrun
 from planner.contracts.names import OVER_BUDGET
 from planner.contracts.plan_run import (
     ExecutePlanInput,
@@ -35,8 +35,6 @@ from planner.step_io import (
     prepare_call,
 )
 from planner.tools import Risk
-
-LLM_TOOL = "llm"  # the built-in tool whose steps count as LLM calls
 
 
 class StepFailed(Exception):
@@ -290,12 +288,8 @@ class StepDriver(ABC):
                 await self._timer(st, call.args)
             else:
                 result = await self.call_tool(step, policy, call)
-                if result.usage:
-                    self.state.usage = self.state.usage + result.usage
-                st.worker, st.inline = result.worker, result.inline
-                st.conversions = result.conversions
-                self._succeed(st, result.output, result.attempt, result.started_at,
-                              result.finished_at)
+                self._record(st, result)
+                self._record_followers(step.id)
         except StepFailed as exc:
             st.worker, st.inline = exc.worker or st.worker, exc.inline
             self._fail(st, exc.kind, exc.message, exc.attempts)
@@ -305,6 +299,30 @@ class StepDriver(ABC):
             self._fail(st, type(exc).__name__, str(exc), st.attempts)
         finally:
             self.notify()
+
+    def _record(self, st: StepState, result: ToolCallResult) -> None:
+        if result.usage:
+            self.state.usage = self.state.usage + result.usage
+        st.worker, st.inline = result.worker, result.inline
+        st.conversions = result.conversions
+        self._succeed(st, result.output, result.attempt, result.started_at, result.finished_at)
+
+    def _record_followers(self, lead: str) -> None:
+        """The steps that ran after ``lead`` in its call (a chain): each started and succeeded,
+        in order, unless something else settled it meanwhile (a failure elsewhere cancelled
+        it, say); then neither it nor the rest of the chain is recorded."""
+        for step_id, result in self.followers(lead):
+            st = self.state.step(step_id)
+            if st.status is not StepStatus.PENDING:
+                break
+            st.status, st.started_at = StepStatus.RUNNING, result.started_at
+            self._changed(st)
+            self._record(st, result)
+
+    def followers(self, lead: str) -> list[tuple[str, ToolCallResult]]:
+        """The results of steps that ran after ``lead`` in the same tool call (step id,
+        result), taken once; none unless the engine runs chains (agents/plan_runner.py)."""
+        return []
 
     async def _timer(self, st: StepState, args: dict[str, Any]) -> None:
         try:

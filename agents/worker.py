@@ -20,6 +20,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.execution import tool_activities, tool_runtime
+from activities.local_chain import local_chain_activity
 from activities.memory.seed import open_store
 from activities.metrics import ActivityMetrics
 from activities.planning import PlannerActivities
@@ -89,8 +90,9 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
              if _activity_name(fn) in {registry[t].activity_name for t in serve.tools}]
     planner = PlannerActivities(settings, registry,
                                 lambda: open_store(settings, registry), metrics=metrics)
-    activities = {_activity_name(fn): fn
-                  for fn in [*tools, *(planner.all() if serve.workflows else [])]}
+    # the workflows' worker also runs chains of its local steps in one local activity
+    own = [*planner.all(), local_chain_activity(runtime, metrics)] if serve.workflows else []
+    activities = {_activity_name(fn): fn for fn in [*tools, *own]}
     for fn in replace_activities:
         if _activity_name(fn) not in activities:
             raise ValueError(f"no activity named {_activity_name(fn)!r} to replace")

@@ -40,6 +40,9 @@ def tighten(limits: PlanBudget | None, plan: PlanBudget | None) -> PlanBudget | 
     return PlanBudget(**merged)
 
 
+LLM_TOOL = "llm"  # the built-in tool whose steps count as LLM calls
+
+
 def overrun(budget: PlanBudget | None, spent: Spent, *, llm_call: bool = False,
             step: bool = False) -> str | None:
     """Why the next LLM call (``llm_call``) or step (``step``) must not start, or None."""

@@ -58,9 +58,10 @@ def _compensation(tool: Tool, registry: ToolRegistry) -> CompensationPolicy | No
 
 def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
             *, allow_dangerous: bool = False, local_activities: bool = True,
-            inline_pure: bool = True) -> ExecutePlanInput:
+            inline_pure: bool = True, local_chains: bool = True) -> ExecutePlanInput:
     """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps. Pure steps run
-    inside the workflow when both ``inline_pure`` and the settings say so."""
+    inside the workflow when both ``inline_pure`` and the settings say so; chains of local
+    steps share a local activity when ``local_chains`` and ``settings.local_chain_s`` do."""
     problems = validate_plan(plan, {t.name: t for t in registry}, settings.plan_limits())
     if problems:
         raise ValidationFailed(problems)
@@ -76,4 +77,5 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
     return ExecutePlanInput(plan=plan, policies=policies,
                             payload_inline_limit=settings.payload_inline_limit,
                             history_events_limit=settings.history_events_limit,
-                            allow_dangerous=allow_dangerous)
+                            allow_dangerous=allow_dangerous,
+                            local_chain_s=settings.local_chain_s if local_chains else 0.0)

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # steps of pure tools (calc, tools declared pure) run inside the workflow, no activity
     # (docs/performance.md); False: as local activities, as before
     inline_pure_steps: bool = True
+    # a local step and the chain of read-only local steps after it run in one local activity
+    # until the chain has run this many seconds (planner/chains.py, docs/performance.md); 0:
+    # one local activity per step, as before
+    local_chain_s: float = Field(0.2, ge=0, le=60)
     # a run or goal whose history passes this many events continues as new between steps
     # (agents/history_budget.py); Temporal's own limit is 51,200
     history_events_limit: int = Field(10_000, ge=100, le=50_000)

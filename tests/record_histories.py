@@ -298,6 +298,30 @@ async def plan_pure_steps(s: Session) -> str:
         "outputs": {"len": "${len.value}"}}))
 
 
+async def plan_local_chain(s: Session) -> str:
+    """Read-only local steps one after another run in one local activity (a chain)."""
+    return await s.plan(Plan.model_validate({
+        "goal": "write, then read, search and list in one chain",
+        "steps": [{"id": "write", "tool": "write_file",
+                   "args": {"path": "chain.txt", "text": "chains"}},
+                  {"id": "read", "tool": "read_file", "args": {"path": "${write.path}"}},
+                  {"id": "search", "tool": "notes_search", "args": {"query": "${read.text}"}},
+                  {"id": "list", "tool": "list_files", "args": {"path": "."},
+                   "deps": ["search"]}],
+        "outputs": {"text": "${read.text}"}}))
+
+
+async def plan_chain_stopped(s: Session) -> str:
+    """A link that fails stops its chain; it runs again on its own (and fails the run)."""
+    return await s.plan(Plan.model_validate({
+        "goal": "list, then read a file that is not there",
+        "steps": [{"id": "list", "tool": "list_files", "args": {"path": "."}},
+                  {"id": "read", "tool": "read_file", "args": {"path": "nope.txt"},
+                   "deps": ["list"]},
+                  {"id": "again", "tool": "list_files", "args": {"path": "."},
+                   "deps": ["read"]}]}))
+
+
 def chain_plan(goal: str, length: int) -> dict[str, Any]:
     """``length`` test-tool steps (activities, not local ones), one after another: long enough
     to continue as new under a small history budget."""
@@ -342,6 +366,8 @@ PATHS: dict[str, tuple[Recorder, str]] = {
     "plan-retried-step": (plan_retried_step, "succeeded"),
     "plan-durable-wait": (plan_durable_wait, "succeeded"),
     "plan-pure-steps": (plan_pure_steps, "succeeded"),
+    "plan-local-chain": (plan_local_chain, "succeeded"),
+    "plan-chain-stopped": (plan_chain_stopped, "failed"),
     "plan-continued": (plan_continued, "succeeded"),
     "goal-continued": (goal_continued, "succeeded"),
     "goal-step-gates": (goal_step_gates, "succeeded"),

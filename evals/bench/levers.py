@@ -32,10 +32,12 @@ class Levers:
     sandboxed: bool = False
     worker_options: Mapping[str, Any] = field(default_factory=dict)
     # issue 14's levers: pure tools' steps in the workflow; the incremental scheduler;
-    # template memory and the plan check as local activities
+    # template memory and the plan check as local activities; chains of local steps in one
+    # local activity
     inline_pure: bool = True
     incremental_scheduler: bool = True
     memory_local: bool = True
+    local_chain: bool = True
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "server_flags": self.server.flags(),
@@ -43,7 +45,7 @@ class Levers:
                 "sandboxed": self.sandboxed, "worker_options": dict(self.worker_options),
                 "inline_pure": self.inline_pure,
                 "incremental_scheduler": self.incremental_scheduler,
-                "memory_local": self.memory_local}
+                "memory_local": self.memory_local, "local_chain": self.local_chain}
 
 
 TUNED = Levers("tuned")
@@ -51,7 +53,7 @@ TUNED = Levers("tuned")
 
 BASELINE = Levers("baseline", server=STOCK, local_activities=False, eager_start=False,
                   sandboxed=True, inline_pure=False, incremental_scheduler=False,
-                  memory_local=False)
+                  memory_local=False, local_chain=False)
 
 
 def ablations(tuned: Levers = TUNED) -> list[Levers]:
@@ -75,6 +77,7 @@ def ablations(tuned: Levers = TUNED) -> list[Levers]:
         replace(tuned, name="no pure steps inline", inline_pure=False),
         replace(tuned, name="recomputing scheduler", incremental_scheduler=False),
         replace(tuned, name="memory as regular activities", memory_local=False),
+        replace(tuned, name="no local chains", local_chain=False),
     ]
 
 

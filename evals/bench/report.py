@@ -112,7 +112,8 @@ class Report:
                          f"eager start {cfg['eager_start']}, sandboxed {cfg['sandboxed']}, "
                          f"pure steps inline {cfg.get('inline_pure')}, incremental scheduler "
                          f"{cfg.get('incremental_scheduler')}, memory as local activities "
-                         f"{cfg.get('memory_local')}, worker options {worker}, server flags "
+                         f"{cfg.get('memory_local')}, local chains {cfg.get('local_chain')}, "
+                         f"worker options {worker}, server flags "
                          f"`{flags}`")
         lines.append("")
         if self.peers:

@@ -23,6 +23,8 @@ REPAIR_ACTIVITY: Final = "planner.repair"
 PREPARE_ACTIVITY: Final = "planner.prepare"
 REMEMBER_ACTIVITY: Final = "planner.remember"
 REPLAN_ACTIVITY: Final = "planner.replan"  # a replacement for a failed step and its dependants
+# a local step and the read-only local steps chained after it, in one local activity
+LOCAL_CHAIN_ACTIVITY: Final = "planner.local_chain"
 
 # -- queries and updates --------------------------------------------------------------------
 STATE_QUERY: Final = "state"  # both workflows: the current RunState / GoalState
@@ -85,7 +87,8 @@ def durable_names() -> dict[str, list[str]]:
     return {
         "workflows": [EXECUTE_PLAN_WORKFLOW, GOAL_WORKFLOW],
         "activities": [RETRIEVE_ACTIVITY, DRAFT_ACTIVITY, REPAIR_ACTIVITY, PREPARE_ACTIVITY,
-                       REMEMBER_ACTIVITY, REPLAN_ACTIVITY, TOOL_ACTIVITY_PREFIX + "*",
+                       REMEMBER_ACTIVITY, REPLAN_ACTIVITY, LOCAL_CHAIN_ACTIVITY,
+                       TOOL_ACTIVITY_PREFIX + "*",
                        MCP_ACTIVITY_PREFIX + "*"],
         "queries": [STATE_QUERY, EVENTS_QUERY],
         "updates": [APPROVE_UPDATE, REJECT_UPDATE, EDIT_UPDATE, DECIDE_STEP_UPDATE],

@@ -78,6 +78,10 @@ class ExecutePlanInput(BaseModel):
     # recorded before gates. ``gate_timeout_s``: how long a gate waits (then: rejected).
     gates: list[str] = Field(default_factory=list, max_length=10_000)
     gate_timeout_s: float | None = Field(None, gt=0)
+    # a local step and the chain of read-only local steps after it run in one local activity
+    # until the chain has run this long (planner/chains.py; JARVIS_LOCAL_CHAIN_S); 0: each step
+    # in its own, as in inputs recorded before chains
+    local_chain_s: float = Field(0.0, ge=0, le=60)
 
 
 class GateDecision(BaseModel):

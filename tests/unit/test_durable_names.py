@@ -15,6 +15,8 @@ from temporalio import activity, workflow
 
 from activities import default_registry
 from activities.execution import tool_activities, tool_runtime
+from activities.local_chain import local_chain_activity
+from activities.metrics import ActivityMetrics
 from activities.planning import PlannerActivities
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
@@ -36,7 +38,10 @@ def registered_names(tmp_path: Path) -> dict[str, Any]:
     settings = Settings(data_dir=tmp_path)
     registry = default_registry(plugins=False)
     planner = PlannerActivities(settings, registry, lambda: None)  # type: ignore[arg-type,return-value]
-    fns = [*planner.all(), *tool_activities(tool_runtime(settings, registry))]
+    runtime = tool_runtime(settings, registry)
+    # what a worker of the workflows registers (agents/worker.py create_worker)
+    fns = [*planner.all(), local_chain_activity(runtime, ActivityMetrics()),
+           *tool_activities(runtime)]
     activities = sorted(activity._Definition.must_from_callable(fn).name or "" for fn in fns)
     return {"workflows": workflows, "activities": activities,
             "search_attributes": dict(sorted(SEARCH_ATTRIBUTES.items()))}

@@ -31,7 +31,7 @@ from tests.paths import HISTORIES
 from tests.record_histories import PATHS
 
 HISTORY_FILES = sorted(HISTORIES.rglob("*.json"))
-NEWEST = HISTORIES / "v5"
+NEWEST = HISTORIES / "v6"
 
 
 def test_histories_are_present_for_every_path() -> None:

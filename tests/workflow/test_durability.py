@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -172,3 +173,82 @@ async def test_killed_worker_mid_retrieve_local_activity(
     assert len(embeds) >= 2, "the next worker embedded again"
     ran = activities_run(await engine.handle(goal_id).fetch_history())
     assert ran.count("planner.retrieve") == 1 and ran.count("planner.draft") == 1, ran
+
+
+PROBE_PLUGIN = '''
+import time
+from pathlib import Path
+
+from planner.tools import ToolRegistry, tool_from_function
+
+
+def chain_probe(folder: str, name: str, after: str = "") -> str:
+    """Record the call in folder/calls.log; the first call of "b" hangs."""
+    log = Path(folder) / "calls.log"
+    with log.open("a") as fh:
+        fh.write(name + "\\n")
+    if name == "b" and log.read_text().split().count("b") == 1:
+        (Path(folder) / "b-started").touch()
+        time.sleep(20)
+    return name
+
+
+def register(registry: ToolRegistry) -> None:
+    registry.register(tool_from_function(chain_probe, timeout_s=25))
+'''
+
+
+def probe_plugin(folder: Path) -> Path:
+    """A plugin distribution with the read-only local tool ``chain_probe`` (for workers in
+    child processes: their PYTHONPATH gets the folder returned)."""
+    site = folder / "site"
+    site.mkdir(parents=True)
+    (site / "jarvis_chain_probe.py").write_text(PROBE_PLUGIN)
+    dist = site / "jarvis_chain_probe-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: jarvis-chain-probe\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[jarvis.tools]\nchain_probe = jarvis_chain_probe:register\n")
+    return site
+
+
+async def test_killed_worker_mid_chain(client: Client, settings: Settings, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps a, b, c run in one local activity (a chain); the worker is SIGKILLed while b runs:
+    the next worker runs the chain again from a (read-only steps: safe to repeat), the step
+    with an effect after it runs once, and the history has one chain."""
+    site = probe_plugin(tmp_path)
+    monkeypatch.syspath_prepend(str(site))
+    calls = tmp_path / "probe"
+    calls.mkdir()
+    plan = Plan.model_validate({"goal": "survive a worker crash mid-chain", "steps": [
+        {"id": "a", "tool": "chain_probe", "args": {"folder": str(calls), "name": "a"}},
+        {"id": "b", "tool": "chain_probe", "args": {"folder": str(calls), "name": "b",
+                                                    "after": "${a}"}},
+        {"id": "c", "tool": "chain_probe", "args": {"folder": str(calls), "name": "c",
+                                                    "after": "${b}"}},
+        {"id": "note", "tool": "notes_append", "args": {"text": "${a} ${b} ${c}"}},
+    ]})
+    registry = default_registry()
+    assert "chain_probe" in registry.names()
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    engine = JarvisClient(client, settings)
+    first = start_worker_process(settings, tmp_path / "w1.log", env=env)
+    second = None
+    try:
+        await wait_for_pollers(engine, first)
+        run_id = await engine.start_plan(prepare(plan, registry, settings))
+        await wait_until((calls / "b-started").exists, what="step b in the chain")
+        first.kill()  # SIGKILL while the chain's local activity is in flight
+        first.wait()
+        second = start_worker_process(settings, tmp_path / "w2.log", env=env)
+        state = await engine.plan_result(run_id)
+    finally:
+        stop_workers(first, second)
+    assert state.status == "succeeded", state.failure_report()
+    assert (calls / "calls.log").read_text().split() == ["a", "b", "a", "b", "c"]
+    assert notes(settings) == ["a b c"], "the step with an effect ran once"
+    ran = activities_run(await engine.handle(run_id).fetch_history())
+    assert ran == ["planner.local_chain", "tool.notes_append"], ran
+    assert all(state.step(s).attempts == 1 for s in ("a", "b", "c"))

@@ -107,7 +107,8 @@ async def test_off_by_setting_they_are_local_activities_again(
     assert not any(p.inline for p in inp.policies.values())
     state, ran, _ = await run(client, settings, registry, inp)
     assert state.outputs == {"total": 100, "path": "pure.txt"}
-    assert ran == ["tool.calc", "tool.calc", "tool.echo_text", "tool.write_file", "tool.double"]
+    assert ran == ["planner.local_chain", "tool.echo_text", "tool.write_file", "tool.double"], \
+        "a, b: local activities chained in one (echo_text's 60 s timeout: a regular one)"
 
 
 async def test_failures_are_the_activity_paths_failures(

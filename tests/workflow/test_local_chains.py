@@ -1,0 +1,222 @@
+"""Chains of local steps run in one local activity (planner/chains.py, activities/local_chain.py)
+with the same results and failures as one local activity per step and the simple engine; a link
+that fails runs again on its own; the chain's time and the goal's budget bound it; what settled
+meanwhile is not overwritten; a replay gives the same run."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from activities import default_registry
+from activities.errors import ToolInputError
+from activities.execution import tool_runtime
+from agents.client import JarvisClient
+from agents.plan_workflow import ExecutePlanWorkflow
+from agents.simple_engine import SimpleWorkflowEngine
+from agents.worker import create_worker
+from planner.contracts.plan_run import ExecutePlanInput, RunState
+from planner.plan import Plan, PlanBudget
+from planner.preparation import prepare
+from planner.scheduler import StepStatus
+from planner.settings import Settings
+from planner.tools import ToolRegistry, tool_from_function
+from tests.histories_read import activities_run
+
+CALLS: list[str] = []  # the tools' calls in this process, in order
+
+
+async def add(n: int, k: int = 1) -> int:
+    """``n + k`` (read-only, local)."""
+    CALLS.append(f"add {n}")
+    return n + k
+
+
+async def as_text(n: int) -> str:
+    """``n`` as text (read-only, local)."""
+    CALLS.append(f"as_text {n}")
+    return str(n)
+
+
+async def pick(items: list[int], at: int) -> int:
+    """``items[at]``; an index out of range is refused (not retried)."""
+    CALLS.append(f"pick {at}")
+    if not 0 <= at < len(items):
+        raise ToolInputError(f"no item {at} among {len(items)}")
+    return items[at]
+
+
+async def nap(seconds: float, n: int = 0) -> int:
+    """Sleep, then return ``n``."""
+    CALLS.append(f"nap {n}")
+    await asyncio.sleep(seconds)
+    return n
+
+
+@pytest.fixture
+def registry() -> ToolRegistry:
+    registry = default_registry()
+    for fn in (add, as_text, pick, nap):
+        registry.register(tool_from_function(fn, timeout_s=10))
+    CALLS.clear()
+    return registry
+
+
+async def run(client: Client, settings: Settings, registry: ToolRegistry,
+              inp: ExecutePlanInput) -> tuple[RunState, list[str]]:
+    """The run on Temporal (its history replays) and the activities its history records."""
+    engine = JarvisClient(client, settings)
+    async with create_worker(client, settings, registry):
+        run_id = await engine.start_plan(inp)
+        state = await engine.plan_result(run_id)
+    history = await engine.handle(run_id).fetch_history()
+    replay = await Replayer(workflows=[ExecutePlanWorkflow],
+                            data_converter=pydantic_data_converter).replay_workflow(history)
+    assert replay.replay_failure is None
+    return state, activities_run(history)
+
+
+def unchained(settings: Settings) -> Settings:
+    return settings.model_copy(update={"local_chain_s": 0.0})
+
+
+def outcome(state: RunState) -> dict[str, object]:
+    return {"status": state.status, "outputs": state.outputs,
+            "steps": {s.id: (s.status.value, s.output, s.attempts, s.conversions,
+                             s.error.type if s.error else None,
+                             s.error.message if s.error else None) for s in state.steps}}
+
+
+CHAIN = Plan.model_validate({"goal": "a chain of local steps", "steps": [
+    {"id": "a", "tool": "add", "args": {"n": 1}},
+    {"id": "b", "tool": "add", "args": {"n": "${a}", "k": 10}},
+    {"id": "t", "tool": "as_text", "args": {"n": "${b}"}},
+    {"id": "c", "tool": "add", "args": {"n": "${t}"}},
+    {"id": "save", "tool": "write_file", "args": {"path": "chain.txt", "text": "${c}"}},
+    {"id": "d", "tool": "add", "args": {"n": "${c}", "k": 100}, "deps": ["save"]},
+    {"id": "e", "tool": "add", "args": {"n": "${d}"}},
+], "outputs": {"last": "${e}", "path": "${save.path}"}})
+
+
+async def test_a_chain_runs_in_one_local_activity_with_the_same_results(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    inp = prepare(CHAIN, registry, settings)
+    assert inp.local_chain_s == settings.local_chain_s > 0
+    state, ran = await run(client, settings, registry, inp)
+    assert state.status == "succeeded", state.failure_report()
+    assert state.outputs == {"last": 114, "path": "chain.txt"}
+    assert ran == ["planner.local_chain", "tool.write_file", "planner.local_chain"], \
+        "a, b, t, c in one local activity; c has two dependants (save, d); then d, e"
+    assert (settings.workspace_dir / "chain.txt").read_text() == "13"
+    assert state.step("c").conversions == ['n: ${t} = "12" (text, parsed as a whole number)']
+    assert CALLS == ["add 1", "add 2", "as_text 12", "add 12", "add 13", "add 113"]
+    steps = [state.step(s) for s in ("a", "b", "t", "c")]
+    assert all(s.attempts == 1 and s.worker and not s.inline for s in steps)
+    times = [t for s in steps for t in (s.started_at, s.finished_at)]
+    assert all(t is not None for t in times) and times == sorted(times), \
+        "each link starts after the step before it finished"
+
+    CALLS.clear()
+    (settings.workspace_dir / "chain.txt").unlink()
+    alone, ran_alone = await run(client, unchained(settings), registry,
+                                 prepare(CHAIN, registry, unchained(settings)))
+    assert ran_alone == ["tool.add", "tool.add", "tool.as_text", "tool.add", "tool.write_file",
+                         "tool.add", "tool.add"]
+    assert outcome(alone) == outcome(state)
+    simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute_plan(inp)
+    assert outcome(simple) == outcome(state)
+
+
+async def test_a_link_that_fails_runs_again_on_its_own_and_fails_the_same_way(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "a failing link", "steps": [
+        {"id": "a", "tool": "add", "args": {"n": 5}},
+        {"id": "p", "tool": "pick", "args": {"items": [1, 2], "at": "${a}"}},
+        {"id": "after", "tool": "add", "args": {"n": "${p}"}},
+    ]})
+    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    assert ran == ["planner.local_chain", "planner.local_chain"], \
+        "p runs again as the lead of its own chain (p, after), and fails it"
+    assert CALLS == ["add 5", "pick 6", "pick 6"], "once in the chain, once on its own"
+    assert state.status == "failed"
+    error = state.step("p").error
+    assert error is not None and (error.type, error.attempts) == ("ToolInputError", 1)
+    assert error.message == "no item 6 among 2"
+    assert state.step("after").status is StepStatus.BLOCKED
+    alone, _ = await run(client, unchained(settings), registry,
+                         prepare(plan, registry, unchained(settings)))
+    assert outcome(alone) == outcome(state)
+
+
+async def test_the_chains_time_bounds_how_many_steps_share_an_activity(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "naps", "steps": [
+        {"id": f"n{k}", "tool": "nap", "args": {"seconds": 0.03, "n": k},
+         **({"deps": [f"n{k - 1}"]} if k else {})} for k in range(6)]})
+    settings = settings.model_copy(update={"local_chain_s": 0.05})
+    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    assert state.status == "succeeded"
+    assert CALLS == [f"nap {k}" for k in range(6)]
+    assert "planner.local_chain" in ran
+    assert len(ran) >= 3, f"two naps of 0.03 s pass a chain time of 0.05 s: {ran}"
+
+
+async def test_a_step_budget_stops_links_where_it_would_stop_steps(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "five adds", "steps": [
+        {"id": f"s{k}", "tool": "add", "args": {"n": f"${{s{k - 1}}}" if k else 0}}
+        for k in range(5)]})
+    outcomes = []
+    for each in (settings, unchained(settings)):
+        inp = prepare(plan, registry, each).model_copy(update={"budget": PlanBudget(max_steps=3)})
+        CALLS.clear()
+        state, _ = await run(client, each, registry, inp)
+        assert CALLS == ["add 0", "add 1", "add 2"]
+        outcomes.append(outcome(state))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0]["steps"]["s3"][4] == "OverBudget"  # type: ignore[index]
+
+
+async def test_a_link_settled_meanwhile_is_not_overwritten(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """``b`` follows ``a`` in its activity; ``bad`` fails meanwhile and the run stops, which
+    cancels ``b`` before the chain's results come back: ``b`` stays cancelled."""
+    plan = Plan.model_validate({"goal": "stop while a chain runs", "steps": [
+        {"id": "a", "tool": "nap", "args": {"seconds": 0.5, "n": 1}},
+        {"id": "b", "tool": "add", "args": {"n": "${a}"}},
+        {"id": "bad", "tool": "pick", "args": {"items": [], "at": 0}},
+    ]})
+    settings = settings.model_copy(update={"local_chain_s": 5.0})  # b fits after a's nap
+    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    assert "planner.local_chain" in ran and CALLS.count("add 1") == 1, "b ran in the chain"
+    assert state.status == "failed"
+    assert state.step("a").status is StepStatus.SUCCEEDED
+    assert state.step("b").status is StepStatus.CANCELLED and state.step("b").output is None
+
+
+async def test_parallel_steps_are_not_chained(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "fan out", "steps": [
+        {"id": "a", "tool": "add", "args": {"n": 0}},
+        {"id": "x", "tool": "nap", "args": {"seconds": 0.2, "n": "${a}"}},
+        {"id": "y", "tool": "nap", "args": {"seconds": 0.2, "n": "${a}"}},
+        {"id": "join", "tool": "add", "args": {"n": "${x}", "k": "${y}"}},
+    ]})
+    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    assert state.status == "succeeded"
+    assert sorted(ran) == ["tool.add", "tool.add", "tool.nap", "tool.nap"]
+    x, y = state.step("x"), state.step("y")
+    assert x.started_at is not None and y.started_at is not None
+    assert x.finished_at is not None and y.started_at < x.finished_at, "x and y overlap"
+
+
+def test_chains_off_by_setting(settings: Settings, registry: ToolRegistry,
+                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JARVIS_LOCAL_CHAIN_S", "0")
+    assert prepare(CHAIN, registry, Settings(data_dir=tmp_path)).local_chain_s == 0
+    assert prepare(CHAIN, registry, settings, local_chains=False).local_chain_s == 0
