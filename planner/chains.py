@@ -3,10 +3,11 @@ local_chain.py). Pure.
 
 A step follows the chain when it is the only step the chain so far would make ready (every step
 it needs has succeeded or is in the chain; a step that also needs a step outside the chain still
-running is not ready, so it does not count), and it is safe to run there: a read-only local activity (a local attempt
-may run again if its worker dies; so may a chain), not routed to another queue, with no
-condition, no gate, no grant, no compensation, and not an LLM call (whose tokens the budget
-checks before each call). Stopping at the first fan-out keeps parallel steps parallel.
+running is not ready, so it does not count), and it is safe to run there: a read-only local
+activity (a local attempt may run again if its worker dies; so may a chain), not routed to
+another queue, with no condition, no gate, no grant, no compensation, and not an LLM call (whose
+tokens the budget checks before each call). Stopping at the first fan-out keeps parallel steps
+parallel.
 """
 
 from __future__ import annotations

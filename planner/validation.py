@@ -21,6 +21,7 @@ from planner.refs import Ref, RefSyntaxError, format_path, is_whole_ref, iter_re
 from planner.scheduler import find_cycle
 from planner.schema_paths import PathProblem, json_types, schema_at
 from planner.suggestions import suggest_tools
+from planner.tools import args_schema_of
 
 ProblemCode = Literal[
     "duplicate_id",
@@ -240,7 +241,7 @@ def _check_args(step: Step, tool: ToolLike) -> list[Problem]:
     referenced: set[str] = set()
     out: list[Problem] = []
     fields = tool.args_model.model_fields
-    schema = tool.args_model.model_json_schema()
+    schema = args_schema_of(tool.args_model)
     for key, value in step.args.items():
         try:
             has_refs = any(True for _ in iter_refs(value))
@@ -292,7 +293,7 @@ def _check_fields(
     out = []
     by_id = {s.id: s for s in plan.steps}
     target_tool = tools.get(step.tool)
-    target_schema = target_tool.args_model.model_json_schema() if target_tool else {}
+    target_schema = args_schema_of(target_tool.args_model) if target_tool else {}
     for key, value in step.args.items():
         for ref in _safe_refs(value):
             src_schema = _producer_schema(ref, by_id, tools)
@@ -351,7 +352,7 @@ def planned_conversions(plan: Plan, tools: Mapping[str, ToolLike]) -> dict[str, 
         tool = tools.get(step.tool)
         if tool is None:
             continue
-        schema = tool.args_model.model_json_schema()
+        schema = args_schema_of(tool.args_model)
         for site, verdict in _site_verdicts(step, by_id, tools, schema):
             if verdict.note and not verdict.refused:
                 out.setdefault(step.id, {})[site.location] = verdict.note

@@ -161,7 +161,7 @@ async def test_the_chains_time_bounds_how_many_steps_share_an_activity(
     settings = settings.model_copy(update={"local_chain_s": 0.05})
     state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
     assert state.status == "succeeded"
-    assert CALLS == [f"nap {k}" for k in range(6)]
+    assert [f"nap {k}" for k in range(6)] == CALLS
     assert "planner.local_chain" in ran
     assert len(ran) >= 3, f"two naps of 0.03 s pass a chain time of 0.05 s: {ran}"
 
