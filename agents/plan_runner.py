@@ -147,19 +147,18 @@ class PlanRunner(StepDriver):
         inp = self.inp
         if inp.local_chain_s <= 0 or self.over_budget:
             return []
-        room, budget = MAX_LINKS, inp.budget
+        budget = inp.budget
         if budget is not None and budget.max_wall_time_s is not None:
             now = self.now()
             if (inp.started_at or now) + budget.max_wall_time_s - now <= inp.local_chain_s:
                 return []
-        if budget is not None and budget.max_steps is not None:
-            started = sum(1 for s in self.state.steps if s.started_at is not None)
-            room = min(room, budget.max_steps - started)
-        if room <= 0:
-            return []
         if self._chains is None:
             self._chains = ChainRule(inp.plan, inp.policies, excluded={*inp.gates, *inp.grants})
-        return self._chains.after(step.id, self.state.statuses(), room)
+        links = self._chains.after(step.id, lambda s: self.state.step(s).status, MAX_LINKS)
+        if links and budget is not None and budget.max_steps is not None:
+            started = sum(1 for s in self.state.steps if s.started_at is not None)
+            links = links[:max(0, budget.max_steps - started)]
+        return links
 
     async def _run_chain(self, call: ToolCall, links: list[Step], timeout: timedelta,
                          retry_policy: RetryPolicy) -> ToolCallResult:
@@ -168,13 +167,12 @@ class PlanRunner(StepDriver):
         recorded after the lead (``followers``); the rest run on their own."""
         assert self._chains is not None
         inp = self.inp
-        steps = {s.id: s for s in inp.plan.steps}
         chain = LocalChain(
             lead=call, lead_timeout_s=timeout.total_seconds(), budget_s=inp.local_chain_s,
             links=[ChainLink(step=s, timeout_s=s.timeout_s or inp.policies[s.id].timeout_s)
                    for s in links],
             known={d: self.outputs[d] for d in self._chains.needs(call.step_id, links)
-                   if d in steps and d in self.outputs})
+                   if d in self.outputs})
         longest = max(link.timeout_s for link in chain.links)
         done: ChainResult = await workflow.execute_local_activity(
             LOCAL_CHAIN_ACTIVITY, chain, retry_policy=retry_policy, result_type=ChainResult,

@@ -12,7 +12,7 @@ parallel.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from planner.budget import LLM_TOOL
 from planner.contracts.plan_run import StepPolicy
@@ -43,17 +43,18 @@ class ChainRule:
         self._able = {s.id for s in plan.steps
                       if s.id not in excluded and may_follow(s, policies[s.id])}
 
-    def after(self, lead: str, status: Mapping[str, StepStatus], room: int) -> list[Step]:
+    def after(self, lead: str, status: Callable[[str], StepStatus], room: int) -> list[Step]:
         """The steps that may follow ``lead`` (at most ``room``), in order: while exactly one
         step would become ready once the chain so far succeeds (none: the chain ends; two or
-        more: they would run in parallel), and that step may follow."""
+        more: they would run in parallel), and that step may follow. ``status``: a step's status
+        now (asked only about the lead's neighbourhood, so a lead costs what its chain does)."""
         chain: list[Step] = []
         members = {lead}
         waiting: set[str] = set()  # pending steps the chain so far would make ready
         last = lead
         while len(chain) < room:
-            waiting.update(d for d in self._dependants[last] if status[d] is StepStatus.PENDING
-                           and all(x in members or status[x] is StepStatus.SUCCEEDED
+            waiting.update(d for d in self._dependants[last] if status(d) is StepStatus.PENDING
+                           and all(x in members or status(x) is StepStatus.SUCCEEDED
                                    for x in self._deps[d]))
             if len(waiting) != 1:
                 break

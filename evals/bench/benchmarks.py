@@ -58,6 +58,7 @@ async def overhead(bench: Bench) -> Metrics:
     return {
         "steps": n, "repeats": bench.size.seq_repeats, "local_steps": local_steps,
         "inline_steps": sum(p.inline for p in pure_inp.policies.values()),
+        "local_chain_s": default_inp.local_chain_s,  # 0: one local activity per step
         **{f"{k}_ms_per_step": _round(v) for k, v in ms.items()},
         "temporal_default_vs_simple": _round(ms["temporal_default"] / ms["simple"], 2),
         "temporal_regular_vs_simple": _round(ms["temporal_regular"] / ms["simple"], 2),

@@ -38,7 +38,7 @@ def follow(p: Plan, lead: str, *, room: int = 100, excluded: tuple[str, ...] = (
     reg = registry()
     rule = ChainRule(p, step_policies(p, reg, queues=queues), excluded=excluded)
     now = {s.id: StepStatus.PENDING for s in p.steps} | {lead: StepStatus.RUNNING}
-    return [s.id for s in rule.after(lead, now | (status or {}), room)]
+    return [s.id for s in rule.after(lead, (now | (status or {})).__getitem__, room)]
 
 
 def test_a_chain_follows_its_lead_up_to_the_room_given() -> None:
@@ -91,6 +91,6 @@ def test_needs_names_the_finished_outputs_from_outside_the_chain() -> None:
     rule = ChainRule(p, step_policies(p, registry()))
     status = {"x": StepStatus.SUCCEEDED, "a": StepStatus.RUNNING, "b": StepStatus.PENDING,
               "c": StepStatus.PENDING}
-    links = rule.after("a", status, 100)
+    links = rule.after("a", status.__getitem__, 100)
     assert [s.id for s in links] == ["b", "c"]
     assert rule.needs("a", links) == {"x"}

@@ -61,9 +61,12 @@ async def test_smoke_benchmarks_write_sane_reports(tmp_path: Path) -> None:
     assert report.results["overhead"]["tuned"]["local_steps"] == size.seq_steps
     assert report.results["overhead"]["baseline"]["local_steps"] == 0
     # the baseline turns issue 14's levers off too (pure steps as regular activities, the
-    # recomputing scheduler, memory as regular activities): same results, and put back after
+    # recomputing scheduler, memory as regular activities, no local chains): same results, and
+    # put back after
     assert report.results["overhead"]["tuned"]["inline_steps"] == size.seq_steps
     assert report.results["overhead"]["baseline"]["inline_steps"] == 0
+    assert report.results["overhead"]["tuned"]["local_chain_s"] > 0
+    assert report.results["overhead"]["baseline"]["local_chain_s"] == 0
     assert LEVERS.incremental_scheduler and LEVERS.memory_local
 
 
