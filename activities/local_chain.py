@@ -4,7 +4,9 @@ lead step as its own local activity would, then each link while the chain's time
 A link runs once, with its own timeout, on the outputs before it; when it fails, times out, its
 arguments do not resolve or the outputs so far fill the payload limit, the chain stops there and
 returns what ran: the workflow runs that step on its own, with its retry policy. Links are
-read-only local steps (planner/chains.py), so running one again is safe.
+read-only local steps (planner/chains.py), so running one again is safe; a link whose tool is not
+a read-only local tool in this worker's registry (whatever the workflow input says) is not run
+here either.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from planner.contracts.local_chain import ChainResult, LocalChain
 from planner.contracts.names import LOCAL_CHAIN_ACTIVITY
 from planner.pure_tools import json_size
 from planner.step_io import StepInputError, prepare_call
+from planner.tools import Risk
 
 
 def local_chain_activity(runtime: ToolRuntime,
@@ -55,6 +58,12 @@ def local_chain_activity(runtime: ToolRuntime,
                 break
             if size >= limit:
                 stopped = f"the outputs so far fill {limit} bytes before step '{step.id}'"
+                break
+            tool = runtime.registry.get(step.tool)
+            if tool is None or tool.risk is not Risk.READ_ONLY or not tool.runs_local:
+                # the workflow input says it may follow; this worker's registry decides
+                stopped = (f"step '{step.id}': '{step.tool}' is not a read-only local tool on "
+                           "this worker; it runs on its own")
                 break
             try:
                 call = prepare_call(step, outputs, limit)

@@ -1,9 +1,9 @@
 """A chain of local steps run in one local activity: its input and its result.
 
 When a local step (``StepPolicy.local``) starts and the steps after it form a chain of read-only
-local steps (each the only one waiting on the step before it), the Temporal engine runs the
-step and as many of those as fit in ``ExecutePlanInput.local_chain_s`` in one local activity:
-one workflow activation instead of one per step (agents/plan_runner.py, planner/chains.py).
+local steps (each the only step the chain so far makes ready), the Temporal engine runs the step
+and as many of those as fit in ``ExecutePlanInput.local_chain_s`` in one local activity: one
+workflow activation instead of one per step (agents/plan_runner.py, planner/chains.py).
 """
 
 from __future__ import annotations

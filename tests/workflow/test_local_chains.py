@@ -215,6 +215,23 @@ async def test_parallel_steps_are_not_chained(
     assert x.finished_at is not None and y.started_at < x.finished_at, "x and y overlap"
 
 
+async def test_the_workers_registry_decides_what_runs_in_a_chain(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """An input that calls a tool with an effect read-only and local (forged, or prepared
+    against another registry) does not get it run inside a chain: the chain stops before it."""
+    plan = Plan.model_validate({"goal": "a forged policy", "steps": [
+        {"id": "a", "tool": "add", "args": {"n": 1}},
+        {"id": "save", "tool": "write_file", "args": {"path": "forged.txt", "text": "${a}"}},
+    ]})
+    inp = prepare(plan, registry, settings)
+    assert inp.policies["save"].risk.value == "side-effecting"
+    inp.policies["save"] = inp.policies["save"].model_copy(update={
+        "local": True, "risk": inp.policies["a"].risk, "compensation": None})
+    state, ran = await run(client, settings, registry, inp)
+    assert state.status == "succeeded"
+    assert ran == ["planner.local_chain", "tool.write_file"], "save ran on its own"
+
+
 def test_chains_off_by_setting(settings: Settings, registry: ToolRegistry,
                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("JARVIS_LOCAL_CHAIN_S", "0")
