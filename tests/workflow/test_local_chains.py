@@ -10,23 +10,17 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from activities import default_registry
 from activities.errors import ToolInputError
 from activities.execution import tool_runtime
-from agents.client import JarvisClient
-from agents.plan_workflow import ExecutePlanWorkflow
 from agents.simple_engine import SimpleWorkflowEngine
-from agents.worker import create_worker
-from planner.contracts.plan_run import ExecutePlanInput, RunState
 from planner.plan import Plan, PlanBudget
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
 from planner.settings import Settings
 from planner.tools import ToolRegistry, tool_from_function
-from tests.histories_read import activities_run
+from tests.plan_outcomes import outcome, run_replayed
 
 CALLS: list[str] = []  # the tools' calls in this process, in order
 
@@ -67,29 +61,8 @@ def registry() -> ToolRegistry:
     return registry
 
 
-async def run(client: Client, settings: Settings, registry: ToolRegistry,
-              inp: ExecutePlanInput) -> tuple[RunState, list[str]]:
-    """The run on Temporal (its history replays) and the activities its history records."""
-    engine = JarvisClient(client, settings)
-    async with create_worker(client, settings, registry):
-        run_id = await engine.start_plan(inp)
-        state = await engine.plan_result(run_id)
-    history = await engine.handle(run_id).fetch_history()
-    replay = await Replayer(workflows=[ExecutePlanWorkflow],
-                            data_converter=pydantic_data_converter).replay_workflow(history)
-    assert replay.replay_failure is None
-    return state, activities_run(history)
-
-
 def unchained(settings: Settings) -> Settings:
     return settings.model_copy(update={"local_chain_s": 0.0})
-
-
-def outcome(state: RunState) -> dict[str, object]:
-    return {"status": state.status, "outputs": state.outputs,
-            "steps": {s.id: (s.status.value, s.output, s.attempts, s.conversions,
-                             s.error.type if s.error else None,
-                             s.error.message if s.error else None) for s in state.steps}}
 
 
 CHAIN = Plan.model_validate({"goal": "a chain of local steps", "steps": [
@@ -107,7 +80,7 @@ async def test_a_chain_runs_in_one_local_activity_with_the_same_results(
         client: Client, settings: Settings, registry: ToolRegistry) -> None:
     inp = prepare(CHAIN, registry, settings)
     assert inp.local_chain_s == settings.local_chain_s > 0
-    state, ran = await run(client, settings, registry, inp)
+    state, ran = await run_replayed(client, settings, registry, inp)
     assert state.status == "succeeded", state.failure_report()
     assert state.outputs == {"last": 114, "path": "chain.txt"}
     assert ran == ["planner.local_chain", "tool.write_file", "planner.local_chain"], \
@@ -123,7 +96,7 @@ async def test_a_chain_runs_in_one_local_activity_with_the_same_results(
 
     CALLS.clear()
     (settings.workspace_dir / "chain.txt").unlink()
-    alone, ran_alone = await run(client, unchained(settings), registry,
+    alone, ran_alone = await run_replayed(client, unchained(settings), registry,
                                  prepare(CHAIN, registry, unchained(settings)))
     assert ran_alone == ["tool.add", "tool.add", "tool.as_text", "tool.add", "tool.write_file",
                          "tool.add", "tool.add"]
@@ -139,7 +112,7 @@ async def test_a_link_that_fails_runs_again_on_its_own_and_fails_the_same_way(
         {"id": "p", "tool": "pick", "args": {"items": [1, 2], "at": "${a}"}},
         {"id": "after", "tool": "add", "args": {"n": "${p}"}},
     ]})
-    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
     assert ran == ["planner.local_chain", "planner.local_chain"], \
         "p runs again as the lead of its own chain (p, after), and fails it"
     assert CALLS == ["add 5", "pick 6", "pick 6"], "once in the chain, once on its own"
@@ -148,7 +121,7 @@ async def test_a_link_that_fails_runs_again_on_its_own_and_fails_the_same_way(
     assert error is not None and (error.type, error.attempts) == ("ToolInputError", 1)
     assert error.message == "no item 6 among 2"
     assert state.step("after").status is StepStatus.BLOCKED
-    alone, _ = await run(client, unchained(settings), registry,
+    alone, _ = await run_replayed(client, unchained(settings), registry,
                          prepare(plan, registry, unchained(settings)))
     assert outcome(alone) == outcome(state)
 
@@ -159,7 +132,7 @@ async def test_the_chains_time_bounds_how_many_steps_share_an_activity(
         {"id": f"n{k}", "tool": "nap", "args": {"seconds": 0.03, "n": k},
          **({"deps": [f"n{k - 1}"]} if k else {})} for k in range(6)]})
     settings = settings.model_copy(update={"local_chain_s": 0.05})
-    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
     assert state.status == "succeeded"
     assert [f"nap {k}" for k in range(6)] == CALLS
     assert "planner.local_chain" in ran
@@ -175,7 +148,7 @@ async def test_a_step_budget_stops_links_where_it_would_stop_steps(
     for each in (settings, unchained(settings)):
         inp = prepare(plan, registry, each).model_copy(update={"budget": PlanBudget(max_steps=3)})
         CALLS.clear()
-        state, _ = await run(client, each, registry, inp)
+        state, _ = await run_replayed(client, each, registry, inp)
         assert CALLS == ["add 0", "add 1", "add 2"]
         outcomes.append(outcome(state))
     assert outcomes[0] == outcomes[1]
@@ -192,7 +165,7 @@ async def test_a_link_settled_meanwhile_is_not_overwritten(
         {"id": "bad", "tool": "pick", "args": {"items": [], "at": 0}},
     ]})
     settings = settings.model_copy(update={"local_chain_s": 5.0})  # b fits after a's nap
-    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
     assert "planner.local_chain" in ran and CALLS.count("add 1") == 1, "b ran in the chain"
     assert state.status == "failed"
     assert state.step("a").status is StepStatus.SUCCEEDED
@@ -207,7 +180,7 @@ async def test_parallel_steps_are_not_chained(
         {"id": "y", "tool": "nap", "args": {"seconds": 0.2, "n": "${a}"}},
         {"id": "join", "tool": "add", "args": {"n": "${x}", "k": "${y}"}},
     ]})
-    state, ran = await run(client, settings, registry, prepare(plan, registry, settings))
+    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
     assert state.status == "succeeded"
     assert sorted(ran) == ["tool.add", "tool.add", "tool.nap", "tool.nap"]
     x, y = state.step("x"), state.step("y")
@@ -227,7 +200,7 @@ async def test_the_workers_registry_decides_what_runs_in_a_chain(
     assert inp.policies["save"].risk.value == "side-effecting"
     inp.policies["save"] = inp.policies["save"].model_copy(update={
         "local": True, "risk": inp.policies["a"].risk, "compensation": None})
-    state, ran = await run(client, settings, registry, inp)
+    state, ran = await run_replayed(client, settings, registry, inp)
     assert state.status == "succeeded"
     assert ran == ["planner.local_chain", "tool.write_file"], "save ran on its own"
 

@@ -8,13 +8,10 @@ import uuid
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from activities import default_registry
 from activities.execution import tool_runtime
 from agents.client import JarvisClient
-from agents.plan_workflow import ExecutePlanWorkflow
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.worker import create_worker
 from planner.contracts.plan_run import ExecutePlanInput, RunState
@@ -23,7 +20,7 @@ from planner.preparation import prepare
 from planner.scheduler import StepStatus
 from planner.settings import Settings
 from planner.tools import ToolRegistry, tool_from_function
-from tests.histories_read import activities_run
+from tests.plan_outcomes import outcome, run_replayed
 
 
 def echo_text(text: str) -> str:
@@ -57,23 +54,9 @@ def registry() -> ToolRegistry:
 async def run(client: Client, settings: Settings, registry: ToolRegistry,
               inp: ExecutePlanInput) -> tuple[RunState, list[str], RunState]:
     """The run on Temporal, the activities its history records, and the simple engine's run."""
-    engine = JarvisClient(client, settings)
-    async with create_worker(client, settings, registry):
-        run_id = await engine.start_plan(inp)
-        state = await engine.plan_result(run_id)
-    history = await engine.handle(run_id).fetch_history()
-    replay = await Replayer(workflows=[ExecutePlanWorkflow],
-                            data_converter=pydantic_data_converter).replay_workflow(history)
-    assert replay.replay_failure is None
+    state, ran = await run_replayed(client, settings, registry, inp)
     simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute_plan(inp)
-    return state, activities_run(history), simple
-
-
-def outcome(state: RunState) -> dict[str, object]:
-    return {"status": state.status, "outputs": state.outputs,
-            "steps": {s.id: (s.status.value, s.output, s.attempts, s.conversions,
-                             s.error.type if s.error else None,
-                             s.error.message if s.error else None) for s in state.steps}}
+    return state, ran, simple
 
 
 CHAIN = Plan.model_validate({"goal": "pure chain", "steps": [
