@@ -60,7 +60,6 @@ class PlanRunner(StepDriver):
         self._wake = False
         self._gate_book = gate_book
         self.asks_people = gate_book is not None
-        self._inline: set[str] = set()  # steps whose pure tool ran in the workflow
         self._chains: ChainRule | None = None  # built at the first local step, if chains are on
         self._followed: dict[str, list[tuple[str, ToolCallResult]]] = {}  # lead -> links' results
 
@@ -96,8 +95,8 @@ class PlanRunner(StepDriver):
         if self._on_step is not None:
             self._on_step(step)
         if step.status.finished and (self.inp.policies[step.id].kind == "timer"
-                                     or not step.attempts or step.id in self._inline):
-            _log_without_activity(step, inline=step.id in self._inline)
+                                     or not step.attempts or step.inline):
+            _log_without_activity(step, inline=step.inline)
 
     def start_allowance(self, running: int) -> int | None:
         return start_allowance(self.inp.history_events_limit, running)
@@ -185,12 +184,12 @@ class PlanRunner(StepDriver):
     def _run_inline(self, call: ToolCall) -> ToolCallResult | None:
         """A pure tool's call, run in the workflow (deterministic: its arguments alone decide
         the output, computed again on replay); None: too large, run it as an activity."""
-        self._inline.add(call.step_id)  # its log line comes from the workflow
         tool = installed(call.tool)
         if tool is None:
             raise StepFailed("UnknownTool", f"pure tool '{call.tool}' is not installed on this "
                              "worker; pure tools are workflow code: every worker of the task "
-                             "queue needs the same ones (deploy them together)", 1)
+                             "queue needs the same ones (deploy them together)", 1,
+                             inline=True)
         try:
             output, conversions = call_pure(tool, call)
         except InvalidToolArguments as exc:
@@ -203,7 +202,6 @@ class PlanRunner(StepDriver):
             raise StepFailed(type(exc).__name__, f"{type(exc).__name__}: {exc}", 1,
                              inline=True) from None
         if json_size(output) > call.inline_limit:  # the activity puts it in the payload store
-            self._inline.discard(call.step_id)
             return None
         now = self.now()
         return ToolCallResult(output=output, attempt=1, started_at=now, finished_at=now,

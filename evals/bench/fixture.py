@@ -51,7 +51,7 @@ class Bench:
         local = self.levers.local_activities and not regular
         inline = self.levers.inline_pure and not regular
         return prepare(plan, self.registry, self.settings, local_activities=local,
-                       inline_pure=inline, local_chains=self.levers.local_chain)
+                       inline_pure=inline)
 
     async def timed(self, inp: ExecutePlanInput) -> tuple[float, RunState]:
         """Seconds from the start request to the result, and the final state."""
@@ -107,7 +107,7 @@ async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterat
     try:
         client = await connect(f"127.0.0.1:{port}")
         settings = bench_settings(folder, f"127.0.0.1:{port}", llm)
-        if not levers.local_chain:  # goals too (their worker prepares their plans)
+        if not levers.local_chain:  # plan runs and goals (their worker prepares their plans)
             settings = settings.model_copy(update={"local_chain_s": 0.0})
         registry = bench_registry()
         engine = JarvisClient(client, settings, eager_start=levers.eager_start)
