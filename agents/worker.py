@@ -106,8 +106,16 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
         workflow_runner=workflow_runner(sandboxed),
         # on SIGTERM, let running tool calls finish (compose gives 60 s) before cancelling
         graceful_shutdown_timeout=timedelta(seconds=30),
-        **{"deployment_config": deployment_config(settings), **(options or {})},
+        **{"deployment_config": deployment_config(settings),
+           **_slots(settings, options or {}), **(options or {})},
     )
+
+
+def _slots(settings: Settings, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Workflow-task slots from the settings, unless ``options`` bring a tuner of their own
+    (the SDK refuses both)."""
+    return {} if "tuner" in options else {
+        "max_concurrent_workflow_tasks": settings.workflow_task_slots}
 
 
 def metric_meter(client: Client) -> MetricMeter:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # until the chain has run this many seconds (planner/chains.py, docs/performance.md); 0:
     # one local activity per step, as before
     local_chain_s: float = Field(0.2, ge=0, le=60)
+    # workflow tasks a worker takes at once (the SDK's default is 100): a goal started by a
+    # client with a worker in its process skips the server's task queue only while a slot is
+    # free, so 1,000 goals at once need 1,000 (docs/performance.md); each one taken must
+    # finish within its 10 s workflow-task timeout, so lower it on a slow or busy machine
+    workflow_task_slots: int = Field(1000, ge=2, le=10_000)
     # a run or goal whose history passes this many events continues as new between steps
     # (agents/history_budget.py); Temporal's own limit is 51,200
     history_events_limit: int = Field(10_000, ge=100, le=50_000)

@@ -118,16 +118,20 @@ async def throughput(bench: Bench) -> Metrics:
     return out
 
 
-async def _concurrent_runs(bench: Bench, inp: ExecutePlanInput, goals: int) -> tuple[float, int]:
+async def _concurrent_runs(bench: Bench, inp: ExecutePlanInput, goals: int,
+                           ids: list[str] | None = None) -> tuple[float, int]:
     """Start ``goals`` runs at once, wait for all; (seconds, runs that completed with every
-    step succeeded, checked from the result and again from the server's record)."""
-    ids = [f"tp-{uuid.uuid4().hex[:12]}" for _ in range(goals)]
+    step succeeded, checked from the result and again from the server's record). The runs'
+    ids are added to ``ids`` when given."""
+    run_ids = [f"tp-{uuid.uuid4().hex[:12]}" for _ in range(goals)]
+    if ids is not None:
+        ids.extend(run_ids)
     started = time.perf_counter()
-    await asyncio.gather(*(bench.engine.start_plan(inp, run_id=run_id) for run_id in ids))
-    states = await asyncio.gather(*(bench.engine.plan_result(i) for i in ids),
+    await asyncio.gather(*(bench.engine.start_plan(inp, run_id=run_id) for run_id in run_ids))
+    states = await asyncio.gather(*(bench.engine.plan_result(i) for i in run_ids),
                                   return_exceptions=True)
     seconds = time.perf_counter() - started
-    done = [i for i, s in zip(ids, states, strict=True)
+    done = [i for i, s in zip(run_ids, states, strict=True)
             if isinstance(s, RunState) and s.status == "succeeded"
             and all(st.status.value == "succeeded" for st in s.steps)]
     described = await asyncio.gather(*(bench.engine.handle(i).describe() for i in done))

@@ -51,9 +51,12 @@ class Levers:
 TUNED = Levers("tuned")
 
 
+# the SDK's own number of workflow-task slots (JARVIS_WORKFLOW_TASK_SLOTS is 1,000)
+SDK_SLOTS: Mapping[str, Any] = {"max_concurrent_workflow_tasks": 100}
+
 BASELINE = Levers("baseline", server=STOCK, local_activities=False, eager_start=False,
                   sandboxed=True, inline_pure=False, incremental_scheduler=False,
-                  memory_local=False, local_chain=False)
+                  memory_local=False, local_chain=False, worker_options=SDK_SLOTS)
 
 
 def ablations(tuned: Levers = TUNED) -> list[Levers]:
@@ -78,6 +81,7 @@ def ablations(tuned: Levers = TUNED) -> list[Levers]:
         replace(tuned, name="recomputing scheduler", incremental_scheduler=False),
         replace(tuned, name="memory as regular activities", memory_local=False),
         replace(tuned, name="no local chains", local_chain=False),
+        replace(tuned, name="100 workflow-task slots", worker_options=SDK_SLOTS),
     ]
 
 

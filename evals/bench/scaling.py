@@ -7,9 +7,11 @@ flight, measured on the benchmark's dev server and in-process worker.
   and bytes per step (every run of the workflow id: a long plan continues as new), worker and
   server resident memory after the run.
 - **goals in flight**: 1 / 10 / 100 / 1,000 runs of 5 no-op steps started at once
-  (``Size.scale_goals``): steps per second, ms per step of wall time, none lost.
+  (``Size.scale_goals``): steps per second, ms per step of wall time, none lost, and the
+  longest workflow task (Temporal times one out after 10 s).
 - **parked goals**: goals waiting for review (a shipped template's plan under the
-  ``always-ask`` policy): worker memory per waiting goal, and the server's. The worker keeps up
+  ``always-ask`` policy), measured first: worker memory per waiting goal (RSS growth, and the
+  Python objects held, from tracemalloc), and the server's RSS growth. The worker keeps up
   to 1,000 workflows in its cache (agents/worker.py); past that a parked goal costs nothing on
   the worker until it is decided (replayed then).
 
@@ -21,10 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import math
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
 
 from evals.bench.fixture import Bench
 from evals.bench.levers import Metrics
@@ -58,7 +64,9 @@ def noop_fan_plan(steps: int, max_deps: int = 64) -> Plan:
 
 
 async def scaling(bench: Bench) -> Metrics:
-    out: Metrics = {}
+    # parked goals first: after 1,000 runs the heap gives memory back while they park (the
+    # RSS growth per goal came out negative)
+    out: Metrics = await _parked(bench, bench.size.scale_parked)
     for shape in ("chain", "fan", "pure"):
         for n in bench.size.scale_steps:
             plan = (chain_plan(n) if shape == "chain" else noop_fan_plan(n) if shape == "fan"
@@ -67,7 +75,6 @@ async def scaling(bench: Bench) -> Metrics:
     for goals in bench.size.scale_goals:
         out.update({f"goals_{goals}_{k}": v
                     for k, v in (await _in_flight(bench, goals)).items()})
-    out.update(await _parked(bench, bench.size.scale_parked))
     return out
 
 
@@ -105,27 +112,65 @@ async def _in_flight(bench: Bench, goals: int) -> Metrics:
 
     steps = bench.size.goal_steps
     inp = bench.prepared(chain_plan(steps, "in flight"))
-    seconds, completed = await _concurrent_runs(bench, inp, goals)
-    return {"steps_per_s": round(completed * steps / seconds, 1),
-            "ms_per_step": round(1000 * seconds / (goals * steps), 3),
-            "lost": goals - completed, "worker_rss_mb": rss_mb(),
-            "server_rss_mb": rss_mb(bench.server_pid)}
+    ids: list[str] = []
+    seconds, completed = await _concurrent_runs(bench, inp, goals, ids)
+    out: Metrics = {"steps_per_s": round(completed * steps / seconds, 1),
+                    "ms_per_step": round(1000 * seconds / (goals * steps), 3),
+                    "lost": goals - completed, "worker_rss_mb": rss_mb(),
+                    "server_rss_mb": rss_mb(bench.server_pid)}
+    return out | await _workflow_tasks(bench, ids)
+
+
+async def _workflow_tasks(bench: Bench, ids: list[str]) -> Metrics:
+    """The longest workflow task of these runs, from start to completion on the server's clock
+    (Temporal times one out after 10 s: the worker's slots must not take more work than it
+    finishes well within that), and how many timed out or failed."""
+    longest, lapsed = 0.0, 0
+    for chunk in (ids[k:k + 100] for k in range(0, len(ids), 100)):
+        histories = await asyncio.gather(*(bench.client.get_workflow_handle(i).fetch_history()
+                                           for i in chunk))
+        for history in histories:
+            started: float | None = None
+            for event in history.events:
+                at = event.event_time.ToDatetime().timestamp()
+                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                    started = at
+                elif event.event_type in _TASK_ENDS and started is not None:
+                    longest = max(longest, at - started)
+                    lapsed += event.event_type != EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+                    started = None
+    return {"longest_workflow_task_s": round(longest, 3), "workflow_tasks_lapsed": lapsed}
+
+
+_TASK_ENDS = (EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+              EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+              EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
 
 
 async def _parked(bench: Bench, goals: int) -> Metrics:
-    """``goals`` goals waiting for review at once: memory per waiting goal; then rejected."""
+    """``goals`` goals waiting for review at once: memory per waiting goal (the worker's and
+    the server's RSS growth, and the Python objects the worker process holds for them, which
+    the garbage collector's timing does not move); then rejected."""
     jarvis = bench.engine
     warm = await jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")  # loads memory
     await jarvis.wait_for_review(warm)
     await jarvis.reject(warm, by="bench", reason="warm-up")
+    gc.collect()
     worker_before, server_before = rss_mb(), rss_mb(bench.server_pid)
-    ids = await asyncio.gather(*(jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")
-                                 for _ in range(goals)))
-    states = await asyncio.gather(*(jarvis.wait_for_review(i) for i in ids))
+    tracemalloc.start()
+    try:
+        ids = await asyncio.gather(*(jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")
+                                     for _ in range(goals)))
+        states = await asyncio.gather(*(jarvis.wait_for_review(i) for i in ids))
+        gc.collect()
+        python_held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     waiting = sum(s.stage == "awaiting_approval" for s in states)
     worker_after, server_after = rss_mb(), rss_mb(bench.server_pid)
     await asyncio.gather(*(jarvis.reject(i, by="bench", reason="scaling benchmark")
                            for i in ids if i))
     return {"parked_goals": goals, "parked_waiting": waiting,
             "parked_worker_kb_per_goal": round(1024 * (worker_after - worker_before) / goals, 1),
+            "parked_worker_python_kb_per_goal": round(python_held / 1024 / goals, 1),
             "parked_server_kb_per_goal": round(1024 * (server_after - server_before) / goals, 1)}
