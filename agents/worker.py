@@ -26,6 +26,7 @@ from activities.metrics import ActivityMetrics
 from activities.planning import PlannerActivities
 from agents import search_attributes, tracing
 from agents.approval_gauge import sample_waiting
+from agents.gc_tuning import tuned_gc
 from agents.goal_workflow import GoalWorkflow
 from agents.plan_workflow import ExecutePlanWorkflow
 from agents.versioning import VersioningError, adopt_if_first, deployment_config, worker_version
@@ -169,7 +170,8 @@ async def run_worker(client: Client, settings: Settings, registry: ToolRegistry,
                 sampler = asyncio.create_task(sample_waiting(
                     client, settings.task_queue, metric_meter(client), settings.metrics_sample_s))
             try:
-                await stop.wait()
+                with tuned_gc():  # everything this worker runs is loaded by now
+                    await stop.wait()
             finally:
                 if sampler is not None:
                     sampler.cancel()

@@ -20,6 +20,7 @@ from agents.devserver import (
     start_dev_server,
     stop_process,
 )
+from agents.gc_tuning import tuned_gc
 from agents.worker import create_worker
 from agents.workflow_levers import LEVERS
 from evals.bench.levers import Levers, Size
@@ -117,7 +118,9 @@ async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterat
                 bench = Bench(levers, size, client, settings, registry, engine, llm,
                               server_pid=server.pid)
                 await _warm_up(bench)
-                yield bench
+                # as `jarvis worker` does once its worker runs (put back after)
+                with tuned_gc() if levers.tuned_gc else contextlib.nullcontext():
+                    yield bench
     finally:
         llm.stop()
         stop_process(server)
