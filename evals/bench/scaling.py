@@ -149,8 +149,8 @@ _TASK_ENDS = (EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
 
 async def _parked(bench: Bench, goals: int) -> Metrics:
     """``goals`` goals waiting for review at once: memory per waiting goal (the worker's and
-    the server's RSS growth, and the Python objects the worker process holds for them, which
-    the garbage collector's timing does not move); then rejected."""
+    the server's RSS growth, and the Python objects the worker holds for them, which the
+    garbage collector's timing does not move); then rejected."""
     jarvis = bench.engine
     warm = await jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")  # loads memory
     await jarvis.wait_for_review(warm)
@@ -162,11 +162,12 @@ async def _parked(bench: Bench, goals: int) -> Metrics:
         ids = await asyncio.gather(*(jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")
                                      for _ in range(goals)))
         states = await asyncio.gather(*(jarvis.wait_for_review(i) for i in ids))
+        waiting = sum(s.stage == "awaiting_approval" for s in states)
+        del states  # the client's copies: what is left is the worker's
         gc.collect()
         python_held, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    waiting = sum(s.stage == "awaiting_approval" for s in states)
     worker_after, server_after = rss_mb(), rss_mb(bench.server_pid)
     await asyncio.gather(*(jarvis.reject(i, by="bench", reason="scaling benchmark")
                            for i in ids if i))
