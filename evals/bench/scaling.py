@@ -10,8 +10,8 @@ flight, measured on the benchmark's dev server and in-process worker.
   (``Size.scale_goals``): steps per second, ms per step of wall time, none lost, and the
   longest workflow task (Temporal times one out after 10 s).
 - **parked goals**: goals waiting for review (a shipped template's plan under the
-  ``always-ask`` policy), measured first: worker memory per waiting goal (RSS growth, and the
-  Python objects held, from tracemalloc), and the server's RSS growth. The worker keeps up
+  ``always-ask`` policy), measured first: worker memory per waiting goal (RSS growth after a
+  collection and a heap trim), and the server's RSS growth. The worker keeps up
   to 1,000 workflows in its cache (agents/worker.py); past that a parked goal costs nothing on
   the worker until it is decided (replayed then).
 
@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import gc
 import math
 import time
-import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -149,29 +149,30 @@ _TASK_ENDS = (EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
 
 async def _parked(bench: Bench, goals: int) -> Metrics:
     """``goals`` goals waiting for review at once: memory per waiting goal (the worker's and
-    the server's RSS growth, and the Python objects the worker holds for them, which the
-    garbage collector's timing does not move); then rejected."""
+    the server's RSS growth, the worker's read after a collection and with freed heap given back
+    to the system, so the collector's timing moves it less); then rejected."""
     jarvis = bench.engine
     warm = await jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")  # loads memory
     await jarvis.wait_for_review(warm)
     await jarvis.reject(warm, by="bench", reason="warm-up")
-    gc.collect()
-    worker_before, server_before = rss_mb(), rss_mb(bench.server_pid)
-    tracemalloc.start()
-    try:
-        ids = await asyncio.gather(*(jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")
-                                     for _ in range(goals)))
-        states = await asyncio.gather(*(jarvis.wait_for_review(i) for i in ids))
-        waiting = sum(s.stage == "awaiting_approval" for s in states)
-        del states  # the client's copies: what is left is the worker's
-        gc.collect()
-        python_held, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    worker_after, server_after = rss_mb(), rss_mb(bench.server_pid)
+    worker_before, server_before = settled_rss_mb(), rss_mb(bench.server_pid)
+    ids = await asyncio.gather(*(jarvis.submit(PARK_GOAL, policy="always-ask", by="bench")
+                                 for _ in range(goals)))
+    states = await asyncio.gather(*(jarvis.wait_for_review(i) for i in ids))
+    waiting = sum(s.stage == "awaiting_approval" for s in states)
+    del states  # the client's copies: what is left is the worker's
+    worker_after, server_after = settled_rss_mb(), rss_mb(bench.server_pid)
     await asyncio.gather(*(jarvis.reject(i, by="bench", reason="scaling benchmark")
                            for i in ids if i))
     return {"parked_goals": goals, "parked_waiting": waiting,
             "parked_worker_kb_per_goal": round(1024 * (worker_after - worker_before) / goals, 1),
-            "parked_worker_python_kb_per_goal": round(python_held / 1024 / goals, 1),
             "parked_server_kb_per_goal": round(1024 * (server_after - server_before) / goals, 1)}
+
+
+def settled_rss_mb() -> float:
+    """This process's RSS after a full collection and glibc's ``malloc_trim`` (freed heap
+    returned to the system; skipped where there is no glibc)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return rss_mb()
