@@ -103,6 +103,14 @@ class Gone(LookupError):
     """A goal or run that was cancelled or terminated: it has no final state."""
 
 
+class NoAnswer(RuntimeError):
+    """A running goal or run whose worker did not answer the ``state`` query in time."""
+
+
+QUERY_WAIT_S = 5.0  # a state query unanswered this long is asked again after a fresh look
+QUERY_TRIES = 3
+
+
 class NotFound(LookupError):
     """No workflow with this id (on this namespace, within its retention)."""
 
@@ -629,11 +637,21 @@ async def _report(handle: WorkflowHandle[Any, Any], on_progress: ProgressCallbac
 
 
 async def _now(handle: WorkflowHandle[Any, S], state_type: type[S], failure_type: str) -> S:
-    """The current state: the ``state`` query while the workflow runs, else its outcome."""
-    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        state: S = await handle.query(STATE_QUERY, result_type=state_type)
+    """The current state: the ``state`` query while the workflow runs, else its outcome. A
+    query unanswered within ``QUERY_WAIT_S`` is asked again after a fresh look (the workflow
+    may have closed meanwhile, and a worker letting a finished workflow go can drop a query
+    that came just then: it hung until the client gave up); after ``QUERY_TRIES``, NoAnswer."""
+    for _ in range(QUERY_TRIES):
+        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+            return await _outcome(handle, state_type, failure_type)
+        try:
+            state: S = await asyncio.wait_for(
+                handle.query(STATE_QUERY, result_type=state_type), QUERY_WAIT_S)
+        except TimeoutError:
+            continue
         return state
-    return await _outcome(handle, state_type, failure_type)
+    raise NoAnswer(f"{handle.id} is running but no worker answered its state query in "
+                   f"{QUERY_TRIES * QUERY_WAIT_S:.0f} s; is a worker polling its task queue?")
 
 
 async def _outcome(handle: WorkflowHandle[Any, S], state_type: type[S],

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
-from agents.client import DecisionRefused, EditRefused
+from agents.client import DecisionRefused, EditRefused, NoAnswer
 from jarvis_planner.web.bodies import ErrorOut
 from jarvis_planner.web.wording import web_wording
 
@@ -54,6 +54,8 @@ def describe_error(exc: BaseException) -> tuple[str, str, int]:
         return str(exc), "GET /api/goals/{id} shows the goal's stage", 409
     if isinstance(exc, LookupError):
         return str(exc), "", 410
+    if isinstance(exc, NoAnswer):
+        return str(exc), "ask whoever runs this app whether its worker runs", 504
     if isinstance(exc, RPCError):
         if exc.status == RPCStatusCode.NOT_FOUND:
             return *NO_SUCH_GOAL, 404
@@ -108,7 +110,7 @@ def install_error_handlers(app: FastAPI) -> None:
             problems)
 
     app.add_exception_handler(ApiError, api_error)
-    for kind in (DecisionRefused, LookupError, RPCError):
+    for kind in (DecisionRefused, LookupError, NoAnswer, RPCError):
         app.add_exception_handler(kind, refused)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
