@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.common import MetricMeter
 from temporalio.service import RPCError
 
 from agents import search_attributes
+from agents.bounded_query import ask
 from planner.contracts.goal_flow import GoalState
 from planner.contracts.metric_series import GOALS_WAITING
 from planner.contracts.names import GOAL_WORKFLOW, STATE_QUERY
 
 log = logging.getLogger(__name__)
 SCAN_LIMIT = 5_000  # running goals looked at per count
-_QUERY_TIMEOUT = timedelta(seconds=2)
+_QUERY_WAIT_S = 2.0
 _PARALLEL_QUERIES = 16
 
 
@@ -44,8 +44,8 @@ async def count_waiting(client: Client, task_queue: str, *, indexed: bool = Fals
     async def waiting(goal_id: str) -> bool:
         async with gate:
             try:
-                state: GoalState = await client.get_workflow_handle(goal_id).query(
-                    STATE_QUERY, result_type=GoalState, rpc_timeout=_QUERY_TIMEOUT)
+                state = await ask(client.get_workflow_handle(goal_id), STATE_QUERY, GoalState,
+                                  wait_s=_QUERY_WAIT_S)
             except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
                 return False  # no worker answers, or the goal closed meanwhile
         return state.stage == "awaiting_approval"

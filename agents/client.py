@@ -13,7 +13,7 @@ import asyncio
 import builtins
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from temporalio.client import (
@@ -32,6 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approval_key import approval_key
 from agents import search_attributes
+from agents.bounded_query import QUERY_WAIT_S, ask
 from agents.connection import (
     alive,
     connect_with_retry,
@@ -75,6 +76,7 @@ ProgressCallback = Callable[[RunState], None]
 S = TypeVar("S", GoalState, RunState)
 WAITING_STAGES = frozenset({"awaiting_approval"})
 NO_ANSWER = "running (no worker answers)"  # a running goal's stage when no worker answers
+STAGE_WAIT_S = 2.0  # a list asks each running goal its stage this briefly
 OWNER_SCAN = 2_000  # goals looked at, newest first, to list one person's
 
 
@@ -107,8 +109,7 @@ class NoAnswer(RuntimeError):
     """A running goal or run whose worker did not answer the ``state`` query in time."""
 
 
-QUERY_WAIT_S = 5.0  # a state query unanswered this long is asked again after a fresh look
-QUERY_TRIES = 3
+QUERY_TRIES = 3  # a state query unanswered in QUERY_WAIT_S is asked again after a fresh look
 
 
 class NotFound(LookupError):
@@ -247,11 +248,9 @@ class JarvisClient(ScheduleMixin):
         if not await self.has_pollers(queue):
             return None
         try:
-            state: S = await self.handle(workflow_id).query(
-                STATE_QUERY, result_type=state_type, rpc_timeout=timedelta(seconds=timeout_s))
-        except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            return await ask(self.handle(workflow_id), STATE_QUERY, state_type, wait_s=timeout_s)
+        except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
             return None
-        return state
 
     def _goal(self, goal_id: str) -> WorkflowHandle[Any, GoalState]:
         return self.temporal.get_workflow_handle(goal_id, result_type=GoalState)
@@ -491,9 +490,10 @@ class JarvisClient(ScheduleMixin):
         from its outcome once closed (rejected, failed and expired goals close too)."""
         if status == WorkflowExecutionStatus.RUNNING:
             try:
-                state: GoalState = await self.handle(goal_id).query(
-                    STATE_QUERY, result_type=GoalState, rpc_timeout=timedelta(seconds=2))
-            except RPCError:
+                state = await ask(self.handle(goal_id), STATE_QUERY, GoalState,
+                                  wait_s=STAGE_WAIT_S)
+            except (TimeoutError, RPCError, WorkflowQueryFailedError,
+                    WorkflowQueryRejectedError):
                 return NO_ANSWER
             return state.stage
         if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):
@@ -645,8 +645,7 @@ async def _now(handle: WorkflowHandle[Any, S], state_type: type[S], failure_type
         if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
             return await _outcome(handle, state_type, failure_type)
         try:
-            state: S = await asyncio.wait_for(
-                handle.query(STATE_QUERY, result_type=state_type), QUERY_WAIT_S)
+            state = await ask(handle, STATE_QUERY, state_type, wait_s=QUERY_WAIT_S)
         except TimeoutError:
             continue
         return state

@@ -17,12 +17,14 @@ from typing import Any, TypeVar
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
+from agents.bounded_query import QUERY_WAIT_S, ask
 from planner.contracts.events import EventKind, EventsRequest, GoalEventPage, RunEventPage
 from planner.contracts.goal_flow import GoalState
 from planner.contracts.names import EVENTS_QUERY
 
 Page = TypeVar("Page", GoalEventPage, RunEventPage)
 FIRST_POLL_S = 0.02  # the first polls come quickly (a template goal plans in ~50 ms)
+EVENTS_WAIT_S = QUERY_WAIT_S  # an events query unanswered this long: look again, ask again
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,9 @@ async def watch(handle: WorkflowHandle[Any, Any], page_type: type[Page], *, afte
     delay = FIRST_POLL_S
     while True:
         try:
-            page = await handle.query(EVENTS_QUERY, EventsRequest(after=after),
-                                      result_type=page_type)
-        except RPCError:
+            page = await ask(handle, EVENTS_QUERY, page_type, EventsRequest(after=after),
+                             wait_s=EVENTS_WAIT_S)
+        except (TimeoutError, RPCError):
             if not await _running(handle):
                 return
             await asyncio.sleep(delay)  # not ready yet, or no worker right now: try again

@@ -1,19 +1,31 @@
 """A state request never hangs: the ``state`` query of a running goal or run is bounded, asked
 again after a fresh look at the workflow, and ends in a clear error when no worker answers
-(agents/client.py ``_now``); the web app answers that with a 504."""
+(agents/client.py ``_now``); the web app answers that with a 504. Every other query a client
+asks (a list's stages, a closed run's last state, the approval gauge's count, following the
+events) is bounded by the same helper (agents/bounded_query.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 import pytest
 from temporalio.client import Client
 
+import agents.approval_gauge
 import agents.client
+import agents.following
 from activities import default_registry
+from agents.approval_gauge import count_waiting
+from agents.bounded_query import ask
 from agents.client import JarvisClient, NoAnswer
+from agents.following import watch
 from agents.worker import create_worker
 from jarvis_planner.web.error_mapping import describe_error
+from planner.contracts.events import RunEventPage
+from planner.contracts.names import STATE_QUERY
+from planner.contracts.plan_run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.settings import Settings
@@ -40,3 +52,53 @@ async def test_a_run_no_worker_answers_for_is_a_clear_error_not_a_hang(
         assert state.status == "succeeded"
         assert (await jarvis.plan_state(run_id)).outputs == state.outputs, \
             "a closed run's state is its outcome"
+
+
+async def test_every_query_a_client_asks_is_bounded_when_no_worker_answers(
+        client: Client, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    jarvis = JarvisClient(client, settings)
+    run_id = await jarvis.start_plan(prepare(PLAN, default_registry(), settings))  # no worker
+    handle = jarvis.handle(run_id)
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await ask(handle, STATE_QUERY, RunState, wait_s=0.5)
+    assert time.monotonic() - started < 3, "the helper's own bound, not the RPC's"
+
+    goal_id = await jarvis.submit("sum two numbers")  # a goal no worker plans
+    monkeypatch.setattr(agents.client, "STAGE_WAIT_S", 0.5)
+    deadline = time.monotonic() + 30
+    while goal_id not in (listed := {s.id: s.stage for s in await jarvis.list(limit=50)}):
+        assert time.monotonic() < deadline, "visibility never listed the goal"
+        await asyncio.sleep(0.2)
+    assert listed[goal_id] == agents.client.NO_ANSWER
+    monkeypatch.setattr(agents.approval_gauge, "_QUERY_WAIT_S", 0.5)
+    started = time.monotonic()
+    assert await count_waiting(client, settings.task_queue, indexed=False) == 0
+    assert time.monotonic() - started < 5, "each running goal asked briefly"
+    await jarvis.handle(goal_id).terminate("this test only lists it")
+
+    # following: each events query gives up after its bound and asks again
+    monkeypatch.setattr(agents.following, "EVENTS_WAIT_S", 0.3)
+    asked = 0
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal asked
+        asked += 1
+        return await ask(*args, **kwargs)
+
+    monkeypatch.setattr(agents.following, "ask", counted)
+    following = asyncio.ensure_future(_pages(handle))
+    deadline = time.monotonic() + 10
+    while asked < 3:
+        assert time.monotonic() < deadline, f"one events query hung: {asked} asked in 10 s"
+        await asyncio.sleep(0.05)
+    assert not following.done()
+    async with create_worker(client, settings, default_registry()):
+        assert (await jarvis.plan_result(run_id)).status == "succeeded"
+        pages = await asyncio.wait_for(following, 30)
+    assert pages and pages[-1].events[-1].kind == "done"
+
+
+async def _pages(handle: Any) -> list[RunEventPage]:
+    return [page async for page in watch(handle, RunEventPage, poll_s=0.05)]
