@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowExecutionStatus
-
 from activities.execution import execute_call, tool_runtime
 from agents.client import JarvisClient
 from agents.simple_engine import SimpleWorkflowEngine
+from evals.bench.batch import run_batch
 from evals.bench.fixture import Bench, bench_context
 from evals.bench.levers import BENCHMARKS, Levers, Metrics, Size
 from evals.bench.scaling import scaling
 from evals.bench.workloads import PLANNING_GOAL, PLANNING_PLAN, chain_plan, fan_plan
 from jarvis_planner.testing import ScriptedLLM
-from planner.contracts.plan_run import ExecutePlanInput, RunState, ToolCall
+from planner.contracts.plan_run import RunState, ToolCall
 
 
 def _median(values: Sequence[float]) -> float:
@@ -109,34 +106,14 @@ async def throughput(bench: Bench) -> Metrics:
                                ("pure", "bench_pure", False)):
         inp = bench.prepared(chain_plan(bench.size.goal_steps, "throughput", tool),
                              regular=regular)
-        seconds, completed = await _concurrent_runs(bench, inp, bench.size.goals)
+        batch = await run_batch(bench, inp, bench.size.goals)
+        seconds, completed = batch.seconds, batch.completed
         steps = completed * bench.size.goal_steps
         out[f"{key}_seconds"] = _round(seconds)
         out[f"{key}_completed"] = completed
         out[f"{key}_lost"] = bench.size.goals - completed
         out[f"{key}_steps_per_s"] = _round(steps / seconds, 1)
     return out
-
-
-async def _concurrent_runs(bench: Bench, inp: ExecutePlanInput, goals: int,
-                           ids: list[str] | None = None) -> tuple[float, int]:
-    """Start ``goals`` runs at once, wait for all; (seconds, runs that completed with every
-    step succeeded, checked from the result and again from the server's record). The runs'
-    ids are added to ``ids`` when given."""
-    run_ids = [f"tp-{uuid.uuid4().hex[:12]}" for _ in range(goals)]
-    if ids is not None:
-        ids.extend(run_ids)
-    started = time.perf_counter()
-    await asyncio.gather(*(bench.engine.start_plan(inp, run_id=run_id) for run_id in run_ids))
-    states = await asyncio.gather(*(bench.engine.plan_result(i) for i in run_ids),
-                                  return_exceptions=True)
-    seconds = time.perf_counter() - started
-    done = [i for i, s in zip(run_ids, states, strict=True)
-            if isinstance(s, RunState) and s.status == "succeeded"
-            and all(st.status.value == "succeeded" for st in s.steps)]
-    described = await asyncio.gather(*(bench.engine.handle(i).describe() for i in done))
-    completed = sum(d.status == WorkflowExecutionStatus.COMPLETED for d in described)
-    return seconds, completed
 
 
 async def planning(bench: Bench) -> Metrics:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 
+from evals.bench.batch import run_batch
 from evals.bench.fixture import Bench
 from evals.bench.levers import Metrics
 from evals.bench.workloads import chain_plan
@@ -108,17 +109,14 @@ async def _history(bench: Bench, workflow_id: str) -> tuple[int, int, int]:
 
 
 async def _in_flight(bench: Bench, goals: int) -> Metrics:
-    from evals.bench.benchmarks import _concurrent_runs
-
     steps = bench.size.goal_steps
     inp = bench.prepared(chain_plan(steps, "in flight"))
-    ids: list[str] = []
-    seconds, completed = await _concurrent_runs(bench, inp, goals, ids)
-    out: Metrics = {"steps_per_s": round(completed * steps / seconds, 1),
-                    "ms_per_step": round(1000 * seconds / (goals * steps), 3),
-                    "lost": goals - completed, "worker_rss_mb": rss_mb(),
+    batch = await run_batch(bench, inp, goals)
+    out: Metrics = {"steps_per_s": round(batch.completed * steps / batch.seconds, 1),
+                    "ms_per_step": round(1000 * batch.seconds / (goals * steps), 3),
+                    "lost": goals - batch.completed, "worker_rss_mb": rss_mb(),
                     "server_rss_mb": rss_mb(bench.server_pid)}
-    return out | await _workflow_tasks(bench, ids)
+    return out | await _workflow_tasks(bench, batch.ids)
 
 
 async def _workflow_tasks(bench: Bench, ids: list[str]) -> Metrics:
