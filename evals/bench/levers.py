@@ -42,6 +42,7 @@ class Levers:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "server_flags": self.server.flags(),
+                "server_env": dict(self.server.go_env),
                 "local_activities": self.local_activities, "eager_start": self.eager_start,
                 "sandboxed": self.sandboxed, "worker_options": dict(self.worker_options),
                 "inline_pure": self.inline_pure,
@@ -68,14 +69,13 @@ def ablations(tuned: Levers = TUNED) -> list[Levers]:
     rates = {k: v for k, v in server.dynamic_config.items() if "MaxPollRPS" not in k}
     return [
         replace(tuned, name="stock queue read rates",
-                server=ServerTuning(rates, server.pragmas)),
+                server=replace(server, dynamic_config=rates)),
         replace(tuned, name="rollback journal",
-                server=ServerTuning(server.dynamic_config, ())),
+                server=replace(server, pragmas=())),
         replace(tuned, name="wal, synchronous=full",
-                server=ServerTuning(server.dynamic_config, ("journal_mode=wal",))),
+                server=replace(server, pragmas=("journal_mode=wal",))),
         replace(tuned, name="wal, synchronous=off",
-                server=ServerTuning(server.dynamic_config,
-                                    ("journal_mode=wal", "synchronous=off"))),
+                server=replace(server, pragmas=("journal_mode=wal", "synchronous=off"))),
         replace(tuned, name="no local activities", local_activities=False),
         replace(tuned, name="no eager start", eager_start=False),
         replace(tuned, name="unsandboxed" if tuned.sandboxed else "sandboxed",
@@ -86,6 +86,7 @@ def ablations(tuned: Levers = TUNED) -> list[Levers]:
         replace(tuned, name="no local chains", local_chain=False),
         replace(tuned, name="100 workflow-task slots", worker_options=SDK_SLOTS),
         replace(tuned, name="stock garbage collector", tuned_gc=False),
+        replace(tuned, name="stock Go collector", server=replace(server, go_env={})),
     ]
 
 
@@ -96,7 +97,7 @@ def explorations(tuned: Levers = TUNED) -> list[Levers]:
 
     def with_config(name: str, **values: object) -> Levers:
         return replace(tuned, name=name,
-                       server=ServerTuning({**server.dynamic_config, **values}, server.pragmas))
+                       server=replace(server, dynamic_config={**server.dynamic_config, **values}))
 
     rates = [with_config(f"queue read rate {rps}", **{
         k: rps for k in server.dynamic_config if "MaxPollRPS" in k}) for rps in (50, 200, 1000)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,14 @@ from temporalio.client import Client
 from activities import default_registry
 from activities.execution import tool_runtime
 from agents.client import JarvisClient
-from agents.devserver import DEFAULT_TUNING, STOCK, dev_server_command
+from agents.devserver import (
+    DEFAULT_TUNING,
+    STOCK,
+    dev_server_command,
+    free_port,
+    start_dev_server,
+    stop_process,
+)
 from agents.simple_engine import SimpleWorkflowEngine
 from agents.worker import create_worker
 from agents.workflow_levers import LEVERS
@@ -95,6 +103,25 @@ def test_server_flags_are_the_default_for_every_start() -> None:
     assert "history.transferProcessorMaxPollRPS=100" in cmd
     stock = dev_server_command(Path("t.sqlite"), 7233, None, tuning=STOCK)
     assert "--sqlite-pragma" not in stock and "--dynamic-config-value" not in stock
+
+
+def test_the_server_runs_with_the_tuned_go_collector_unless_the_operator_sets_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.setenv("GOMEMLIMIT", "3GiB")  # the operator's own limit
+
+    def environ(proc: subprocess.Popen[bytes]) -> dict[str, str]:
+        pairs = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
+        return dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
+
+    for tuning, gogc in ((DEFAULT_TUNING, "400"), (STOCK, None)):
+        server = start_dev_server(tmp_path / f"{gogc}.sqlite", free_port(), tuning=tuning)
+        try:
+            env = environ(server)
+        finally:
+            stop_process(server)
+        assert env.get("GOGC") == gogc
+        assert env["GOMEMLIMIT"] == "3GiB", "what the operator set wins"
 
 
 def test_local_activities_only_for_short_read_only_idempotent_tools(settings: Settings) -> None:
