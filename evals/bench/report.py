@@ -113,8 +113,9 @@ class Report:
                          f"pure steps inline {cfg.get('inline_pure')}, incremental scheduler "
                          f"{cfg.get('incremental_scheduler')}, memory as local activities "
                          f"{cfg.get('memory_local')}, local chains {cfg.get('local_chain')}, "
-                         f"worker options {worker}, server flags "
-                         f"`{flags}`")
+                         f"worker options {worker}, worker collector tuned "
+                         f"{cfg.get('tuned_gc')}, server flags `{flags}`, server environment "
+                         f"{_env(cfg.get('server_env'))}")
         lines.append("")
         if self.peers:
             lines += [self.side_by_side(), ""]
@@ -206,3 +207,7 @@ def _cell(value: Any) -> str:
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _env(env: dict[str, str] | None) -> str:
+    return " ".join(f"`{k}={v}`" for k, v in env.items()) if env else "(inherited)"
