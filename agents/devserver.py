@@ -62,12 +62,7 @@ TUNED_DYNAMIC_CONFIG: Mapping[str, object] = MappingProxyType({
 # only an OS crash or power cut can lose the last commits, never corrupt the file.
 TUNED_PRAGMAS: tuple[str, ...] = ("journal_mode=wal", "synchronous=normal")
 
-# The server's Go collector runs when its heap has grown by GOGC% since the last one (100 by
-# default): at 400 the server spends ~8% less CPU per plan run under load (docs/performance.md),
-# and GOMEMLIMIT keeps the heap this trades for bounded (past it Go collects as often as needed).
-TUNED_GO_ENV: Mapping[str, str] = MappingProxyType({"GOGC": "400", "GOMEMLIMIT": "1GiB"})
-
-TUNED = ServerTuning(TUNED_DYNAMIC_CONFIG, TUNED_PRAGMAS, TUNED_GO_ENV)
+TUNED = ServerTuning(TUNED_DYNAMIC_CONFIG, TUNED_PRAGMAS)
 STOCK = ServerTuning()  # the dev server's own defaults (the benchmarks' baseline)
 DEFAULT_TUNING = TUNED
 

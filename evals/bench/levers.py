@@ -86,7 +86,6 @@ def ablations(tuned: Levers = TUNED) -> list[Levers]:
         replace(tuned, name="no local chains", local_chain=False),
         replace(tuned, name="100 workflow-task slots", worker_options=SDK_SLOTS),
         replace(tuned, name="stock garbage collector", tuned_gc=False),
-        replace(tuned, name="stock Go collector", server=replace(server, go_env={})),
     ]
 
 
@@ -108,6 +107,9 @@ def explorations(tuned: Levers = TUNED) -> list[Levers]:
                     **{"history.enableHostLevelEventsCache": True}),
         replace(tuned, name="20 eager activities per task",
                 worker_options={"max_eager_activity_reservations_per_workflow_task": 20}),
+        # the server's Go collector: less often, its heap bounded
+        replace(tuned, name="GOGC=400", server=replace(server, go_env={
+            "GOGC": "400", "GOMEMLIMIT": "1GiB"})),
         replace(tuned, name="10 pollers per kind",
                 worker_options={"max_concurrent_activity_task_polls": 10,
                                 "max_concurrent_workflow_task_polls": 10}),

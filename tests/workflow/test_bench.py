@@ -11,6 +11,7 @@ import asyncio
 import json
 import math
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,7 @@ def test_server_flags_are_the_default_for_every_start() -> None:
     assert "--sqlite-pragma" not in stock and "--dynamic-config-value" not in stock
 
 
-def test_the_server_runs_with_the_tuned_go_collector_unless_the_operator_sets_one(
+def test_the_server_gets_a_tuning_go_environment_unless_the_operator_sets_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOGC", raising=False)
     monkeypatch.setenv("GOMEMLIMIT", "3GiB")  # the operator's own limit
@@ -114,7 +115,8 @@ def test_the_server_runs_with_the_tuned_go_collector_unless_the_operator_sets_on
         pairs = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
         return dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
 
-    for tuning, gogc in ((DEFAULT_TUNING, "400"), (STOCK, None)):
+    tuned_go = replace(DEFAULT_TUNING, go_env={"GOGC": "400", "GOMEMLIMIT": "1GiB"})
+    for tuning, gogc in ((tuned_go, "400"), (DEFAULT_TUNING, None)):
         server = start_dev_server(tmp_path / f"{gogc}.sqlite", free_port(), tuning=tuning)
         try:
             env = environ(server)
