@@ -26,9 +26,19 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from agents.history_budget import start_allowance
     from agents.step_driver import StepDriver, StepFailed
-    from planner.chains import ChainRule
+    from planner.chains import ChainRule, may_group
     from planner.contracts.local_chain import ChainLink, ChainResult, LocalChain
-    from planner.contracts.names import LOCAL_CHAIN_ACTIVITY, NON_RETRYABLE_TOOL_ERRORS
+    from planner.contracts.local_group import (
+        GroupMember,
+        GroupResult,
+        LocalGroup,
+        MemberFailure,
+    )
+    from planner.contracts.names import (
+        LOCAL_CHAIN_ACTIVITY,
+        LOCAL_GROUP_ACTIVITY,
+        NON_RETRYABLE_TOOL_ERRORS,
+    )
     from planner.contracts.plan_run import (
         ExecutePlanInput,
         GateDecision,
@@ -44,8 +54,12 @@ with workflow.unsafe.imports_passed_through():
     from planner.tool_errors import ToolError
 
 StepListener = Callable[[StepState], None]
+Outcome = ToolCallResult | MemberFailure | None  # of a step in a local group (None: run alone)
+Joined = tuple[GroupMember, "asyncio.Future[Outcome]"]
 # the most steps that follow a lead in one local activity (its time budget usually ends it first)
 MAX_LINKS = 100
+# a local group's activity may run this much longer than its slowest member's timeout
+GROUP_MARGIN_S = 5.0
 
 
 class PlanRunner(StepDriver):
@@ -62,6 +76,7 @@ class PlanRunner(StepDriver):
         self.asks_people = gate_book is not None
         self._chains: ChainRule | None = None  # built at the first local step, if chains are on
         self._followed: dict[str, list[tuple[str, ToolCallResult]]] = {}  # lead -> links' results
+        self._forming: list[Joined] | None = None  # the local group starting now, if any
 
     async def gate_decision(self, step_id: str) -> GateDecision | None:
         book = self._gate_book
@@ -118,6 +133,12 @@ class PlanRunner(StepDriver):
         retry_policy = tool_retry_policy(retry)
         result: ToolCallResult
         links = self._links_after(step) if policy.local else []
+        if not links and self._may_group(step, policy):
+            grouped = await self._in_group(call, timeout, retry.max_attempts > 1)
+            if isinstance(grouped, MemberFailure):
+                raise StepFailed(grouped.type, grouped.message, 1, grouped.worker)
+            if grouped is not None:
+                return grouped
         try:
             if links:
                 result = await self._run_chain(call, links, timeout, retry_policy)
@@ -180,6 +201,52 @@ class PlanRunner(StepDriver):
                                         in zip(chain.links, done.results[1:], strict=False)]
         lead: ToolCallResult = done.results[0]
         return lead
+
+    def _may_group(self, step: Step, policy: StepPolicy) -> bool:
+        """Whether ``step`` may run in a local group: groups are on for this run, and it is a
+        step that may run inside another's local activity (planner/chains.py; its condition,
+        if any, already held), with no gate or grant."""
+        inp = self.inp
+        return (inp.local_groups and not self.over_budget and step.id not in inp.grants
+                and step.id not in inp.gates and may_group(step, policy))
+
+    async def _in_group(self, call: ToolCall, timeout: timedelta, retryable: bool) -> Outcome:
+        """Run ``call`` together with every other groupable call starting at this moment (the
+        steps the driver started in this turn: each reaches here before the first resumes),
+        in one local activity: its result, its failure when no retry would change it, or None
+        to run it on its own (it started alone, or did not succeed in the group otherwise)."""
+        member = GroupMember(call=call, timeout_s=timeout.total_seconds(), retryable=retryable)
+        joined: Joined = (member, asyncio.get_running_loop().create_future())
+        if self._forming is not None:  # another step leads the group starting now
+            self._forming.append(joined)
+            return await joined[1]
+        self._forming = members = [joined]
+        results: list[Outcome] = []
+        try:
+            await asyncio.sleep(0)  # one turn: the other steps started now join
+            self._forming = None
+            if len(members) > 1:
+                results = await self._run_group([m for m, _ in members])
+        finally:
+            self._forming = None
+            for index, (_, future) in enumerate(members[1:], start=1):
+                if not future.done():  # resolved in every case: none waits for ever
+                    future.set_result(results[index] if index < len(results) else None)
+        return results[0] if results else None
+
+    async def _run_group(self, members: list[GroupMember]) -> list[Outcome]:
+        """The members' results from one local activity (None: run it on its own). One
+        attempt: a member that fails is retried on its own, and the group's own failure (a
+        bug, its timeout) sends every member there."""
+        try:
+            done: GroupResult = await workflow.execute_local_activity(
+                LOCAL_GROUP_ACTIVITY, LocalGroup(members=members), result_type=GroupResult,
+                retry_policy=RetryPolicy(maximum_attempts=1),
+                start_to_close_timeout=timedelta(
+                    seconds=max(m.timeout_s for m in members) + GROUP_MARGIN_S))
+        except (ActivityError, ApplicationError):
+            return [None] * len(members)
+        return done.results if len(done.results) == len(members) else [None] * len(members)
 
     def _run_inline(self, call: ToolCall) -> ToolCallResult | None:
         """A pure tool's call, run in the workflow (deterministic: its arguments alone decide

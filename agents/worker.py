@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.execution import tool_activities, tool_runtime
 from activities.local_chain import local_chain_activity
+from activities.local_group import local_group_activity
 from activities.memory.seed import open_store
 from activities.metrics import ActivityMetrics
 from activities.planning import PlannerActivities
@@ -92,7 +93,8 @@ def create_worker(client: Client, settings: Settings, registry: ToolRegistry, *,
     planner = PlannerActivities(settings, registry,
                                 lambda: open_store(settings, registry), metrics=metrics)
     # the workflows' worker also runs chains of its local steps in one local activity
-    own = [*planner.all(), local_chain_activity(runtime, metrics)] if serve.workflows else []
+    own = ([*planner.all(), local_chain_activity(runtime, metrics),
+            local_group_activity(runtime, metrics)] if serve.workflows else [])
     activities = {_activity_name(fn): fn for fn in [*tools, *own]}
     for fn in replace_activities:
         if _activity_name(fn) not in activities:

@@ -22,10 +22,17 @@ from planner.tools import Risk
 
 
 def may_follow(step: Step, policy: StepPolicy) -> bool:
-    """Whether ``step`` may run inside another step's local activity."""
+    """Whether ``step`` may run inside another step's local activity (its condition not yet
+    known: none allowed)."""
+    return may_group(step, policy) and not step.when
+
+
+def may_group(step: Step, policy: StepPolicy) -> bool:
+    """Whether ``step``, starting now (its condition, if any, held), may run in one local
+    activity with other steps starting at the same moment (agents/plan_runner.py)."""
     return (policy.kind == "activity" and policy.local and policy.queue is None
             and policy.risk is Risk.READ_ONLY and policy.compensation is None
-            and not step.when and step.tool != LLM_TOOL)
+            and step.tool != LLM_TOOL)
 
 
 class ChainRule:

@@ -61,7 +61,8 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
             inline_pure: bool = True, local_chains: bool = True) -> ExecutePlanInput:
     """Validate ``plan`` (raises ValidationFailed) and refuse dangerous steps. Pure steps run
     inside the workflow when both ``inline_pure`` and the settings say so; chains of local
-    steps share a local activity when ``local_chains`` and ``settings.local_chain_s`` do."""
+    steps share a local activity when ``local_chains`` and ``settings.local_chain_s`` do, and
+    parallel local steps when ``local_chains`` and ``settings.local_groups`` do."""
     problems = validate_plan(plan, {t.name: t for t in registry}, settings.plan_limits())
     if problems:
         raise ValidationFailed(problems)
@@ -78,4 +79,5 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
                             payload_inline_limit=settings.payload_inline_limit,
                             history_events_limit=settings.history_events_limit,
                             allow_dangerous=allow_dangerous,
-                            local_chain_s=settings.local_chain_s if local_chains else 0.0)
+                            local_chain_s=settings.local_chain_s if local_chains else 0.0,
+                            local_groups=settings.local_groups and local_chains)

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # until the chain has run this many seconds (planner/chains.py, docs/performance.md); 0:
     # one local activity per step, as before
     local_chain_s: float = Field(0.2, ge=0, le=60)
+    # read-only local steps that start at the same moment (a fan-out) run together in one
+    # local activity (docs/performance.md); False: one local activity each, as before
+    local_groups: bool = True
     # workflow tasks a worker takes at once (the SDK's default is 100): a goal started by a
     # client with a worker in its process skips the server's task queue only while a slot is
     # free, so 1,000 goals at once need 1,000 (docs/performance.md); each one taken must

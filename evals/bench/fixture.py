@@ -110,6 +110,8 @@ async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterat
         settings = bench_settings(folder, f"127.0.0.1:{port}", llm)
         if not levers.local_chain:  # plan runs and goals (their worker prepares their plans)
             settings = settings.model_copy(update={"local_chain_s": 0.0})
+        if not levers.local_group:
+            settings = settings.model_copy(update={"local_groups": False})
         registry = bench_registry()
         engine = JarvisClient(client, settings, eager_start=levers.eager_start)
         with workflow_levers(levers):

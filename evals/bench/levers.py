@@ -38,6 +38,7 @@ class Levers:
     incremental_scheduler: bool = True
     memory_local: bool = True
     local_chain: bool = True
+    local_group: bool = True  # parallel local steps in one local activity
     tuned_gc: bool = True  # the worker process's garbage collector (agents/gc_tuning.py)
 
     def describe(self) -> dict[str, Any]:
@@ -48,6 +49,7 @@ class Levers:
                 "inline_pure": self.inline_pure,
                 "incremental_scheduler": self.incremental_scheduler,
                 "memory_local": self.memory_local, "local_chain": self.local_chain,
+                "local_group": self.local_group,
                 "tuned_gc": self.tuned_gc}
 
 
@@ -59,7 +61,8 @@ SDK_SLOTS: Mapping[str, Any] = {"max_concurrent_workflow_tasks": 100}
 
 BASELINE = Levers("baseline", server=STOCK, local_activities=False, eager_start=False,
                   sandboxed=True, inline_pure=False, incremental_scheduler=False,
-                  memory_local=False, local_chain=False, worker_options=SDK_SLOTS,
+                  memory_local=False, local_chain=False, local_group=False,
+                  worker_options=SDK_SLOTS,
                   tuned_gc=False)
 
 
@@ -84,6 +87,7 @@ def ablations(tuned: Levers = TUNED) -> list[Levers]:
         replace(tuned, name="recomputing scheduler", incremental_scheduler=False),
         replace(tuned, name="memory as regular activities", memory_local=False),
         replace(tuned, name="no local chains", local_chain=False),
+        replace(tuned, name="no local groups", local_group=False),
         replace(tuned, name="100 workflow-task slots", worker_options=SDK_SLOTS),
         replace(tuned, name="stock garbage collector", tuned_gc=False),
     ]

@@ -113,6 +113,7 @@ class Report:
                          f"pure steps inline {cfg.get('inline_pure')}, incremental scheduler "
                          f"{cfg.get('incremental_scheduler')}, memory as local activities "
                          f"{cfg.get('memory_local')}, local chains {cfg.get('local_chain')}, "
+                         f"local groups {cfg.get('local_group')}, "
                          f"worker options {worker}, worker collector tuned "
                          f"{cfg.get('tuned_gc')}, server flags `{flags}`, server environment "
                          f"{_env(cfg.get('server_env'))}")

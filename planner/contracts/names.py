@@ -25,6 +25,7 @@ REMEMBER_ACTIVITY: Final = "planner.remember"
 REPLAN_ACTIVITY: Final = "planner.replan"  # a replacement for a failed step and its dependants
 # a local step and the read-only local steps chained after it, in one local activity
 LOCAL_CHAIN_ACTIVITY: Final = "planner.local_chain"
+LOCAL_GROUP_ACTIVITY: Final = "planner.local_group"
 
 # -- queries and updates --------------------------------------------------------------------
 STATE_QUERY: Final = "state"  # both workflows: the current RunState / GoalState
@@ -88,6 +89,7 @@ def durable_names() -> dict[str, list[str]]:
         "workflows": [EXECUTE_PLAN_WORKFLOW, GOAL_WORKFLOW],
         "activities": [RETRIEVE_ACTIVITY, DRAFT_ACTIVITY, REPAIR_ACTIVITY, PREPARE_ACTIVITY,
                        REMEMBER_ACTIVITY, REPLAN_ACTIVITY, LOCAL_CHAIN_ACTIVITY,
+                       LOCAL_GROUP_ACTIVITY,
                        TOOL_ACTIVITY_PREFIX + "*",
                        MCP_ACTIVITY_PREFIX + "*"],
         "queries": [STATE_QUERY, EVENTS_QUERY],

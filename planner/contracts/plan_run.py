@@ -82,6 +82,10 @@ class ExecutePlanInput(BaseModel):
     # until the chain has run this long (planner/chains.py; JARVIS_LOCAL_CHAIN_S); 0: each step
     # in its own, as in inputs recorded before chains
     local_chain_s: float = Field(0.0, ge=0, le=60)
+    # read-only local steps that start at the same moment run together in one local activity
+    # (agents/plan_runner.py; JARVIS_LOCAL_GROUPS); False: each in its own, as in inputs
+    # recorded before groups
+    local_groups: bool = False
 
 
 class GateDecision(BaseModel):

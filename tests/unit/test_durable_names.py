@@ -16,6 +16,7 @@ from temporalio import activity, workflow
 from activities import default_registry
 from activities.execution import tool_activities, tool_runtime
 from activities.local_chain import local_chain_activity
+from activities.local_group import local_group_activity
 from activities.metrics import ActivityMetrics
 from activities.planning import PlannerActivities
 from agents.goal_workflow import GoalWorkflow
@@ -41,7 +42,7 @@ def registered_names(tmp_path: Path) -> dict[str, Any]:
     runtime = tool_runtime(settings, registry)
     # what a worker of the workflows registers (agents/worker.py create_worker)
     fns = [*planner.all(), local_chain_activity(runtime, ActivityMetrics()),
-           *tool_activities(runtime)]
+           local_group_activity(runtime, ActivityMetrics()), *tool_activities(runtime)]
     activities = sorted(activity._Definition.must_from_callable(fn).name or "" for fn in fns)
     return {"workflows": workflows, "activities": activities,
             "search_attributes": dict(sorted(SEARCH_ATTRIBUTES.items()))}

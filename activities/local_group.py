@@ -1,0 +1,61 @@
+"""The local activity that runs parallel local steps together (planner/contracts/local_group.py):
+every member at once, each once with its own timeout, as its own local activity's first attempt
+would. A member's failure that no retry would change (the tool says so, or the step allows one
+attempt) comes back as its failure. A member that fails otherwise, times out, or whose tool is
+not a read-only local tool in this worker's registry (whatever the workflow input says) comes
+back absent: the workflow runs that step on its own, with its retry policy (a read-only step, so
+running it again is safe). The activity itself fails only on a bug; then every member runs on
+its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from activities.execution import StepFailure, ToolRuntime, run_attempt
+from activities.metrics import ActivityMetrics
+from planner.contracts.local_group import GroupMember, GroupResult, LocalGroup, MemberFailure
+from planner.contracts.names import LOCAL_GROUP_ACTIVITY, NON_RETRYABLE_TOOL_ERRORS
+from planner.contracts.plan_run import ToolCallResult
+from planner.tools import Risk
+
+
+def local_group_activity(runtime: ToolRuntime,
+                         metrics: ActivityMetrics) -> Callable[..., Any]:
+    @activity.defn(name=LOCAL_GROUP_ACTIVITY)
+    async def run_local_group(group: LocalGroup) -> GroupResult:
+        info = activity.info()
+        run_key = f"{info.workflow_id}/{info.workflow_run_id}"
+
+        async def one(member: GroupMember) -> ToolCallResult | MemberFailure | str:
+            call = member.call
+            tool = runtime.registry.get(call.tool)
+            if tool is None or tool.risk is not Risk.READ_ONLY or not tool.runs_local:
+                return f"'{call.tool}' is not a read-only local tool on this worker"
+            try:
+                async with asyncio.timeout(member.timeout_s):
+                    return await run_attempt(runtime, metrics, call, 1, info.workflow_id,
+                                             run_key)
+            except StepFailure as exc:
+                if (not exc.retryable or not member.retryable
+                        or exc.type in NON_RETRYABLE_TOOL_ERRORS):
+                    return MemberFailure(type=exc.type, message=str(exc), worker=runtime.worker)
+                return f"failed: {exc}"
+            except TimeoutError:
+                if not member.retryable:  # as its own local activity's last attempt
+                    return MemberFailure(type="Timeout", message="start_to_close timeout",
+                                         worker=runtime.worker)
+                return f"timed out after {member.timeout_s:g}s"
+
+        outcomes = await asyncio.gather(*(one(m) for m in group.members))
+        return GroupResult(
+            results=[None if isinstance(o, str) else o for o in outcomes],
+            stopped={m.call.step_id: f"{o}; it runs again on its own"
+                     for m, o in zip(group.members, outcomes, strict=True)
+                     if isinstance(o, str)})
+
+    return run_local_group
