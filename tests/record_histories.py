@@ -322,6 +322,20 @@ async def plan_chain_stopped(s: Session) -> str:
                    "deps": ["read"]}]}))
 
 
+async def plan_local_group(s: Session) -> str:
+    """Read-only local steps that start together run in one local activity (a group)."""
+    return await s.plan(Plan.model_validate({
+        "goal": "write, then read, search and list at once",
+        "steps": [{"id": "write", "tool": "write_file",
+                   "args": {"path": "group.txt", "text": "groups"}},
+                  {"id": "read", "tool": "read_file", "args": {"path": "${write.path}"}},
+                  {"id": "search", "tool": "notes_search", "args": {"query": "groups"},
+                   "deps": ["write"]},
+                  {"id": "list", "tool": "list_files", "args": {"path": "."},
+                   "deps": ["write"]}],
+        "outputs": {"text": "${read.text}", "files": "${list}"}}))
+
+
 def chain_plan(goal: str, length: int) -> dict[str, Any]:
     """``length`` test-tool steps (activities, not local ones), one after another: long enough
     to continue as new under a small history budget."""
@@ -368,6 +382,7 @@ PATHS: dict[str, tuple[Recorder, str]] = {
     "plan-pure-steps": (plan_pure_steps, "succeeded"),
     "plan-local-chain": (plan_local_chain, "succeeded"),
     "plan-chain-stopped": (plan_chain_stopped, "failed"),
+    "plan-local-group": (plan_local_group, "succeeded"),
     "plan-continued": (plan_continued, "succeeded"),
     "goal-continued": (goal_continued, "succeeded"),
     "goal-step-gates": (goal_step_gates, "succeeded"),

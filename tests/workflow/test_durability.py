@@ -252,3 +252,42 @@ async def test_killed_worker_mid_chain(client: Client, settings: Settings, tmp_p
     ran = activities_run(await engine.handle(run_id).fetch_history())
     assert ran == ["planner.local_chain", "tool.notes_append"], ran
     assert all(state.step(s).attempts == 1 for s in ("a", "b", "c"))
+
+
+async def test_killed_worker_mid_group(client: Client, settings: Settings, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps a, b, c start together and run in one local activity (a group); the worker is
+    SIGKILLed while b runs: the next worker runs the group again (read-only steps: safe to
+    repeat), the step with an effect after them runs once, and the history has one group."""
+    site = probe_plugin(tmp_path)
+    monkeypatch.syspath_prepend(str(site))
+    calls = tmp_path / "probe"
+    calls.mkdir()
+    plan = Plan.model_validate({"goal": "survive a worker crash mid-group", "steps": [
+        *({"id": n, "tool": "chain_probe", "args": {"folder": str(calls), "name": n}}
+          for n in ("a", "b", "c")),
+        {"id": "note", "tool": "notes_append", "args": {"text": "${a} ${b} ${c}"}},
+    ]})
+    registry = default_registry()
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    engine = JarvisClient(client, settings)
+    first = start_worker_process(settings, tmp_path / "w1.log", env=env)
+    second = None
+    try:
+        await wait_for_pollers(engine, first)
+        run_id = await engine.start_plan(prepare(plan, registry, settings))
+        await wait_until((calls / "b-started").exists, what="step b in the group")
+        first.kill()  # SIGKILL while the group's local activity is in flight
+        first.wait()
+        second = start_worker_process(settings, tmp_path / "w2.log", env=env)
+        state = await engine.plan_result(run_id)
+    finally:
+        stop_workers(first, second)
+    assert state.status == "succeeded", state.failure_report()
+    ran_calls = (calls / "calls.log").read_text().split()
+    assert ran_calls.count("b") == 2 and ran_calls.count("a") == 2, ran_calls
+    assert ran_calls.count("c") in (1, 2), ran_calls  # c may not have started before the kill
+    assert notes(settings) == ["a b c"], "the step with an effect ran once"
+    ran = activities_run(await engine.handle(run_id).fetch_history())
+    assert ran == ["planner.local_group", "tool.notes_append"], ran
+    assert all(state.step(s).attempts == 1 for s in ("a", "b", "c"))
