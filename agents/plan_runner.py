@@ -60,6 +60,9 @@ Joined = tuple[GroupMember, "asyncio.Future[Outcome]"]
 MAX_LINKS = 100
 # a local group's activity may run this much longer than its slowest member's timeout
 GROUP_MARGIN_S = 5.0
+# a group's results at most (Temporal refuses a marker past 2 MB); per result besides its output
+GROUP_RESULT_BYTES = 1_000_000
+RESULT_OVERHEAD = 1_000
 
 
 class PlanRunner(StepDriver):
@@ -217,22 +220,30 @@ class PlanRunner(StepDriver):
         to run it on its own (it started alone, or did not succeed in the group otherwise)."""
         member = GroupMember(call=call, timeout_s=timeout.total_seconds(), retryable=retryable)
         joined: Joined = (member, asyncio.get_running_loop().create_future())
-        if self._forming is not None:  # another step leads the group starting now
-            self._forming.append(joined)
+        forming = self._forming
+        if forming is not None and len(forming) < self._group_size():
+            forming.append(joined)  # another step leads the group starting now
             return await joined[1]
-        self._forming = members = [joined]
+        self._forming = members = [joined]  # this step leads a new group
         results: list[Outcome] = []
         try:
             await asyncio.sleep(0)  # one turn: the other steps started now join
-            self._forming = None
+            if self._forming is members:
+                self._forming = None
             if len(members) > 1:
                 results = await self._run_group([m for m, _ in members])
         finally:
-            self._forming = None
+            if self._forming is members:
+                self._forming = None
             for index, (_, future) in enumerate(members[1:], start=1):
                 if not future.done():  # resolved in every case: none waits for ever
                     future.set_result(results[index] if index < len(results) else None)
         return results[0] if results else None
+
+    def _group_size(self) -> int:
+        """The most members a group takes: their results travel in one marker, which Temporal
+        refuses past 2 MB, and each inline output may be up to the payload limit."""
+        return max(2, GROUP_RESULT_BYTES // (self.inp.payload_inline_limit + RESULT_OVERHEAD))
 
     async def _run_group(self, members: list[GroupMember]) -> list[Outcome]:
         """The members' results from one local activity (None: run it on its own). One

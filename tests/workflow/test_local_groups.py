@@ -183,6 +183,18 @@ async def test_the_workers_registry_decides_what_runs_in_a_group(
     assert (settings.workspace_dir / "forged.txt").read_text() == "x"
 
 
+async def test_a_group_takes_no_more_members_than_one_marker_holds(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """Each member's output may be as large as the payload limit and the results travel in one
+    marker (Temporal refuses one past 2 MB): at a 400 kB limit a group takes two members, and
+    the third step starting with them leads its own (here: alone, its own local activity)."""
+    settings = settings.model_copy(update={"payload_inline_limit": 400_000})
+    state, ran = await run_replayed(client, settings, registry, prepare(NAPS, registry, settings))
+    assert state.status == "succeeded", state.failure_report()
+    assert sorted(ran) == ["planner.local_group", "tool.add", "tool.add", "tool.nap"]
+    assert state.outputs == {"x0": 0, "x1": 1, "x2": 2}
+
+
 def test_groups_off_by_setting(settings: Settings, registry: ToolRegistry,
                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("JARVIS_LOCAL_GROUPS", "false")
