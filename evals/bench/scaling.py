@@ -96,16 +96,28 @@ async def _one_plan(bench: Bench, plan: Plan) -> Metrics:
             "worker_rss_mb": rss_mb(), "server_rss_mb": rss_mb(bench.server_pid)}
 
 
+VISIBILITY_WAIT_S = 10.0
+
+
 async def _history(bench: Bench, workflow_id: str) -> tuple[int, int, int]:
-    """Events and bytes of every run of ``workflow_id`` (continued-as-new runs included)."""
-    events = size = runs = 0
-    async for execution in bench.client.list_workflows(f'WorkflowId="{workflow_id}"'):
-        history = await bench.client.get_workflow_handle(
-            workflow_id, run_id=execution.run_id).fetch_history()
+    """Events and bytes of every run of ``workflow_id`` (continued-as-new runs included), once
+    visibility lists its last run (it lags the run's end by a moment: a run not listed yet
+    counted nothing)."""
+    last = (await bench.client.get_workflow_handle(workflow_id).describe()).run_id
+    deadline = time.monotonic() + VISIBILITY_WAIT_S
+    while True:
+        listed = [e.run_id async for e in bench.client.list_workflows(
+            f'WorkflowId="{workflow_id}"')]
+        if last in listed or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    events = size = 0
+    for run_id in listed:
+        history = await bench.client.get_workflow_handle(workflow_id,
+                                                         run_id=run_id).fetch_history()
         events += len(history.events)
         size += sum(e.ByteSize() for e in history.events)
-        runs += 1
-    return events, size, runs
+    return events, size, len(listed)
 
 
 async def _in_flight(bench: Bench, goals: int) -> Metrics:
