@@ -18,6 +18,7 @@ from agents.client import JarvisClient
 from agents.connection import connect
 from agents.devserver import free_port, start_dev_server, stop_process
 from jarvis_planner.testing import ScriptedLLM, reply_json
+from planner.contracts.plan_run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
@@ -213,6 +214,30 @@ def probe_plugin(folder: Path) -> Path:
     return site
 
 
+async def run_through_a_kill(client: Client, settings: Settings, plan: Plan, site: Path,
+                             calls: Path, tmp_path: Path, what: str
+                             ) -> tuple[JarvisClient, str, RunState]:
+    """Run ``plan`` on a worker process with the probe plugin, SIGKILL it once step b has
+    started (its local activity in flight), and finish on a second worker."""
+    registry = default_registry()
+    assert "chain_probe" in registry.names()
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    engine = JarvisClient(client, settings)
+    first = start_worker_process(settings, tmp_path / "w1.log", env=env)
+    second = None
+    try:
+        await wait_for_pollers(engine, first)
+        run_id = await engine.start_plan(prepare(plan, registry, settings))
+        await wait_until((calls / "b-started").exists, what=what)
+        first.kill()
+        first.wait()
+        second = start_worker_process(settings, tmp_path / "w2.log", env=env)
+        state = await engine.plan_result(run_id)
+    finally:
+        stop_workers(first, second)
+    return engine, run_id, state
+
+
 async def test_killed_worker_mid_chain(client: Client, settings: Settings, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Steps a, b, c run in one local activity (a chain); the worker is SIGKILLed while b runs:
@@ -230,22 +255,8 @@ async def test_killed_worker_mid_chain(client: Client, settings: Settings, tmp_p
                                                     "after": "${b}"}},
         {"id": "note", "tool": "notes_append", "args": {"text": "${a} ${b} ${c}"}},
     ]})
-    registry = default_registry()
-    assert "chain_probe" in registry.names()
-    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    engine = JarvisClient(client, settings)
-    first = start_worker_process(settings, tmp_path / "w1.log", env=env)
-    second = None
-    try:
-        await wait_for_pollers(engine, first)
-        run_id = await engine.start_plan(prepare(plan, registry, settings))
-        await wait_until((calls / "b-started").exists, what="step b in the chain")
-        first.kill()  # SIGKILL while the chain's local activity is in flight
-        first.wait()
-        second = start_worker_process(settings, tmp_path / "w2.log", env=env)
-        state = await engine.plan_result(run_id)
-    finally:
-        stop_workers(first, second)
+    engine, run_id, state = await run_through_a_kill(client, settings, plan, site, calls,
+                                                     tmp_path, "step b in the chain")
     assert state.status == "succeeded", state.failure_report()
     assert (calls / "calls.log").read_text().split() == ["a", "b", "a", "b", "c"]
     assert notes(settings) == ["a b c"], "the step with an effect ran once"
@@ -268,21 +279,8 @@ async def test_killed_worker_mid_group(client: Client, settings: Settings, tmp_p
           for n in ("a", "b", "c")),
         {"id": "note", "tool": "notes_append", "args": {"text": "${a} ${b} ${c}"}},
     ]})
-    registry = default_registry()
-    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    engine = JarvisClient(client, settings)
-    first = start_worker_process(settings, tmp_path / "w1.log", env=env)
-    second = None
-    try:
-        await wait_for_pollers(engine, first)
-        run_id = await engine.start_plan(prepare(plan, registry, settings))
-        await wait_until((calls / "b-started").exists, what="step b in the group")
-        first.kill()  # SIGKILL while the group's local activity is in flight
-        first.wait()
-        second = start_worker_process(settings, tmp_path / "w2.log", env=env)
-        state = await engine.plan_result(run_id)
-    finally:
-        stop_workers(first, second)
+    engine, run_id, state = await run_through_a_kill(client, settings, plan, site, calls,
+                                                     tmp_path, "step b in the group")
     assert state.status == "succeeded", state.failure_report()
     ran_calls = (calls / "calls.log").read_text().split()
     assert ran_calls.count("b") == 2 and ran_calls.count("a") == 2, ran_calls

@@ -17,6 +17,7 @@ from activities import default_registry
 from activities.errors import ToolError, ToolInputError
 from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
+from planner.contracts.plan_run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
@@ -72,6 +73,18 @@ def ungrouped(settings: Settings) -> Settings:
     return settings.model_copy(update={"local_groups": False})
 
 
+async def same_without_groups(client: Client, settings: Settings, registry: ToolRegistry,
+                              plan: Plan, grouped: RunState) -> list[str]:
+    """Run ``plan`` again with groups off (the tools' records reset): it must come to what the
+    grouped run came to. The activities it ran."""
+    CALLS.clear()
+    FLAKY.clear()
+    alone, ran = await run_replayed(client, ungrouped(settings), registry,
+                                    prepare(plan, registry, ungrouped(settings)))
+    assert outcome(alone) == outcome(grouped)
+    return ran
+
+
 def fan(*members: dict[str, Any]) -> Plan:
     """``a``, then ``members`` in parallel (each needs ``a``), then a join of all of them."""
     return Plan.model_validate({"goal": "fan out", "steps": [
@@ -98,11 +111,8 @@ async def test_parallel_local_steps_run_together_with_the_same_results(
     assert max(s.started_at or 0 for s in naps) < min(s.finished_at or 0 for s in naps), \
         "the three overlap"
 
-    CALLS.clear()
-    alone, ran_alone = await run_replayed(client, ungrouped(settings), registry,
-                                          prepare(NAPS, registry, ungrouped(settings)))
+    ran_alone = await same_without_groups(client, settings, registry, NAPS, state)
     assert ran_alone == ["tool.add", "tool.nap", "tool.nap", "tool.nap", "tool.add"]
-    assert outcome(alone) == outcome(state)
     simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute_plan(inp)
     assert outcome(simple) == outcome(state)
 
@@ -119,10 +129,7 @@ async def test_a_failure_no_retry_would_change_fails_the_step_from_the_group(
     assert error is not None and (error.type, error.attempts) == ("ToolInputError", 1)
     assert error.message == "no item 5 among 1" and state.step("bad").worker
     assert state.step("join").status is StepStatus.BLOCKED
-    CALLS.clear()
-    alone, _ = await run_replayed(client, ungrouped(settings), registry,
-                                  prepare(plan, registry, ungrouped(settings)))
-    assert outcome(alone) == outcome(state)
+    await same_without_groups(client, settings, registry, plan, state)
 
 
 async def test_a_failure_a_retry_may_fix_runs_the_step_again_on_its_own(
@@ -148,11 +155,7 @@ async def test_one_attempt_allowed_means_the_groups_attempt_is_the_last(
     errors = {k: state.step(k).error for k in ("s", "slow")}
     assert {k: (e.type, e.attempts) for k, e in errors.items() if e} == {
         "s": ("ToolError", 1), "slow": ("Timeout", 1)}
-    CALLS.clear()
-    FLAKY.clear()
-    alone, _ = await run_replayed(client, ungrouped(settings), registry,
-                                  prepare(plan, registry, ungrouped(settings)))
-    assert outcome(alone) == outcome(state)
+    await same_without_groups(client, settings, registry, plan, state)
 
 
 async def test_a_member_that_times_out_with_retries_left_runs_again_on_its_own(
