@@ -22,8 +22,9 @@ from temporalio.exceptions import ApplicationError
 from activities.execution import StepFailure, ToolRuntime, failure_error, run_attempt
 from activities.metrics import ActivityMetrics
 from activities.payloads import hydrate
-from planner.contracts.local_chain import ChainResult, LocalChain
+from planner.contracts.local_chain import ChainLink, ChainResult, LocalChain
 from planner.contracts.names import LOCAL_CHAIN_ACTIVITY
+from planner.contracts.plan_run import ToolCallResult
 from planner.pure_tools import json_size
 from planner.step_io import StepInputError, prepare_call
 from planner.tools import Risk
@@ -46,37 +47,44 @@ def local_chain_activity(runtime: ToolRuntime,
             raise ApplicationError("start_to_close timeout",
                                    {"attempt": info.attempt, "worker": runtime.worker},
                                    type="Timeout") from None
-        results = [lead]
         outputs = {k: hydrate(v, runtime.store) for k, v in chain.known.items()}
         outputs[chain.lead.step_id] = hydrate(lead.output, runtime.store)
-        size, limit = json_size(lead.output), chain.lead.inline_limit
-        stopped = ""
-        for link in chain.links:
-            step = link.step
-            if time.monotonic() - began >= chain.budget_s:
-                stopped = f"the chain's {chain.budget_s:g}s were spent before step '{step.id}'"
-                break
-            if size >= limit:
-                stopped = f"the outputs so far fill {limit} bytes before step '{step.id}'"
-                break
-            tool = runtime.registry.get(step.tool)
-            if tool is None or tool.risk is not Risk.READ_ONLY or not tool.runs_local:
-                # the workflow input says it may follow; this worker's registry decides
-                stopped = (f"step '{step.id}': '{step.tool}' is not a read-only local tool on "
-                           "this worker; it runs on its own")
-                break
-            try:
-                call = prepare_call(step, outputs, limit)
-                async with asyncio.timeout(link.timeout_s):
-                    result = await run_attempt(runtime, metrics, call, 1, info.workflow_id,
-                                               run_key)
-            except (StepInputError, StepFailure, TimeoutError) as exc:
-                why = "timed out" if isinstance(exc, TimeoutError) else f"failed: {exc}"
-                stopped = f"step '{step.id}' {why}; it runs again on its own"
-                break
-            results.append(result)
-            outputs[step.id] = hydrate(result.output, runtime.store)
-            size += json_size(result.output)
-        return ChainResult(results=results, stopped=stopped)
+        ran, stopped = await run_links(runtime, metrics, chain.links, outputs,
+                                       json_size(lead.output), chain.lead.inline_limit,
+                                       began + chain.budget_s, info.workflow_id, run_key)
+        return ChainResult(results=[lead, *ran], stopped=stopped)
 
     return run_local_chain
+
+
+async def run_links(runtime: ToolRuntime, metrics: ActivityMetrics, links: list[ChainLink],
+                    outputs: dict[str, Any], size: int, limit: int, until: float,
+                    workflow_id: str | None, run_key: str) -> tuple[list[ToolCallResult], str]:
+    """Run ``links`` one after another on ``outputs`` (the steps before them: hydrated; the
+    links' outputs are added), each once with its own timeout, until one fails, times out or
+    does not resolve, the outputs (``size`` bytes so far) fill ``limit``, or ``until`` (a
+    ``time.monotonic()`` reading) has passed. The results that ran, and why it stopped ("" when
+    every link ran)."""
+    results: list[ToolCallResult] = []
+    for link in links:
+        step = link.step
+        if time.monotonic() >= until:
+            return results, f"the chain's time was spent before step '{step.id}'"
+        if size >= limit:
+            return results, f"the outputs so far fill {limit} bytes before step '{step.id}'"
+        tool = runtime.registry.get(step.tool)
+        if tool is None or tool.risk is not Risk.READ_ONLY or not tool.runs_local:
+            # the workflow input says it may follow; this worker's registry decides
+            return results, (f"step '{step.id}': '{step.tool}' is not a read-only local tool "
+                             "on this worker; it runs on its own")
+        try:
+            call = prepare_call(step, outputs, limit)
+            async with asyncio.timeout(link.timeout_s):
+                result = await run_attempt(runtime, metrics, call, 1, workflow_id, run_key)
+        except (StepInputError, StepFailure, TimeoutError) as exc:
+            why = "timed out" if isinstance(exc, TimeoutError) else f"failed: {exc}"
+            return results, f"step '{step.id}' {why}; it runs again on its own"
+        results.append(result)
+        outputs[step.id] = hydrate(result.output, runtime.store)
+        size += json_size(result.output)
+    return results, ""

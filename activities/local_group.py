@@ -4,23 +4,28 @@ would. A member's failure that no retry would change (the tool says so, or the s
 attempt) comes back as its failure. A member that fails otherwise, times out, or whose tool is
 not a read-only local tool in this worker's registry (whatever the workflow input says) comes
 back absent: the workflow runs that step on its own, with its retry policy (a read-only step, so
-running it again is safe). The activity itself fails only on a bug; then every member runs on
-its own.
+running it again is safe). When every member succeeded, the links after them (a fan-out's
+join, say) run as a chain's do (activities/local_chain.py ``run_links``). The activity itself
+fails only on a bug; then every member runs on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
 from temporalio import activity
 
 from activities.execution import StepFailure, ToolRuntime, run_attempt
+from activities.local_chain import run_links
 from activities.metrics import ActivityMetrics
+from activities.payloads import hydrate
 from planner.contracts.local_group import GroupMember, GroupResult, LocalGroup, MemberFailure
 from planner.contracts.names import LOCAL_GROUP_ACTIVITY, NON_RETRYABLE_TOOL_ERRORS
 from planner.contracts.plan_run import ToolCallResult
+from planner.pure_tools import json_size
 from planner.tools import Risk
 
 
@@ -51,8 +56,20 @@ def local_group_activity(runtime: ToolRuntime,
                                          worker=runtime.worker)
                 return f"timed out after {member.timeout_s:g}s"
 
+        began = time.monotonic()
         outcomes = await asyncio.gather(*(one(m) for m in group.members))
+        followers: list[ToolCallResult] = []
+        done = [o for o in outcomes if isinstance(o, ToolCallResult)]
+        if group.links and len(done) == len(outcomes):  # every member succeeded
+            outputs = {k: hydrate(v, runtime.store) for k, v in group.known.items()}
+            outputs.update({m.call.step_id: hydrate(o.output, runtime.store)
+                            for m, o in zip(group.members, done, strict=True)})
+            limit = group.members[0].call.inline_limit
+            followers, _ = await run_links(runtime, metrics, group.links, outputs,
+                                           sum(json_size(o.output) for o in done), limit,
+                                           began + group.budget_s, info.workflow_id, run_key)
         return GroupResult(
+            followers=followers,
             results=[None if isinstance(o, str) else o for o in outcomes],
             stopped={m.call.step_id: f"{o}; it runs again on its own"
                      for m, o in zip(group.members, outcomes, strict=True)

@@ -135,7 +135,7 @@ class PlanRunner(StepDriver):
         timeout = timedelta(seconds=step.timeout_s or policy.timeout_s)
         retry_policy = tool_retry_policy(retry)
         result: ToolCallResult
-        links = self._links_after(step) if policy.local else []
+        links = self._links_after(step.id) if policy.local else []
         if not links and self._may_group(step, policy):
             grouped = await self._in_group(call, timeout, retry.max_attempts > 1)
             if isinstance(grouped, MemberFailure):
@@ -163,10 +163,11 @@ class PlanRunner(StepDriver):
     def followers(self, lead: str) -> list[tuple[str, ToolCallResult]]:
         return self._followed.pop(lead, [])
 
-    def _links_after(self, step: Step) -> list[Step]:
-        """The steps that may run after ``step`` in its local activity (planner/chains.py):
-        none when chains are off or the budget could refuse one of them before it starts (a
-        wall-time limit within the chain's time, a step limit: the links stop short of it)."""
+    def _links_after(self, lead: str | list[str]) -> list[Step]:
+        """The steps that may run after ``lead`` (a step, or a local group's steps) in its
+        local activity (planner/chains.py): none when chains are off or the budget could
+        refuse one of them before it starts (a wall-time limit within the chain's time, a step
+        limit: the links stop short of it)."""
         inp = self.inp
         if inp.local_chain_s <= 0 or self.over_budget:
             return []
@@ -177,7 +178,7 @@ class PlanRunner(StepDriver):
                 return []
         if self._chains is None:
             self._chains = ChainRule(inp.plan, inp.policies, excluded={*inp.gates, *inp.grants})
-        links = self._chains.after(step.id, lambda s: self.state.step(s).status, MAX_LINKS)
+        links = self._chains.after(lead, lambda s: self.state.step(s).status, MAX_LINKS)
         if links and budget is not None and budget.max_steps is not None:
             started = sum(1 for s in self.state.steps if s.started_at is not None)
             links = links[:max(0, budget.max_steps - started)]
@@ -246,18 +247,35 @@ class PlanRunner(StepDriver):
         return max(2, GROUP_RESULT_BYTES // (self.inp.payload_inline_limit + RESULT_OVERHEAD))
 
     async def _run_group(self, members: list[GroupMember]) -> list[Outcome]:
-        """The members' results from one local activity (None: run it on its own). One
-        attempt: a member that fails is retried on its own, and the group's own failure (a
-        bug, its timeout) sends every member there."""
+        """The members' results from one local activity (None: run it on its own), and the
+        links after them (a chain, planner/chains.py: recorded after the last member,
+        ``followers``). One attempt: a member that fails is retried on its own, and the
+        group's own failure (a bug, its timeout) sends every member there."""
+        inp = self.inp
+        ids = [m.call.step_id for m in members]
+        links = self._links_after(ids)
+        assert self._chains is not None or not links
+        group = LocalGroup(
+            members=members, budget_s=inp.local_chain_s if links else 0.0,
+            links=[ChainLink(step=s, timeout_s=s.timeout_s or inp.policies[s.id].timeout_s)
+                   for s in links],
+            known={d: self.outputs[d] for d in (self._chains.needs(ids, links)
+                                                if self._chains and links else ())
+                   if d in self.outputs})
+        longest = max([m.timeout_s for m in members] + [link.timeout_s for link in group.links])
         try:
             done: GroupResult = await workflow.execute_local_activity(
-                LOCAL_GROUP_ACTIVITY, LocalGroup(members=members), result_type=GroupResult,
+                LOCAL_GROUP_ACTIVITY, group, result_type=GroupResult,
                 retry_policy=RetryPolicy(maximum_attempts=1),
                 start_to_close_timeout=timedelta(
-                    seconds=max(m.timeout_s for m in members) + GROUP_MARGIN_S))
+                    seconds=longest + group.budget_s + GROUP_MARGIN_S))
         except (ActivityError, ApplicationError):
             return [None] * len(members)
-        return done.results if len(done.results) == len(members) else [None] * len(members)
+        if len(done.results) != len(members):
+            return [None] * len(members)
+        self._followed[ids[-1]] = [(link.step.id, result) for link, result
+                                   in zip(group.links, done.followers, strict=False)]
+        return done.results
 
     def _run_inline(self, call: ToolCall) -> ToolCallResult | None:
         """A pure tool's call, run in the workflow (deterministic: its arguments alone decide

@@ -50,17 +50,21 @@ class ChainRule:
         self._able = {s.id for s in plan.steps
                       if s.id not in excluded and may_follow(s, policies[s.id])}
 
-    def after(self, lead: str, status: Callable[[str], StepStatus], room: int) -> list[Step]:
-        """The steps that may follow ``lead`` (at most ``room``), in order: while exactly one
-        step would become ready once the chain so far succeeds (none: the chain ends; two or
-        more: they would run in parallel), and that step may follow. ``status``: a step's status
-        now (asked only about the lead's neighbourhood, so a lead costs what its chain does)."""
+    def after(self, lead: str | Collection[str], status: Callable[[str], StepStatus],
+              room: int) -> list[Step]:
+        """The steps that may follow ``lead`` (a step, or the steps of a local group run
+        together) (at most ``room``), in order: while exactly one step would become ready once
+        the chain so far succeeds (none: the chain ends; two or more: they would run in
+        parallel), and that step may follow. ``status``: a step's status now (asked only about
+        the leads' neighbourhood, so a lead costs what its chain does)."""
         chain: list[Step] = []
-        members = {lead}
+        leads = [lead] if isinstance(lead, str) else list(lead)
+        members = set(leads)
         waiting: set[str] = set()  # pending steps the chain so far would make ready
-        last = lead
+        fresh = leads  # the steps whose dependants are looked at next
         while len(chain) < room:
-            waiting.update(d for d in self._dependants[last] if status(d) is StepStatus.PENDING
+            waiting.update(d for last in fresh for d in self._dependants[last]
+                           if status(d) is StepStatus.PENDING
                            and all(x in members or status(x) is StepStatus.SUCCEEDED
                                    for x in self._deps[d]))
             if len(waiting) != 1:
@@ -70,10 +74,11 @@ class ChainRule:
                 break
             chain.append(self._steps[nxt])
             members.add(nxt)
-            last = nxt
+            fresh = [nxt]
         return chain
 
-    def needs(self, lead: str, links: list[Step]) -> set[str]:
+    def needs(self, lead: str | Collection[str], links: list[Step]) -> set[str]:
         """The finished steps outside the chain whose outputs its links refer to."""
-        members = {lead, *(s.id for s in links)}
+        leads = [lead] if isinstance(lead, str) else list(lead)
+        members = {*leads, *(s.id for s in links)}
         return {d for s in links for d in self._deps[s.id]} - members

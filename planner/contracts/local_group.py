@@ -10,8 +10,11 @@ could have seen.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
+from planner.contracts.local_chain import ChainLink
 from planner.contracts.plan_run import ToolCall, ToolCallResult
 
 
@@ -34,7 +37,16 @@ class MemberFailure(BaseModel):
 
 
 class LocalGroup(BaseModel):
+    """The members, run at once; then, when every one of them succeeded, the chain of links
+    after them (planner/chains.py: each the only step the chain so far makes ready, e.g. a
+    fan-out's join), as a chain's links run (activities/local_chain.py)."""
+
     members: list[GroupMember] = Field(min_length=2)
+    links: list[ChainLink] = Field(default_factory=list)
+    # outputs (or their payload handles) of finished steps outside the group the links refer to
+    known: dict[str, Any] = Field(default_factory=dict)
+    # no link starts once the group has run this long
+    budget_s: float = Field(0.0, ge=0)
 
 
 class GroupResult(BaseModel):
@@ -44,5 +56,8 @@ class GroupResult(BaseModel):
     with its retry policy."""
 
     results: list[ToolCallResult | MemberFailure | None]
+    # one result per link that ran, in order (a link that failed, did not fit the budget or
+    # came after either is absent: the workflow runs it on its own)
+    followers: list[ToolCallResult] = Field(default_factory=list)
     # why each absent member did not succeed here (step id -> reason), for logs and tests
     stopped: dict[str, str] = Field(default_factory=dict)

@@ -16,7 +16,11 @@ from temporalio.client import Client
 from activities import default_registry
 from activities.errors import ToolError, ToolInputError
 from activities.execution import tool_runtime
+from agents.client import JarvisClient
+from agents.following import watch
 from agents.simple_engine import SimpleWorkflowEngine
+from agents.worker import create_worker
+from planner.contracts.events import RunEventPage
 from planner.contracts.plan_run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
@@ -115,6 +119,33 @@ async def test_parallel_local_steps_run_together_with_the_same_results(
     assert ran_alone == ["tool.add", "tool.nap", "tool.nap", "tool.nap", "tool.add"]
     simple = await SimpleWorkflowEngine(tool_runtime(settings, registry)).execute_plan(inp)
     assert outcome(simple) == outcome(state)
+
+
+async def test_the_join_after_a_quick_group_runs_in_it_as_a_chain_link(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """The only step the group's success makes ready follows it in the same local activity, as
+    a chain's link would, while the chain's time lasts (the naps above spend it: their join
+    runs on its own); it is recorded after every member."""
+    plan = Plan.model_validate({"goal": "fan out, then sum", "steps": [
+        {"id": "a", "tool": "add", "args": {"n": 0}},
+        *({"id": f"p{k}", "tool": "add", "args": {"n": "${a}", "k": k}} for k in range(3)),
+        {"id": "sum", "tool": "add", "args": {"n": "${p1}", "k": "${p2}"}},
+        {"id": "last", "tool": "add", "args": {"n": "${sum}", "k": 100}},
+    ], "outputs": {"last": "${last}"}})
+    inp = prepare(plan, registry, settings)
+    state, ran = await run_replayed(client, settings, registry, inp)
+    assert state.status == "succeeded", state.failure_report()
+    assert ran == ["tool.add", "planner.local_group"], "p0-p2, then sum and last, in one"
+    assert state.outputs == {"last": 105}
+    engine = JarvisClient(client, settings)
+    async with create_worker(client, settings, registry):  # the log, as a client reads it
+        run_id = await engine.start_plan(inp)
+        pages = [page async for page in watch(engine.handle(run_id), RunEventPage)]
+    done = [e.step_id for page in pages for e in page.events if e.status == "succeeded"]
+    assert done.index("sum") > max(done.index(f"p{k}") for k in range(3)), done
+    assert all(state.step(s).attempts == 1 and state.step(s).worker for s in ("sum", "last"))
+    ran_alone = await same_without_groups(client, settings, registry, plan, state)
+    assert ran_alone == ["tool.add", "tool.add", "tool.add", "tool.add", "planner.local_chain"]
 
 
 async def test_a_failure_no_retry_would_change_fails_the_step_from_the_group(
