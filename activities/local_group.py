@@ -1,12 +1,13 @@
 """The local activity that runs parallel local steps together (planner/contracts/local_group.py):
 every member at once, each once with its own timeout, as its own local activity's first attempt
 would. A member's failure that no retry would change (the tool says so, or the step allows one
-attempt) comes back as its failure. A member that fails otherwise, times out, or whose tool is
-not a read-only local tool in this worker's registry (whatever the workflow input says) comes
-back absent: the workflow runs that step on its own, with its retry policy (a read-only step, so
-running it again is safe). When every member succeeded, the links after them (a fan-out's
-join, say) run as a chain's do (activities/local_chain.py ``run_links``). The activity itself
-fails only on a bug; then every member runs on its own.
+attempt) comes back as its failure; one a retry may fix (a timeout too) as its first attempt
+(``MemberAgain``): the workflow runs that step again on its own with the attempts left (a
+read-only step, so running it again is safe). A member whose tool is not a read-only local tool
+in this worker's registry (whatever the workflow input says) is not run here: absent, it runs
+on its own with its whole retry policy. When every member succeeded, the links after them (a
+fan-out's join, say) run as a chain's do (activities/local_chain.py ``run_links``). The
+activity itself fails only on a bug; then every member runs on its own.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from activities.execution import StepFailure, ToolRuntime, run_attempt
 from activities.local_chain import run_links
 from activities.metrics import ActivityMetrics
 from activities.payloads import hydrate
-from planner.contracts.local_group import GroupMember, GroupResult, LocalGroup, MemberFailure
+from planner.contracts.local_group import (
+    GroupMember,
+    GroupResult,
+    LocalGroup,
+    MemberAgain,
+    MemberFailure,
+)
 from planner.contracts.names import LOCAL_GROUP_ACTIVITY, NON_RETRYABLE_TOOL_ERRORS
 from planner.contracts.plan_run import ToolCallResult
 from planner.pure_tools import json_size
@@ -36,7 +43,7 @@ def local_group_activity(runtime: ToolRuntime,
         info = activity.info()
         run_key = f"{info.workflow_id}/{info.workflow_run_id}"
 
-        async def one(member: GroupMember) -> ToolCallResult | MemberFailure | str:
+        async def one(member: GroupMember) -> ToolCallResult | MemberFailure | MemberAgain | str:
             call = member.call
             tool = runtime.registry.get(call.tool)
             if tool is None or tool.risk is not Risk.READ_ONLY or not tool.runs_local:
@@ -49,12 +56,12 @@ def local_group_activity(runtime: ToolRuntime,
                 if (not exc.retryable or not member.retryable
                         or exc.type in NON_RETRYABLE_TOOL_ERRORS):
                     return MemberFailure(type=exc.type, message=str(exc), worker=runtime.worker)
-                return f"failed: {exc}"
+                return MemberAgain(message=f"{exc.type}: {exc}", retry_after_s=exc.retry_after_s)
             except TimeoutError:
                 if not member.retryable:  # as its own local activity's last attempt
                     return MemberFailure(type="Timeout", message="start_to_close timeout",
                                          worker=runtime.worker)
-                return f"timed out after {member.timeout_s:g}s"
+                return MemberAgain(message=f"timed out after {member.timeout_s:g}s")
 
         began = time.monotonic()
         outcomes = await asyncio.gather(*(one(m) for m in group.members))
@@ -71,8 +78,9 @@ def local_group_activity(runtime: ToolRuntime,
         return GroupResult(
             followers=followers,
             results=[None if isinstance(o, str) else o for o in outcomes],
-            stopped={m.call.step_id: f"{o}; it runs again on its own"
+            stopped={m.call.step_id: (f"{o}; it runs on its own" if isinstance(o, str) else
+                                      f"{o.message}; it runs again on its own")
                      for m, o in zip(group.members, outcomes, strict=True)
-                     if isinstance(o, str)})
+                     if isinstance(o, str | MemberAgain)})
 
     return run_local_group

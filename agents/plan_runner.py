@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         GroupMember,
         GroupResult,
         LocalGroup,
+        MemberAgain,
         MemberFailure,
     )
     from planner.contracts.names import (
@@ -54,7 +55,8 @@ with workflow.unsafe.imports_passed_through():
     from planner.tool_errors import ToolError
 
 StepListener = Callable[[StepState], None]
-Outcome = ToolCallResult | MemberFailure | None  # of a step in a local group (None: run alone)
+# a step's outcome in a local group (None: not run there, it runs on its own)
+Outcome = ToolCallResult | MemberFailure | MemberAgain | None
 Joined = tuple[GroupMember, "asyncio.Future[Outcome]"]
 # the most steps that follow a lead in one local activity (its time budget usually ends it first)
 MAX_LINKS = 100
@@ -136,11 +138,17 @@ class PlanRunner(StepDriver):
         retry_policy = tool_retry_policy(retry)
         result: ToolCallResult
         links = self._links_after(step.id) if policy.local else []
+        before = 0  # attempts already made in a local group
         if not links and self._may_group(step, policy):
             grouped = await self._in_group(call, timeout, retry.max_attempts > 1)
             if isinstance(grouped, MemberFailure):
                 raise StepFailed(grouped.type, grouped.message, 1, grouped.worker)
-            if grouped is not None:
+            if isinstance(grouped, MemberAgain):  # its first attempt failed: the rest alone
+                before = 1
+                retry, wait = after_first_attempt(retry, grouped.retry_after_s)
+                retry_policy = tool_retry_policy(retry)
+                await workflow.sleep(wait)
+            elif grouped is not None:
                 return grouped
         try:
             if links:
@@ -157,7 +165,10 @@ class PlanRunner(StepDriver):
                     retry_policy=retry_policy, result_type=ToolCallResult,
                     task_queue=policy.queue)
         except (ActivityError, ApplicationError) as exc:
-            raise StepFailed(*_failure(exc, retry.max_attempts, policy.local)) from exc
+            kind, message, attempts, worker = _failure(exc, retry.max_attempts, policy.local)
+            raise StepFailed(kind, message, attempts + before, worker) from exc
+        if before:
+            result = result.model_copy(update={"attempt": result.attempt + before})
         return result
 
     def followers(self, lead: str) -> list[tuple[str, ToolCallResult]]:
@@ -302,6 +313,18 @@ class PlanRunner(StepDriver):
         now = self.now()
         return ToolCallResult(output=output, attempt=1, started_at=now, finished_at=now,
                               conversions=conversions, inline=True)
+
+
+def after_first_attempt(retry: RetrySpec, retry_after_s: float | None
+                        ) -> tuple[RetrySpec, timedelta]:
+    """What is left of ``retry`` once its first attempt has failed elsewhere (in a local
+    group): the wait before the second attempt (the tool's own ``retry_after_s`` if it asked)
+    and a policy whose attempts and intervals go on from there, as Temporal's would have."""
+    first = min(retry.initial_interval_s, retry.max_interval_s)
+    rest = retry.model_copy(update={
+        "max_attempts": retry.max_attempts - 1,
+        "initial_interval_s": min(first * retry.backoff, retry.max_interval_s)})
+    return rest, timedelta(seconds=retry_after_s if retry_after_s else first)
 
 
 def tool_retry_policy(retry: RetrySpec) -> RetryPolicy:

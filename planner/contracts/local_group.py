@@ -49,13 +49,22 @@ class LocalGroup(BaseModel):
     budget_s: float = Field(0.0, ge=0)
 
 
+class MemberAgain(BaseModel):
+    """A member's failure (or timeout) in the group that a retry may fix: its first attempt.
+    The workflow waits as its retry policy would (``retry_after_s`` when the tool asked for
+    it), then runs the step on its own with the attempts left."""
+
+    message: str
+    retry_after_s: float | None = None
+
+
 class GroupResult(BaseModel):
     """One entry per member, in order: its result; its failure, when no retry would change it;
-    or None when it did not succeed here otherwise (a failure a retry may fix, a timeout, a tool
-    that is not a read-only local tool on the worker): the workflow runs that step on its own,
-    with its retry policy."""
+    its first attempt's failure, when a retry may fix it (``MemberAgain``); or None when it did
+    not run here (its tool is not a read-only local tool on the worker): the workflow runs that
+    step on its own, with its retry policy."""
 
-    results: list[ToolCallResult | MemberFailure | None]
+    results: list[ToolCallResult | MemberFailure | MemberAgain | None]
     # one result per link that ran, in order (a link that failed, did not fit the budget or
     # came after either is absent: the workflow runs it on its own)
     followers: list[ToolCallResult] = Field(default_factory=list)

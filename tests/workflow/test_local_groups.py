@@ -1,8 +1,9 @@
 """Read-only local steps that start at the same moment run together in one local activity
 (agents/plan_runner.py ``_in_group``, activities/local_group.py), concurrently, with the same
 results and failures as one local activity each and as the simple engine: a failure no retry
-would change fails the step from the group; one a retry may fix, or a timeout, runs the step
-again on its own; the worker's registry decides what runs there; a replay gives the same run."""
+would change fails the step from the group; one a retry may fix, or a timeout, is the step's
+first attempt, and it runs the attempts left on its own; the worker's registry decides what runs
+there; a replay gives the same run."""
 
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ async def test_a_failure_no_retry_would_change_fails_the_step_from_the_group(
     await same_without_groups(client, settings, registry, plan, state)
 
 
-async def test_a_failure_a_retry_may_fix_runs_the_step_again_on_its_own(
+async def test_a_failure_a_retry_may_fix_runs_the_rest_of_its_attempts_on_its_own(
         client: Client, settings: Settings, registry: ToolRegistry) -> None:
     plan = fan({"id": "s", "tool": "shaky", "args": {"key": "s"}},
                {"id": "n", "tool": "nap", "args": {"seconds": 0.05, "n": 3}})
@@ -172,6 +173,8 @@ async def test_a_failure_a_retry_may_fix_runs_the_step_again_on_its_own(
     assert ran == ["tool.add", "planner.local_group", "tool.shaky", "tool.add"]
     assert state.outputs == {"s": {"key": "s", "calls": 2}, "n": 3}
     assert CALLS.count("shaky s") == 2, "once in the group, once on its own"
+    assert state.step("s").attempts == 2, "the group's attempt counts"
+    await same_without_groups(client, settings, registry, plan, state)
 
 
 async def test_one_attempt_allowed_means_the_groups_attempt_is_the_last(
@@ -189,17 +192,18 @@ async def test_one_attempt_allowed_means_the_groups_attempt_is_the_last(
     await same_without_groups(client, settings, registry, plan, state)
 
 
-async def test_a_member_that_times_out_with_retries_left_runs_again_on_its_own(
+async def test_a_member_that_times_out_with_attempts_left_runs_them_on_its_own(
         client: Client, settings: Settings, registry: ToolRegistry) -> None:
     plan = fan({"id": "slow", "tool": "nap", "args": {"seconds": 5, "n": 1}, "timeout_s": 0.3,
                 "retry": {"max_attempts": 2, "initial_interval_s": 0.1}},
                {"id": "n", "tool": "nap", "args": {"seconds": 0.05, "n": 2}})
     state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
     assert ran == ["tool.add", "planner.local_group", "tool.nap"]
-    assert CALLS.count("nap 1") == 3, "once in the group, twice on its own"
+    assert CALLS.count("nap 1") == 2, "once in the group, once on its own: two attempts"
     error = state.step("slow").error
-    assert error is not None and error.type == "Timeout"
+    assert error is not None and (error.type, error.attempts) == ("Timeout", 2)
     assert state.step("n").status is StepStatus.SUCCEEDED
+    await same_without_groups(client, settings, registry, plan, state)
 
 
 async def test_the_workers_registry_decides_what_runs_in_a_group(
