@@ -12,6 +12,7 @@ import asyncio
 import builtins
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -200,14 +201,10 @@ class PlanRunner(StepDriver):
         """The lead's call and its links in one local activity (the lead's timeout and retry
         policy; the activity's own timeout covers the links' too). The links that ran are
         recorded after the lead (``followers``); the rest run on their own."""
-        assert self._chains is not None
         inp = self.inp
-        chain = LocalChain(
-            lead=call, lead_timeout_s=timeout.total_seconds(), budget_s=inp.local_chain_s,
-            links=[ChainLink(step=s, timeout_s=s.timeout_s or inp.policies[s.id].timeout_s)
-                   for s in links],
-            known={d: self.outputs[d] for d in self._chains.needs(call.step_id, links)
-                   if d in self.outputs})
+        chain = LocalChain(lead=call, lead_timeout_s=timeout.total_seconds(),
+                           budget_s=inp.local_chain_s, links=self._chain_links(links),
+                           known=self._known(call.step_id, links))
         longest = max(link.timeout_s for link in chain.links)
         done: ChainResult = await workflow.execute_local_activity(
             LOCAL_CHAIN_ACTIVITY, chain, retry_policy=retry_policy, result_type=ChainResult,
@@ -228,8 +225,9 @@ class PlanRunner(StepDriver):
     async def _in_group(self, call: ToolCall, timeout: timedelta, retryable: bool) -> Outcome:
         """Run ``call`` together with every other groupable call starting at this moment (the
         steps the driver started in this turn: each reaches here before the first resumes),
-        in one local activity: its result, its failure when no retry would change it, or None
-        to run it on its own (it started alone, or did not succeed in the group otherwise)."""
+        in one local activity: its result; its failure when no retry would change it; its
+        first attempt's failure when a retry may fix it (``MemberAgain``: the attempts left run
+        on their own); or None to run it on its own (it started alone, or was not run there)."""
         member = GroupMember(call=call, timeout_s=timeout.total_seconds(), retryable=retryable)
         joined: Joined = (member, asyncio.get_running_loop().create_future())
         forming = self._forming
@@ -260,19 +258,12 @@ class PlanRunner(StepDriver):
     async def _run_group(self, members: list[GroupMember]) -> list[Outcome]:
         """The members' results from one local activity (None: run it on its own), and the
         links after them (a chain, planner/chains.py: recorded after the last member,
-        ``followers``). One attempt: a member that fails is retried on its own, and the
+        ``followers``). One attempt: a member's own retries happen on its own, and the
         group's own failure (a bug, its timeout) sends every member there."""
-        inp = self.inp
         ids = [m.call.step_id for m in members]
         links = self._links_after(ids)
-        assert self._chains is not None or not links
-        group = LocalGroup(
-            members=members, budget_s=inp.local_chain_s if links else 0.0,
-            links=[ChainLink(step=s, timeout_s=s.timeout_s or inp.policies[s.id].timeout_s)
-                   for s in links],
-            known={d: self.outputs[d] for d in (self._chains.needs(ids, links)
-                                                if self._chains and links else ())
-                   if d in self.outputs})
+        group = LocalGroup(members=members, budget_s=self.inp.local_chain_s if links else 0.0,
+                           links=self._chain_links(links), known=self._known(ids, links))
         longest = max([m.timeout_s for m in members] + [link.timeout_s for link in group.links])
         try:
             done: GroupResult = await workflow.execute_local_activity(
@@ -287,6 +278,16 @@ class PlanRunner(StepDriver):
         self._followed[ids[-1]] = [(link.step.id, result) for link, result
                                    in zip(group.links, done.followers, strict=False)]
         return done.results
+
+    def _chain_links(self, links: list[Step]) -> list[ChainLink]:
+        return [ChainLink(step=s, timeout_s=s.timeout_s or self.inp.policies[s.id].timeout_s)
+                for s in links]
+
+    def _known(self, lead: str | list[str], links: list[Step]) -> dict[str, Any]:
+        """The outputs of finished steps outside the chain its links refer to."""
+        if not links or self._chains is None:
+            return {}
+        return {d: self.outputs[d] for d in self._chains.needs(lead, links) if d in self.outputs}
 
     def _run_inline(self, call: ToolCall) -> ToolCallResult | None:
         """A pure tool's call, run in the workflow (deterministic: its arguments alone decide
