@@ -72,9 +72,7 @@ async def run_links(runtime: ToolRuntime, metrics: ActivityMetrics, links: list[
             return results, f"the chain's time was spent before step '{step.id}'"
         if size >= limit:
             return results, f"the outputs so far fill {limit} bytes before step '{step.id}'"
-        tool = runtime.registry.get(step.tool)
-        if tool is None or tool.risk is not Risk.READ_ONLY or not tool.runs_local:
-            # the workflow input says it may follow; this worker's registry decides
+        if not runs_inside(runtime, step.tool):
             return results, (f"step '{step.id}': '{step.tool}' is not a read-only local tool "
                              "on this worker; it runs on its own")
         try:
@@ -88,3 +86,11 @@ async def run_links(runtime: ToolRuntime, metrics: ActivityMetrics, links: list[
         outputs[step.id] = hydrate(result.output, runtime.store)
         size += json_size(result.output)
     return results, ""
+
+
+def runs_inside(runtime: ToolRuntime, tool_name: str) -> bool:
+    """Whether ``tool_name`` may run inside another step's local activity (a chain's or a
+    group's): a read-only local tool in this worker's registry. The workflow input says it may;
+    this worker's registry decides (an input forged, or prepared against another registry)."""
+    tool = runtime.registry.get(tool_name)
+    return tool is not None and tool.risk is Risk.READ_ONLY and tool.runs_local

@@ -20,7 +20,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.execution import StepFailure, ToolRuntime, run_attempt
-from activities.local_chain import run_links
+from activities.local_chain import run_links, runs_inside
 from activities.metrics import ActivityMetrics
 from activities.payloads import hydrate
 from planner.contracts.local_group import (
@@ -33,7 +33,6 @@ from planner.contracts.local_group import (
 from planner.contracts.names import LOCAL_GROUP_ACTIVITY, NON_RETRYABLE_TOOL_ERRORS
 from planner.contracts.plan_run import ToolCallResult
 from planner.pure_tools import json_size
-from planner.tools import Risk
 
 
 def local_group_activity(runtime: ToolRuntime,
@@ -45,8 +44,7 @@ def local_group_activity(runtime: ToolRuntime,
 
         async def one(member: GroupMember) -> ToolCallResult | MemberFailure | MemberAgain | str:
             call = member.call
-            tool = runtime.registry.get(call.tool)
-            if tool is None or tool.risk is not Risk.READ_ONLY or not tool.runs_local:
+            if not runs_inside(runtime, call.tool):
                 return f"'{call.tool}' is not a read-only local tool on this worker"
             try:
                 async with asyncio.timeout(member.timeout_s):
