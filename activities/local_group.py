@@ -42,10 +42,10 @@ def local_group_activity(runtime: ToolRuntime,
         info = activity.info()
         run_key = f"{info.workflow_id}/{info.workflow_run_id}"
 
-        async def one(member: GroupMember) -> ToolCallResult | MemberFailure | MemberAgain | str:
+        async def one(member: GroupMember) -> ToolCallResult | MemberFailure | MemberAgain | None:
             call = member.call
             if not runs_inside(runtime, call.tool):
-                return f"'{call.tool}' is not a read-only local tool on this worker"
+                return None  # not run here: on its own, with its whole retry policy
             try:
                 async with asyncio.timeout(member.timeout_s):
                     return await run_attempt(runtime, metrics, call, 1, info.workflow_id,
@@ -73,12 +73,6 @@ def local_group_activity(runtime: ToolRuntime,
             followers, _ = await run_links(runtime, metrics, group.links, outputs,
                                            sum(json_size(o.output) for o in done), limit,
                                            began + group.budget_s, info.workflow_id, run_key)
-        return GroupResult(
-            followers=followers,
-            results=[None if isinstance(o, str) else o for o in outcomes],
-            stopped={m.call.step_id: (f"{o}; it runs on its own" if isinstance(o, str) else
-                                      f"{o.message}; it runs again on its own")
-                     for m, o in zip(group.members, outcomes, strict=True)
-                     if isinstance(o, str | MemberAgain)})
+        return GroupResult(results=outcomes, followers=followers)
 
     return run_local_group

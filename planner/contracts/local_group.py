@@ -68,5 +68,3 @@ class GroupResult(BaseModel):
     # one result per link that ran, in order (a link that failed, did not fit the budget or
     # came after either is absent: the workflow runs it on its own)
     followers: list[ToolCallResult] = Field(default_factory=list)
-    # why each absent member did not succeed here (step id -> reason), for logs and tests
-    stopped: dict[str, str] = Field(default_factory=dict)
