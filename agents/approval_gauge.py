@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.client import Client
 from temporalio.common import MetricMeter
 from temporalio.service import RPCError
 
 from agents import search_attributes
-from agents.bounded_query import ask
+from agents.bounded_query import UNANSWERED, ask
 from planner.contracts.goal_flow import GoalState
 from planner.contracts.metric_series import GOALS_WAITING
 from planner.contracts.names import GOAL_WORKFLOW, STATE_QUERY
@@ -46,7 +46,7 @@ async def count_waiting(client: Client, task_queue: str, *, indexed: bool = Fals
             try:
                 state = await ask(client.get_workflow_handle(goal_id), STATE_QUERY, GoalState,
                                   wait_s=_QUERY_WAIT_S)
-            except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            except UNANSWERED:
                 return False  # no worker answers, or the goal closed meanwhile
         return state.stage == "awaiting_approval"
 

@@ -14,17 +14,21 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TypeVar
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError
 
 T = TypeVar("T")
 QUERY_WAIT_S = 5.0  # the default: a worker answers a query in milliseconds when it answers
+# every way a query goes unanswered: no answer in time, no worker or no workflow (RPCError),
+# the workflow's handler failed, or the workflow was not in a state to answer
+UNANSWERED = (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError)
 
 
 async def ask(handle: WorkflowHandle[Any, Any], query: str, result_type: type[T],
               arg: Any = None, *, wait_s: float = QUERY_WAIT_S) -> T:
     """``query``'s answer from ``handle``'s workflow (with ``arg`` if not None), or
     ``TimeoutError`` after ``wait_s`` seconds. RPC and query failures pass through as the SDK
-    raises them (``RPCError``, ``WorkflowQueryFailedError``, ``WorkflowQueryRejectedError``)."""
+    raises them (``UNANSWERED`` names them all)."""
     asking = (handle.query(query, result_type=result_type) if arg is None
               else handle.query(query, arg, result_type=result_type))
     answer: T = await asyncio.wait_for(asking, wait_s)

@@ -22,8 +22,6 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -32,7 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approval_key import approval_key
 from agents import search_attributes
-from agents.bounded_query import QUERY_WAIT_S, ask
+from agents.bounded_query import QUERY_WAIT_S, UNANSWERED, ask
 from agents.connection import (
     alive,
     connect_with_retry,
@@ -249,7 +247,7 @@ class JarvisClient(ScheduleMixin):
             return None
         try:
             return await ask(self.handle(workflow_id), STATE_QUERY, state_type, wait_s=timeout_s)
-        except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        except UNANSWERED:
             return None
 
     def _goal(self, goal_id: str) -> WorkflowHandle[Any, GoalState]:
@@ -492,8 +490,7 @@ class JarvisClient(ScheduleMixin):
             try:
                 state = await ask(self.handle(goal_id), STATE_QUERY, GoalState,
                                   wait_s=STAGE_WAIT_S)
-            except (TimeoutError, RPCError, WorkflowQueryFailedError,
-                    WorkflowQueryRejectedError):
+            except UNANSWERED:
                 return NO_ANSWER
             return state.stage
         if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):
