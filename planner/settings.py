@@ -59,9 +59,12 @@ class Settings(BaseSettings):
     # (docs/performance.md); False: as local activities, as before
     inline_pure_steps: bool = True
     # a local step and the chain of read-only local steps after it run in one local activity
-    # until the chain has run this many seconds (planner/chains.py, docs/performance.md); 0:
-    # one local activity per step, as before
-    local_chain_s: float = Field(0.2, ge=0, le=60)
+    # while the chain has run less than this many seconds (planner/chains.py,
+    # docs/performance.md); 0: one local activity per step, as before. Temporal records local
+    # activities only when the workflow task completes (at the latest at its heartbeat, 8 s
+    # into the task), so a crash repeats the open task's local steps chained or not; a chain
+    # adds at most this much (plus its last link) to that
+    local_chain_s: float = Field(2.0, ge=0, le=60)
     # read-only local steps that start at the same moment (a fan-out) run together in one
     # local activity (docs/performance.md); False: one local activity each, as before
     local_groups: bool = True

@@ -97,6 +97,18 @@ def workflow_levers(levers: Levers) -> Iterator[None]:
         LEVERS.memory_local = before.memory_local
 
 
+def with_levers(settings: Settings, levers: Levers) -> Settings:
+    """``settings`` with the configuration's chains and groups (plan runs and goals: their
+    worker prepares their plans)."""
+    if not levers.local_chain:
+        settings = settings.model_copy(update={"local_chain_s": 0.0})
+    elif levers.chain_budget_s is not None:
+        settings = settings.model_copy(update={"local_chain_s": levers.chain_budget_s})
+    if not levers.local_group:
+        settings = settings.model_copy(update={"local_groups": False})
+    return settings
+
+
 @contextlib.asynccontextmanager
 async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterator[Bench]:
     """A dev server with the configuration's flags, a client and an in-process worker."""
@@ -108,10 +120,7 @@ async def bench_context(levers: Levers, size: Size, folder: Path) -> AsyncIterat
     try:
         client = await connect(f"127.0.0.1:{port}")
         settings = bench_settings(folder, f"127.0.0.1:{port}", llm)
-        if not levers.local_chain:  # plan runs and goals (their worker prepares their plans)
-            settings = settings.model_copy(update={"local_chain_s": 0.0})
-        if not levers.local_group:
-            settings = settings.model_copy(update={"local_groups": False})
+        settings = with_levers(settings, levers)
         registry = bench_registry()
         engine = JarvisClient(client, settings, eager_start=levers.eager_start)
         with workflow_levers(levers):

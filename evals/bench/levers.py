@@ -39,6 +39,9 @@ class Levers:
     memory_local: bool = True
     local_chain: bool = True
     local_group: bool = True  # parallel local steps in one local activity
+    # how long a chain (or a group's links) may keep starting steps; None: the setting's
+    # default (JARVIS_LOCAL_CHAIN_S)
+    chain_budget_s: float | None = None
     tuned_gc: bool = True  # the worker process's garbage collector (agents/gc_tuning.py)
 
     def describe(self) -> dict[str, Any]:
@@ -49,7 +52,7 @@ class Levers:
                 "inline_pure": self.inline_pure,
                 "incremental_scheduler": self.incremental_scheduler,
                 "memory_local": self.memory_local, "local_chain": self.local_chain,
-                "local_group": self.local_group,
+                "local_group": self.local_group, "chain_budget_s": self.chain_budget_s,
                 "tuned_gc": self.tuned_gc}
 
 
@@ -88,6 +91,7 @@ def ablations(tuned: Levers = TUNED) -> list[Levers]:
         replace(tuned, name="memory as regular activities", memory_local=False),
         replace(tuned, name="no local chains", local_chain=False),
         replace(tuned, name="no local groups", local_group=False),
+        replace(tuned, name="0.2 s chain budget", chain_budget_s=0.2),  # the default before
         replace(tuned, name="100 workflow-task slots", worker_options=SDK_SLOTS),
         replace(tuned, name="stock garbage collector", tuned_gc=False),
     ]

@@ -112,7 +112,8 @@ class Report:
                          f"eager start {cfg['eager_start']}, sandboxed {cfg['sandboxed']}, "
                          f"pure steps inline {cfg.get('inline_pure')}, incremental scheduler "
                          f"{cfg.get('incremental_scheduler')}, memory as local activities "
-                         f"{cfg.get('memory_local')}, local chains {cfg.get('local_chain')}, "
+                         f"{cfg.get('memory_local')}, local chains {cfg.get('local_chain')}"
+                         f"{_budget(cfg)}, "
                          f"local groups {cfg.get('local_group')}, "
                          f"worker options {worker}, worker collector tuned "
                          f"{cfg.get('tuned_gc')}, server flags `{flags}`, server environment "
@@ -212,3 +213,9 @@ def _write(path: Path, text: str) -> Path:
 
 def _env(env: dict[str, str] | None) -> str:
     return " ".join(f"`{k}={v}`" for k, v in env.items()) if env else "(inherited)"
+
+
+def _budget(cfg: dict[str, Any]) -> str:
+    """A configuration's chain budget when it sets one (older reports: none)."""
+    budget = cfg.get("chain_budget_s")
+    return "" if budget is None else f" (budget {budget:g} s)"

@@ -32,6 +32,8 @@ from agents.simple_engine import SimpleWorkflowEngine
 from agents.worker import create_worker
 from agents.workflow_levers import LEVERS
 from evals.bench import BENCHMARKS, SIZES, Options, ablations, kill_check, parse_args, run
+from evals.bench.fixture import with_levers
+from evals.bench.levers import TUNED
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.retry import RetrySpec
@@ -87,6 +89,23 @@ def test_ablations_can_be_chosen_by_name() -> None:
     assert len(parse_args(["--ablate"]).configurations()) == 1 + len(ablations())
     with pytest.raises(SystemExit):
         parse_args(["--ablate", "no such lever"])
+
+
+def test_chain_levers_reach_the_settings_plans_are_prepared_with(tmp_path: Path) -> None:
+    """The ablations of the chain budget, chains and groups change what plans are prepared
+    with; the tuned configuration keeps the setting's default."""
+    settings = Settings(data_dir=tmp_path)
+    named = {c.name: c for c in ablations()}
+    tuned = with_levers(settings, TUNED)
+    assert tuned.local_chain_s == settings.local_chain_s and tuned.local_groups
+    assert with_levers(settings, named["0.2 s chain budget"]).local_chain_s == 0.2
+    assert with_levers(settings, named["no local chains"]).local_chain_s == 0
+    assert not with_levers(settings, named["no local groups"]).local_groups
+    plan = Plan.model_validate({"goal": "two reads", "steps": [
+        {"id": "a", "tool": "read_file", "args": {"path": "a.txt"}},
+        {"id": "b", "tool": "read_file", "args": {"path": "b.txt"}, "deps": ["a"]}]})
+    budget = with_levers(settings, named["0.2 s chain budget"])
+    assert prepare(plan, default_registry(), budget).local_chain_s == 0.2
 
 
 async def test_sigkilled_server_keeps_every_acknowledged_run(tmp_path: Path) -> None:

@@ -265,6 +265,34 @@ async def test_killed_worker_mid_chain(client: Client, settings: Settings, tmp_p
     assert all(state.step(s).attempts == 1 for s in ("a", "b", "c"))
 
 
+async def test_killed_worker_mid_local_steps_without_chains(
+        client: Client, settings: Settings, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without chains, steps a, b, c are one local activity each, all in one workflow task;
+    the worker is SIGKILLed while b runs: the next worker runs a again too. Temporal records
+    a local activity's result only when the workflow task completes, so a crash repeats every
+    local step of the open task, chained or not: the premise of the chain budget
+    (docs/performance.md, "chains of local steps")."""
+    site = probe_plugin(tmp_path)
+    monkeypatch.syspath_prepend(str(site))
+    calls = tmp_path / "probe"
+    calls.mkdir()
+    plan = Plan.model_validate({"goal": "survive a worker crash between local steps", "steps": [
+        {"id": "a", "tool": "chain_probe", "args": {"folder": str(calls), "name": "a"}},
+        {"id": "b", "tool": "chain_probe", "args": {"folder": str(calls), "name": "b",
+                                                    "after": "${a}"}},
+        {"id": "c", "tool": "chain_probe", "args": {"folder": str(calls), "name": "c",
+                                                    "after": "${b}"}},
+    ]})
+    unchained = settings.model_copy(update={"local_chain_s": 0.0})
+    engine, run_id, state = await run_through_a_kill(client, unchained, plan, site, calls,
+                                                     tmp_path, "step b on its own")
+    assert state.status == "succeeded", state.failure_report()
+    assert (calls / "calls.log").read_text().split() == ["a", "b", "a", "b", "c"]
+    ran = activities_run(await engine.handle(run_id).fetch_history())
+    assert ran == ["tool.chain_probe"] * 3, ran
+
+
 async def test_killed_worker_mid_group(client: Client, settings: Settings, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Steps a, b, c start together and run in one local activity (a group); the worker is

@@ -109,7 +109,7 @@ async def test_parallel_local_steps_run_together_with_the_same_results(
     assert inp.local_groups
     state, ran = await run_replayed(client, settings, registry, inp)
     assert state.status == "succeeded", state.failure_report()
-    assert ran == ["tool.add", "planner.local_group", "tool.add"]
+    assert ran == ["tool.add", "planner.local_group"], "the join follows in the group"
     assert state.outputs == {"x0": 0, "x1": 1, "x2": 2}
     naps = [state.step(f"x{k}") for k in range(3)]
     assert all(s.attempts == 1 and s.worker and not s.inline for s in naps)
@@ -122,11 +122,22 @@ async def test_parallel_local_steps_run_together_with_the_same_results(
     assert outcome(simple) == outcome(state)
 
 
+async def test_a_group_that_spent_the_chain_budget_leaves_its_join_on_its_own(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """The chain budget counts from the group's start: members that took longer than it
+    leave the join to run in its own local activity, with the same results."""
+    settings = settings.model_copy(update={"local_chain_s": 0.1})  # the naps take 0.2 s
+    state, ran = await run_replayed(client, settings, registry,
+                                    prepare(NAPS, registry, settings))
+    assert state.status == "succeeded", state.failure_report()
+    assert ran == ["tool.add", "planner.local_group", "tool.add"]
+    assert state.outputs == {"x0": 0, "x1": 1, "x2": 2}
+
+
 async def test_the_join_after_a_quick_group_runs_in_it_as_a_chain_link(
         client: Client, settings: Settings, registry: ToolRegistry) -> None:
     """The only step the group's success makes ready follows it in the same local activity, as
-    a chain's link would, while the chain's time lasts (the naps above spend it: their join
-    runs on its own); it is recorded after every member."""
+    a chain's link would, while the chain's time lasts; it is recorded after every member."""
     plan = Plan.model_validate({"goal": "fan out, then sum", "steps": [
         {"id": "a", "tool": "add", "args": {"n": 0}},
         *({"id": f"p{k}", "tool": "add", "args": {"n": "${a}", "k": k}} for k in range(3)),
