@@ -20,7 +20,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.execution import StepFailure, ToolRuntime, run_attempt
-from activities.local_chain import run_links, runs_inside
+from activities.local_chain import first_attempt, run_links, runs_inside
 from activities.metrics import ActivityMetrics
 from activities.payloads import hydrate
 from planner.contracts.local_group import (
@@ -30,7 +30,7 @@ from planner.contracts.local_group import (
     MemberAgain,
     MemberFailure,
 )
-from planner.contracts.names import LOCAL_GROUP_ACTIVITY, NON_RETRYABLE_TOOL_ERRORS
+from planner.contracts.names import LOCAL_GROUP_ACTIVITY
 from planner.contracts.plan_run import ToolCallResult
 from planner.pure_tools import json_size
 
@@ -50,29 +50,22 @@ def local_group_activity(runtime: ToolRuntime,
                 async with asyncio.timeout(member.timeout_s):
                     return await run_attempt(runtime, metrics, call, 1, info.workflow_id,
                                              run_key)
-            except StepFailure as exc:
-                if (not exc.retryable or not member.retryable
-                        or exc.type in NON_RETRYABLE_TOOL_ERRORS):
-                    return MemberFailure(type=exc.type, message=str(exc), worker=runtime.worker)
-                return MemberAgain(message=f"{exc.type}: {exc}", retry_after_s=exc.retry_after_s)
-            except TimeoutError:
-                if not member.retryable:  # as its own local activity's last attempt
-                    return MemberFailure(type="Timeout", message="start_to_close timeout",
-                                         worker=runtime.worker)
-                return MemberAgain(message=f"timed out after {member.timeout_s:g}s")
+            except (StepFailure, TimeoutError) as exc:
+                return first_attempt(exc, member.retryable, member.timeout_s, runtime.worker)
 
         began = time.monotonic()
         outcomes = await asyncio.gather(*(one(m) for m in group.members))
         followers: list[ToolCallResult] = []
+        stopped_by: MemberFailure | MemberAgain | None = None
         done = [o for o in outcomes if isinstance(o, ToolCallResult)]
         if group.links and len(done) == len(outcomes):  # every member succeeded
             outputs = {k: hydrate(v, runtime.store) for k, v in group.known.items()}
             outputs.update({m.call.step_id: hydrate(o.output, runtime.store)
                             for m, o in zip(group.members, done, strict=True)})
             limit = group.members[0].call.inline_limit
-            followers, _ = await run_links(runtime, metrics, group.links, outputs,
-                                           sum(json_size(o.output) for o in done), limit,
-                                           began + group.budget_s, info.workflow_id, run_key)
-        return GroupResult(results=outcomes, followers=followers)
+            followers, _, stopped_by = await run_links(
+                runtime, metrics, group.links, outputs, sum(json_size(o.output) for o in done),
+                limit, began + group.budget_s, info.workflow_id, run_key)
+        return GroupResult(results=outcomes, followers=followers, stopped_by=stopped_by)
 
     return run_local_group

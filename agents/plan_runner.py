@@ -83,6 +83,9 @@ class PlanRunner(StepDriver):
         self._chains: ChainRule | None = None  # built at the first local step, if chains are on
         self._followed: dict[str, list[tuple[str, ToolCallResult]]] = {}  # lead -> links' results
         self._forming: list[Joined] | None = None  # the local group starting now, if any
+        # the first attempt a step made as a link that stopped its chain (or its group's
+        # links) by failing: it counts when the step runs on its own (inp.link_attempts)
+        self._tried: dict[str, MemberFailure | MemberAgain] = {}
 
     async def gate_decision(self, step_id: str) -> GateDecision | None:
         book = self._gate_book
@@ -139,18 +142,19 @@ class PlanRunner(StepDriver):
         retry_policy = tool_retry_policy(retry)
         result: ToolCallResult
         links = self._links_after(step.id) if policy.local else []
-        before = 0  # attempts already made in a local group
-        if not links and self._may_group(step, policy):
+        before = 0  # attempts already made in a local group, or as a chain's link
+        grouped: Outcome = self._tried.pop(step.id, None)
+        if grouped is None and not links and self._may_group(step, policy):
             grouped = await self._in_group(call, timeout, retry.max_attempts > 1)
-            if isinstance(grouped, MemberFailure):
-                raise StepFailed(grouped.type, grouped.message, 1, grouped.worker)
-            if isinstance(grouped, MemberAgain):  # its first attempt failed: the rest alone
-                before = 1
-                retry, wait = after_first_attempt(retry, grouped.retry_after_s)
-                retry_policy = tool_retry_policy(retry)
-                await workflow.sleep(wait)
-            elif grouped is not None:
-                return grouped
+        if isinstance(grouped, MemberFailure):
+            raise StepFailed(grouped.type, grouped.message, 1, grouped.worker)
+        if isinstance(grouped, MemberAgain):  # its first attempt failed: the rest alone
+            before = 1
+            retry, wait = after_first_attempt(retry, grouped.retry_after_s)
+            retry_policy = tool_retry_policy(retry)
+            await workflow.sleep(wait)
+        elif grouped is not None:
+            return grouped
         try:
             if links:
                 result = await self._run_chain(call, links, timeout, retry_policy)
@@ -211,8 +215,16 @@ class PlanRunner(StepDriver):
             start_to_close_timeout=timeout + timedelta(seconds=inp.local_chain_s + longest))
         self._followed[call.step_id] = [(link.step.id, result) for link, result
                                         in zip(chain.links, done.results[1:], strict=False)]
+        self._note_stopped_by(chain.links, len(done.results) - 1, done.stopped_by)
         lead: ToolCallResult = done.results[0]
         return lead
+
+    def _note_stopped_by(self, links: list[ChainLink], ran: int,
+                         stopped_by: MemberFailure | MemberAgain | None) -> None:
+        """Keep the first attempt of the link that stopped a chain (the one after the ``ran``
+        links that ran) for when its step runs on its own, if the run's input counts it."""
+        if stopped_by is not None and self.inp.link_attempts and ran < len(links):
+            self._tried[links[ran].step.id] = stopped_by
 
     def _may_group(self, step: Step, policy: StepPolicy) -> bool:
         """Whether ``step`` may run in a local group: groups are on for this run, and it is a
@@ -277,10 +289,13 @@ class PlanRunner(StepDriver):
             return [None] * len(members)
         self._followed[ids[-1]] = [(link.step.id, result) for link, result
                                    in zip(group.links, done.followers, strict=False)]
+        self._note_stopped_by(group.links, len(done.followers), done.stopped_by)
         return done.results
 
     def _chain_links(self, links: list[Step]) -> list[ChainLink]:
-        return [ChainLink(step=s, timeout_s=s.timeout_s or self.inp.policies[s.id].timeout_s)
+        policies = self.inp.policies
+        return [ChainLink(step=s, timeout_s=s.timeout_s or policies[s.id].timeout_s,
+                          retryable=policies[s.id].retry.merged(s.retry).max_attempts > 1)
                 for s in links]
 
     def _known(self, lead: str | list[str], links: list[Step]) -> dict[str, Any]:

@@ -80,4 +80,5 @@ def prepare(plan: Plan, registry: ToolRegistry, settings: Settings,
                             history_events_limit=settings.history_events_limit,
                             allow_dangerous=allow_dangerous,
                             local_chain_s=settings.local_chain_s if local_chains else 0.0,
-                            local_groups=settings.local_groups and local_chains)
+                            local_groups=settings.local_groups and local_chains,
+                            link_attempts=True)

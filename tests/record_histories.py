@@ -31,8 +31,8 @@ from planner.plan import Plan, PlanBudget
 from planner.preparation import prepare
 from planner.pricing import ModelPrice
 from planner.settings import Settings
-from planner.tools import ToolRegistry
-from tests.plans import add_test_tools, fan_plan
+from planner.tools import ToolRegistry, tool_from_function
+from tests.plans import add_test_tools, fan_plan, flaky
 
 TEA = "Save the line Green tea is calming to tea.txt"
 TEA_PLAN: dict[str, Any] = {
@@ -62,10 +62,12 @@ SCHEDULED_PLAN = Plan.model_validate({
 
 
 class Session:
-    def __init__(self, client: Client, settings: Settings, llm: ScriptedLLM) -> None:
+    def __init__(self, client: Client, settings: Settings, llm: ScriptedLLM,
+                 registry: ToolRegistry) -> None:
         self.jarvis = JarvisClient(client, settings)
         self.settings = settings
         self.llm = llm
+        self.registry = registry  # the worker's
 
     async def goal(self, text: str, **kw: Any) -> str:
         return await self.jarvis.submit(text, **kw)
@@ -98,8 +100,7 @@ class Session:
         raise RuntimeError(f"schedule {sid} started no goal")
 
     async def plan(self, plan: Plan) -> str:
-        registry = add_test_tools(default_registry())
-        run_id = await self.jarvis.start_plan(prepare(plan, registry, self.settings))
+        run_id = await self.jarvis.start_plan(prepare(plan, self.registry, self.settings))
         await self.jarvis.plan_result(run_id)
         return run_id
 
@@ -336,6 +337,20 @@ async def plan_local_group(s: Session) -> str:
         "outputs": {"text": "${read.text}", "files": "${list}"}}))
 
 
+async def plan_link_retried(s: Session) -> str:
+    """A chain's link fails once with an error a retry may fix: that is its step's first
+    attempt; the step waits its retry interval and runs the attempts left on its own (leading
+    a chain of its own)."""
+    return await s.plan(Plan.model_validate({
+        "goal": "list, read shakily, list again",
+        "steps": [{"id": "list", "tool": "list_files", "args": {"path": "."}},
+                  {"id": "shaky", "tool": FLAKY_READ, "args": {"key": "link", "failures": 1},
+                   "deps": ["list"]},
+                  {"id": "again", "tool": "list_files", "args": {"path": "."},
+                   "deps": ["shaky"]}],
+        "outputs": {"calls": "${shaky.calls}"}}))
+
+
 def chain_plan(goal: str, length: int) -> dict[str, Any]:
     """``length`` test-tool steps (activities, not local ones), one after another: long enough
     to continue as new under a small history budget."""
@@ -383,6 +398,7 @@ PATHS: dict[str, tuple[Recorder, str]] = {
     "plan-local-chain": (plan_local_chain, "succeeded"),
     "plan-chain-stopped": (plan_chain_stopped, "failed"),
     "plan-local-group": (plan_local_group, "succeeded"),
+    "plan-link-retried": (plan_link_retried, "succeeded"),
     "plan-continued": (plan_continued, "succeeded"),
     "goal-continued": (goal_continued, "succeeded"),
     "goal-step-gates": (goal_step_gates, "succeeded"),
@@ -394,6 +410,8 @@ PATHS: dict[str, tuple[Recorder, str]] = {
 
 
 WITHOUT_WRITE_FILE = {"goal-scheduled-review"}  # a worker whose tools changed since approval
+# a read-only (so local, chained) tool that fails its first calls with an error a retry may fix
+FLAKY_READ = "flaky_read"
 REPLANNING = {"goal-replanned", "goal-replan-reviewed"}  # the others fail without a replan
 
 
@@ -434,6 +452,8 @@ async def record(out: Path, only: list[str]) -> None:
                 if only and name not in only:
                     continue
                 registry = add_test_tools(default_registry())
+                registry.register(tool_from_function(flaky, name=FLAKY_READ, timeout_s=10,
+                                                     retry=registry["flaky"].retry))
                 if name in WITHOUT_WRITE_FILE:
                     registry = without(registry, "write_file")
                 run_settings = (settings.model_copy(update=SMALL_HISTORY) if name in CONTINUED
@@ -441,7 +461,7 @@ async def record(out: Path, only: list[str]) -> None:
                 run_settings = run_settings.model_copy(
                     update={"replan_rounds": 1 if name in REPLANNING else 0})
                 async with create_worker(client, run_settings, registry, sandboxed=True):
-                    session = Session(client, run_settings, llm)
+                    session = Session(client, run_settings, llm, registry)
                     workflow_id = await recorder(session)
                     ended = await session.ended(workflow_id)
                     if ended != expected:

@@ -18,10 +18,31 @@ from planner.plan import Step
 
 class ChainLink(BaseModel):
     """A step after the lead: its arguments resolve in the activity, from the outputs of the
-    steps before it (in the chain or ``LocalChain.known``)."""
+    steps before it (in the chain or ``LocalChain.known``). ``retryable``: whether its retry
+    policy allows another attempt (more than one); if not, a failure in the chain is its last."""
 
     step: Step
     timeout_s: float = Field(gt=0)
+    retryable: bool = True
+
+
+class MemberFailure(BaseModel):
+    """A step's failure, run inside another's local activity (a group's member, a chain's
+    link), that no retry would change (the tool said so, or its policy allows one attempt):
+    the step fails with it, as its own local activity would have."""
+
+    type: str
+    message: str
+    worker: str | None = None  # the worker that ran it
+
+
+class MemberAgain(BaseModel):
+    """A step's failure (or timeout), run inside another's local activity, that a retry may
+    fix: its first attempt. The workflow waits as its retry policy would (``retry_after_s``
+    when the tool asked for it), then runs the step on its own with the attempts left."""
+
+    message: str
+    retry_after_s: float | None = None
 
 
 class LocalChain(BaseModel):
@@ -44,3 +65,7 @@ class ChainResult(BaseModel):
     results: list[ToolCallResult] = Field(min_length=1)
     # why the chain stopped before its last link ("" when every link ran), for logs and tests
     stopped: str = ""
+    # the first attempt of the link that stopped the chain by failing once its tool ran (absent
+    # in results); the workflow counts it when the run's input says so
+    # (``ExecutePlanInput.link_attempts``)
+    stopped_by: MemberFailure | MemberAgain | None = None

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from planner.contracts.local_chain import ChainLink
+from planner.contracts.local_chain import ChainLink, MemberAgain, MemberFailure
 from planner.contracts.plan_run import ToolCall, ToolCallResult
 
 
@@ -25,15 +25,6 @@ class GroupMember(BaseModel):
     call: ToolCall
     timeout_s: float = Field(gt=0)
     retryable: bool = True
-
-
-class MemberFailure(BaseModel):
-    """A member's failure no retry would change (the tool said so, or its policy allows one
-    attempt): the step fails with it, as its own local activity would have."""
-
-    type: str
-    message: str
-    worker: str | None = None  # the worker that ran it
 
 
 class LocalGroup(BaseModel):
@@ -49,15 +40,6 @@ class LocalGroup(BaseModel):
     budget_s: float = Field(0.0, ge=0)
 
 
-class MemberAgain(BaseModel):
-    """A member's failure (or timeout) in the group that a retry may fix: its first attempt.
-    The workflow waits as its retry policy would (``retry_after_s`` when the tool asked for
-    it), then runs the step on its own with the attempts left."""
-
-    message: str
-    retry_after_s: float | None = None
-
-
 class GroupResult(BaseModel):
     """One entry per member, in order: its result; its failure, when no retry would change it;
     its first attempt's failure, when a retry may fix it (``MemberAgain``); or None when it did
@@ -68,3 +50,8 @@ class GroupResult(BaseModel):
     # one result per link that ran, in order (a link that failed, did not fit the budget or
     # came after either is absent: the workflow runs it on its own)
     followers: list[ToolCallResult] = Field(default_factory=list)
+    # the first attempt of the link that stopped them by failing (ChainResult.stopped_by)
+    stopped_by: MemberFailure | MemberAgain | None = None
+
+
+__all__ = ["GroupMember", "GroupResult", "LocalGroup", "MemberAgain", "MemberFailure"]

@@ -86,6 +86,11 @@ class ExecutePlanInput(BaseModel):
     # (agents/plan_runner.py; JARVIS_LOCAL_GROUPS); False: each in its own, as in inputs
     # recorded before groups
     local_groups: bool = False
+    # a chain's (or a group's) link that failed there counts as its step's first attempt: a
+    # failure no retry would change fails the step, one a retry may fix leaves the attempts
+    # left to run on its own (agents/plan_runner.py); False: the link runs again on its own
+    # with its whole retry policy, as in inputs recorded before
+    link_attempts: bool = False
 
 
 class GateDecision(BaseModel):

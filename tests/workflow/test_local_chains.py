@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from activities.errors import ToolInputError
+from activities.errors import ToolError, ToolInputError
 from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
+from planner.contracts.plan_run import RunState
 from planner.plan import Plan, PlanBudget
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
@@ -52,13 +54,38 @@ async def nap(seconds: float, n: int = 0) -> int:
     return n
 
 
+async def shaky(key: str) -> dict[str, Any]:
+    """Fails once per key with an error a retry may fix, then answers."""
+    CALLS.append(f"shaky {key}")
+    FLAKY[key] = FLAKY.get(key, 0) + 1
+    if FLAKY[key] == 1:
+        raise ToolError("a transient failure")
+    return {"key": key, "calls": FLAKY[key]}
+
+
+FLAKY: dict[str, int] = {}
+
+
 @pytest.fixture
 def registry() -> ToolRegistry:
     registry = default_registry()
-    for fn in (add, as_text, pick, nap):
+    for fn in (add, as_text, pick, nap, shaky):
         registry.register(tool_from_function(fn, timeout_s=10))
     CALLS.clear()
+    FLAKY.clear()
     return registry
+
+
+async def same_unchained(client: Client, settings: Settings, registry: ToolRegistry,
+                         plan: Plan, chained: RunState) -> None:
+    """Run ``plan`` again with chains off (the tools' records reset): it must come to what
+    the chained run came to, with the same attempts."""
+    CALLS.clear()
+    FLAKY.clear()
+    alone, _ = await run_replayed(client, unchained(settings), registry,
+                                  prepare(plan, registry, unchained(settings)))
+    assert outcome(alone) == outcome(chained)
+    assert [s.attempts for s in alone.steps] == [s.attempts for s in chained.steps]
 
 
 def unchained(settings: Settings) -> Settings:
@@ -105,25 +132,86 @@ async def test_a_chain_runs_in_one_local_activity_with_the_same_results(
     assert outcome(simple) == outcome(state)
 
 
-async def test_a_link_that_fails_runs_again_on_its_own_and_fails_the_same_way(
+FAILING_LINK = Plan.model_validate({"goal": "a failing link", "steps": [
+    {"id": "a", "tool": "add", "args": {"n": 5}},
+    {"id": "p", "tool": "pick", "args": {"items": [1, 2], "at": "${a}"}},
+    {"id": "after", "tool": "add", "args": {"n": "${p}"}},
+]})
+
+
+async def test_a_link_failure_no_retry_would_change_fails_its_step_from_the_chain(
         client: Client, settings: Settings, registry: ToolRegistry) -> None:
-    plan = Plan.model_validate({"goal": "a failing link", "steps": [
-        {"id": "a", "tool": "add", "args": {"n": 5}},
-        {"id": "p", "tool": "pick", "args": {"items": [1, 2], "at": "${a}"}},
-        {"id": "after", "tool": "add", "args": {"n": "${p}"}},
-    ]})
-    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
-    assert ran == ["planner.local_chain", "planner.local_chain"], \
-        "p runs again as the lead of its own chain (p, after), and fails it"
-    assert CALLS == ["add 5", "pick 6", "pick 6"], "once in the chain, once on its own"
+    inp = prepare(FAILING_LINK, registry, settings)
+    assert inp.link_attempts
+    state, ran = await run_replayed(client, settings, registry, inp)
+    assert ran == ["planner.local_chain"], "p is not run again"
+    assert CALLS == ["add 5", "pick 6"]
     assert state.status == "failed"
     error = state.step("p").error
     assert error is not None and (error.type, error.attempts) == ("ToolInputError", 1)
-    assert error.message == "no item 6 among 2"
+    assert error.message == "no item 6 among 2" and state.step("p").worker
     assert state.step("after").status is StepStatus.BLOCKED
-    alone, _ = await run_replayed(client, unchained(settings), registry,
-                         prepare(plan, registry, unchained(settings)))
-    assert outcome(alone) == outcome(state)
+    await same_unchained(client, settings, registry, FAILING_LINK, state)
+
+
+async def test_inputs_recorded_before_link_attempts_run_a_failed_link_again(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """An input from before ``link_attempts`` (False) keeps what its runs did: the link runs
+    again on its own, with its whole retry policy, and fails the same way."""
+    inp = prepare(FAILING_LINK, registry, settings).model_copy(update={"link_attempts": False})
+    state, ran = await run_replayed(client, settings, registry, inp)
+    assert ran == ["planner.local_chain", "planner.local_chain"], \
+        "p runs again as the lead of its own chain (p, after), and fails it"
+    assert CALLS == ["add 5", "pick 6", "pick 6"], "once in the chain, once on its own"
+    error = state.step("p").error
+    assert error is not None and (error.type, error.attempts) == ("ToolInputError", 1)
+
+
+async def test_a_link_failure_a_retry_may_fix_runs_the_attempts_left_on_its_own(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "a shaky link", "steps": [
+        {"id": "a", "tool": "add", "args": {"n": 1}},
+        {"id": "s", "tool": "shaky", "args": {"key": "k${a}"}},
+        {"id": "after", "tool": "add", "args": {"n": "${s.calls}"}},
+    ], "outputs": {"s": "${s}", "after": "${after}"}})
+    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
+    assert state.status == "succeeded", state.failure_report()
+    assert ran == ["planner.local_chain", "planner.local_chain"], \
+        "s's second attempt leads a chain of its own (s, after)"
+    assert CALLS == ["add 1", "shaky k2", "shaky k2", "add 2"]
+    assert state.outputs == {"s": {"key": "k2", "calls": 2}, "after": 3}
+    assert state.step("s").attempts == 2, "the chain's attempt counts"
+    await same_unchained(client, settings, registry, plan, state)
+
+
+async def test_one_attempt_allowed_means_the_chains_attempt_is_the_last(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "links with one attempt", "steps": [
+        {"id": "a", "tool": "add", "args": {"n": 1}},
+        {"id": "s", "tool": "shaky", "args": {"key": "once"}, "deps": ["a"],
+         "retry": {"max_attempts": 1}},
+    ]})
+    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
+    assert ran == ["planner.local_chain"]
+    assert CALLS == ["add 1", "shaky once"]
+    error = state.step("s").error
+    assert error is not None and (error.type, error.attempts) == ("ToolError", 1)
+    await same_unchained(client, settings, registry, plan, state)
+
+
+async def test_a_link_that_times_out_with_attempts_left_runs_them_on_its_own(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    plan = Plan.model_validate({"goal": "a slow link", "steps": [
+        {"id": "a", "tool": "add", "args": {"n": 1}},
+        {"id": "slow", "tool": "nap", "args": {"seconds": 5, "n": "${a}"}, "timeout_s": 0.3,
+         "retry": {"max_attempts": 2, "initial_interval_s": 0.1}},
+    ]})
+    state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
+    assert ran == ["planner.local_chain", "tool.nap"]
+    assert CALLS == ["add 1", "nap 2", "nap 2"], "once in the chain, once on its own"
+    error = state.step("slow").error
+    assert error is not None and (error.type, error.attempts) == ("Timeout", 2)
+    await same_unchained(client, settings, registry, plan, state)
 
 
 async def test_the_chains_time_bounds_how_many_steps_share_an_activity(
