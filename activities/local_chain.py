@@ -95,7 +95,7 @@ async def run_links(runtime: ToolRuntime, metrics: ActivityMetrics, links: list[
         except (StepFailure, TimeoutError) as exc:
             why = "timed out" if isinstance(exc, TimeoutError) else f"failed: {exc}"
             first = first_attempt(exc, link.retryable, link.timeout_s, runtime.worker)
-            return results, f"step '{step.id}' {why}; it runs again on its own", first
+            return results, f"step '{step.id}' {why} (its first attempt)", first
         results.append(result)
         outputs[step.id] = hydrate(result.output, runtime.store)
         size += json_size(result.output)

@@ -313,7 +313,9 @@ async def plan_local_chain(s: Session) -> str:
 
 
 async def plan_chain_stopped(s: Session) -> str:
-    """A link that fails stops its chain; it runs again on its own (and fails the run)."""
+    """A link that fails stops its chain; it runs again on its own (and fails the run). The
+    path of inputs recorded before ``link_attempts``: recorded now, the step fails from the
+    chain."""
     return await s.plan(Plan.model_validate({
         "goal": "list, then read a file that is not there",
         "steps": [{"id": "list", "tool": "list_files", "args": {"path": "."}},

@@ -214,6 +214,14 @@ def probe_plugin(folder: Path) -> Path:
     return site
 
 
+def probe_chain(calls: Path) -> list[dict[str, Any]]:
+    """Steps a, b, c of the probe tool, each needing the one before (b hangs the first time)."""
+    return [{"id": "a", "tool": "chain_probe", "args": {"folder": str(calls), "name": "a"}},
+            *({"id": n, "tool": "chain_probe",
+               "args": {"folder": str(calls), "name": n, "after": f"${{{before}}}"}}
+              for before, n in (("a", "b"), ("b", "c")))]
+
+
 async def run_through_a_kill(client: Client, settings: Settings, plan: Plan, site: Path,
                              calls: Path, tmp_path: Path, what: str
                              ) -> tuple[JarvisClient, str, RunState]:
@@ -248,11 +256,7 @@ async def test_killed_worker_mid_chain(client: Client, settings: Settings, tmp_p
     calls = tmp_path / "probe"
     calls.mkdir()
     plan = Plan.model_validate({"goal": "survive a worker crash mid-chain", "steps": [
-        {"id": "a", "tool": "chain_probe", "args": {"folder": str(calls), "name": "a"}},
-        {"id": "b", "tool": "chain_probe", "args": {"folder": str(calls), "name": "b",
-                                                    "after": "${a}"}},
-        {"id": "c", "tool": "chain_probe", "args": {"folder": str(calls), "name": "c",
-                                                    "after": "${b}"}},
+        *probe_chain(calls),
         {"id": "note", "tool": "notes_append", "args": {"text": "${a} ${b} ${c}"}},
     ]})
     engine, run_id, state = await run_through_a_kill(client, settings, plan, site, calls,
@@ -277,13 +281,8 @@ async def test_killed_worker_mid_local_steps_without_chains(
     monkeypatch.syspath_prepend(str(site))
     calls = tmp_path / "probe"
     calls.mkdir()
-    plan = Plan.model_validate({"goal": "survive a worker crash between local steps", "steps": [
-        {"id": "a", "tool": "chain_probe", "args": {"folder": str(calls), "name": "a"}},
-        {"id": "b", "tool": "chain_probe", "args": {"folder": str(calls), "name": "b",
-                                                    "after": "${a}"}},
-        {"id": "c", "tool": "chain_probe", "args": {"folder": str(calls), "name": "c",
-                                                    "after": "${b}"}},
-    ]})
+    plan = Plan.model_validate({"goal": "survive a worker crash between local steps",
+                                "steps": probe_chain(calls)})
     unchained = settings.model_copy(update={"local_chain_s": 0.0})
     engine, run_id, state = await run_through_a_kill(client, unchained, plan, site, calls,
                                                      tmp_path, "step b on its own")

@@ -1,19 +1,19 @@
 """Chains of local steps run in one local activity (planner/chains.py, activities/local_chain.py)
 with the same results and failures as one local activity per step and the simple engine; a link
-that fails runs again on its own; the chain's time and the goal's budget bound it; what settled
-meanwhile is not overwritten; a replay gives the same run."""
+that fails counts as its step's first attempt (the attempts left run on its own); the chain's
+time and the goal's budget bound it; what settled meanwhile is not overwritten; a replay gives
+the same run."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio.client import Client
 
 from activities import default_registry
-from activities.errors import ToolError, ToolInputError
+from activities.errors import ToolInputError
 from activities.execution import tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from planner.contracts.plan_run import RunState
@@ -23,6 +23,7 @@ from planner.scheduler import StepStatus
 from planner.settings import Settings
 from planner.tools import ToolRegistry, tool_from_function
 from tests.plan_outcomes import outcome, run_replayed
+from tests.plans import FLAKY_CALLS, flaky
 
 CALLS: list[str] = []  # the tools' calls in this process, in order
 
@@ -54,25 +55,13 @@ async def nap(seconds: float, n: int = 0) -> int:
     return n
 
 
-async def shaky(key: str) -> dict[str, Any]:
-    """Fails once per key with an error a retry may fix, then answers."""
-    CALLS.append(f"shaky {key}")
-    FLAKY[key] = FLAKY.get(key, 0) + 1
-    if FLAKY[key] == 1:
-        raise ToolError("a transient failure")
-    return {"key": key, "calls": FLAKY[key]}
-
-
-FLAKY: dict[str, int] = {}
-
-
 @pytest.fixture
 def registry() -> ToolRegistry:
     registry = default_registry()
-    for fn in (add, as_text, pick, nap, shaky):
+    for fn in (add, as_text, pick, nap, flaky):  # flaky: read-only and local here
         registry.register(tool_from_function(fn, timeout_s=10))
     CALLS.clear()
-    FLAKY.clear()
+    FLAKY_CALLS.clear()
     return registry
 
 
@@ -81,7 +70,7 @@ async def same_unchained(client: Client, settings: Settings, registry: ToolRegis
     """Run ``plan`` again with chains off (the tools' records reset): it must come to what
     the chained run came to, with the same attempts."""
     CALLS.clear()
-    FLAKY.clear()
+    FLAKY_CALLS.clear()
     alone, _ = await run_replayed(client, unchained(settings), registry,
                                   prepare(plan, registry, unchained(settings)))
     assert outcome(alone) == outcome(chained)
@@ -171,14 +160,14 @@ async def test_a_link_failure_a_retry_may_fix_runs_the_attempts_left_on_its_own(
         client: Client, settings: Settings, registry: ToolRegistry) -> None:
     plan = Plan.model_validate({"goal": "a shaky link", "steps": [
         {"id": "a", "tool": "add", "args": {"n": 1}},
-        {"id": "s", "tool": "shaky", "args": {"key": "k${a}"}},
+        {"id": "s", "tool": "flaky", "args": {"key": "k${a}", "failures": 1}},
         {"id": "after", "tool": "add", "args": {"n": "${s.calls}"}},
     ], "outputs": {"s": "${s}", "after": "${after}"}})
     state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
     assert state.status == "succeeded", state.failure_report()
     assert ran == ["planner.local_chain", "planner.local_chain"], \
         "s's second attempt leads a chain of its own (s, after)"
-    assert CALLS == ["add 1", "shaky k2", "shaky k2", "add 2"]
+    assert CALLS == ["add 1", "add 2"] and FLAKY_CALLS == {"k2": 2}
     assert state.outputs == {"s": {"key": "k2", "calls": 2}, "after": 3}
     assert state.step("s").attempts == 2, "the chain's attempt counts"
     await same_unchained(client, settings, registry, plan, state)
@@ -188,12 +177,12 @@ async def test_one_attempt_allowed_means_the_chains_attempt_is_the_last(
         client: Client, settings: Settings, registry: ToolRegistry) -> None:
     plan = Plan.model_validate({"goal": "links with one attempt", "steps": [
         {"id": "a", "tool": "add", "args": {"n": 1}},
-        {"id": "s", "tool": "shaky", "args": {"key": "once"}, "deps": ["a"],
+        {"id": "s", "tool": "flaky", "args": {"key": "once", "failures": 1}, "deps": ["a"],
          "retry": {"max_attempts": 1}},
     ]})
     state, ran = await run_replayed(client, settings, registry, prepare(plan, registry, settings))
     assert ran == ["planner.local_chain"]
-    assert CALLS == ["add 1", "shaky once"]
+    assert CALLS == ["add 1"] and FLAKY_CALLS == {"once": 1}
     error = state.step("s").error
     assert error is not None and (error.type, error.attempts) == ("ToolError", 1)
     await same_unchained(client, settings, registry, plan, state)
