@@ -26,6 +26,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from agents.history_budget import start_allowance
+    from agents.inline_step_metrics import inline_attempt
     from agents.step_driver import StepDriver, StepFailed
     from planner.chains import ChainRule, may_group
     from planner.contracts.local_chain import ChainLink, ChainResult, LocalChain
@@ -306,7 +307,18 @@ class PlanRunner(StepDriver):
 
     def _run_inline(self, call: ToolCall) -> ToolCallResult | None:
         """A pure tool's call, run in the workflow (deterministic: its arguments alone decide
-        the output, computed again on replay); None: too large, run it as an activity."""
+        the output, computed again on replay); None: too large, run it as an activity. Its
+        attempt is counted and traced as an activity's is (agents/inline_step_metrics.py)."""
+        try:
+            result = self._call_inline(call)
+        except StepFailed as exc:
+            inline_attempt(call.tool, call.step_id, "failed", exc.kind)
+            raise
+        if result is not None:
+            inline_attempt(call.tool, call.step_id, "succeeded")
+        return result
+
+    def _call_inline(self, call: ToolCall) -> ToolCallResult | None:
         tool = installed(call.tool)
         if tool is None:
             raise StepFailed("UnknownTool", f"pure tool '{call.tool}' is not installed on this "

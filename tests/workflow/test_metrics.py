@@ -43,8 +43,9 @@ JUICE_GOAL = "Save the line Juice is sweet to juice.txt"
 FAILING_GOAL = "Show me the password file"
 FAILING_PLAN: dict[str, Any] = {
     "goal": FAILING_GOAL,
-    "steps": [{"id": "read", "tool": "read_file", "args": {"path": "/etc/passwd"}}],
-    "outputs": {"text": "${read.text}"},
+    "steps": [{"id": "lines", "tool": "calc", "args": {"expression": "2 * 3"}},  # pure: inline
+              {"id": "read", "tool": "read_file", "args": {"path": "/etc/passwd"}}],
+    "outputs": {"text": "${read.text}", "lines": "${lines.value}"},
 }
 PRICE = ModelPrice(input=2.0, output=8.0)
 # (prompt, completion) tokens of the three LLM replies: broken draft, repair, failing plan
@@ -220,8 +221,11 @@ async def test_worker_metrics_read_back_through_prometheus(
         assert cost == pytest.approx(expected) and expected > 0
         steps = p("sum by (tool, outcome) (jarvis_step_duration_seconds_count)")
         assert steps == {(("outcome", "succeeded"), ("tool", "write_file")): 2,
-                         (("outcome", "failed"), ("tool", "read_file")): 1}, steps
-        assert p('sum(jarvis_step_duration_seconds_bucket{le="+Inf"})') == {(): 3}
+                         (("outcome", "failed"), ("tool", "read_file")): 1,
+                         (("outcome", "succeeded"), ("tool", "calc")): 1}, steps
+        assert p('sum(jarvis_step_duration_seconds_bucket{le="+Inf"})') == {(): 4}
+        # the pure step ran in the workflow (no activity): counted, with no time of its own
+        assert p('sum(jarvis_step_duration_seconds_sum{tool="calc"})') == {(): 0}
 
         # exactly these JARVIS names (no suffix added by the exporter), next to the SDK's own
         names = {dict(k)["__name__"] for k in p('{__name__=~"jarvis_.+"}')}

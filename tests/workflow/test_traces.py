@@ -22,6 +22,8 @@ from agents.connection import connect
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json, reply_text
 from planner.contracts.goal_flow import GoalState
+from planner.plan import Plan
+from planner.preparation import prepare
 from planner.retry import RetrySpec
 from planner.settings import Settings
 from planner.tools import Risk, ToolRegistry, tool_from_function
@@ -45,10 +47,10 @@ class Traced:
     exporter: InMemorySpanExporter
     registry: ToolRegistry
 
-    def spans_of(self, goal_id: str) -> list[ReadableSpan]:
-        """Every span of the goal's trace (the trace its start opened)."""
+    def spans_of(self, goal_id: str, workflow: str = "jarvis.Goal") -> list[ReadableSpan]:
+        """Every span of the goal's (or plan run's) trace (the trace its start opened)."""
         spans = self.exporter.get_finished_spans()
-        start = one(s for s in spans if s.name == "StartWorkflow:jarvis.Goal"
+        start = one(s for s in spans if s.name == f"StartWorkflow:{workflow}"
                     and s.attributes is not None
                     and s.attributes.get("temporalWorkflowID") == goal_id)
         return [s for s in spans if trace_id(s) == trace_id(start)]
@@ -135,6 +137,31 @@ async def test_a_goal_is_one_trace_with_its_activities_llm_calls_and_tool_calls(
     assert [attrs(s)["jarvis.stage"] for s in stages] == [
         "retrieving", "planning", "executing", "succeeded", "remembering", "succeeded"]
     assert all(parent_id(s) == span_id(root) for s in stages)
+
+
+async def test_a_pure_step_run_in_the_workflow_is_a_mark_in_the_trace(
+        traced: Traced) -> None:
+    """A pure tool's steps (calc) have no activity: each attempt is a zero-duration
+    ``execute_tool`` mark from the workflow, with its outcome and error type."""
+    plan = Plan.model_validate({"goal": "multiply, then divide by zero", "steps": [
+        {"id": "n", "tool": "calc", "args": {"expression": "6 * 7"}},
+        {"id": "bad", "tool": "calc", "args": {"expression": "n / 0", "variables": {
+            "n": "${n.value}"}}}]})
+    inp = prepare(plan, traced.registry, traced.jarvis.settings)
+    run_id = await traced.jarvis.start_plan(inp)
+    state = await traced.jarvis.plan_result(run_id)
+    assert state.status == "failed" and state.step("n").inline and state.step("bad").inline
+    error = state.step("bad").error
+    assert error is not None
+    spans = traced.spans_of(run_id, "jarvis.ExecutePlan")
+    marks = {attrs(s)["jarvis.step"]: s for s in spans if s.name == "execute_tool calc"}
+    assert set(marks) == {"n", "bad"}, [s.name for s in spans]
+    assert {k: attrs(marks["n"])[k] for k in ("jarvis.outcome", "jarvis.inline",
+                                               "jarvis.attempt")} == {
+        "jarvis.outcome": "succeeded", "jarvis.inline": True, "jarvis.attempt": 1}
+    assert attrs(marks["bad"])["jarvis.outcome"] == "failed"
+    assert attrs(marks["bad"])["error.type"] == error.type
+    assert not [s for s in spans if s.name.endswith(":tool.calc")], "no activity"
 
 
 async def test_a_failed_step_shows_each_attempt_with_an_error_status(
