@@ -29,7 +29,12 @@ async def ask(handle: WorkflowHandle[Any, Any], query: str, result_type: type[T]
     """``query``'s answer from ``handle``'s workflow (with ``arg`` if not None), or
     ``TimeoutError`` after ``wait_s`` seconds. RPC and query failures pass through as the SDK
     raises them (``UNANSWERED`` names them all)."""
-    asking = (handle.query(query, result_type=result_type) if arg is None
-              else handle.query(query, arg, result_type=result_type))
-    answer: T = await asyncio.wait_for(asking, wait_s)
+    # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the answer when the caller
+    # is cancelled in the moment the answer lands, losing the cancellation (a follower polling
+    # in a loop then never stops); a timeout scope lets the cancellation through
+    async with asyncio.timeout(wait_s):
+        if arg is None:
+            answer: T = await handle.query(query, result_type=result_type)
+        else:
+            answer = await handle.query(query, arg, result_type=result_type)
     return answer

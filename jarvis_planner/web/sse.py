@@ -78,8 +78,9 @@ async def event_stream(jarvis: JarvisClient, goal_id: str, poll_s: float,
     try:
         yield "retry: 2000\n\n"
         while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), timeout=keepalive_s)
+            try:  # a timeout scope: 3.11's wait_for can lose the stream's cancellation
+                async with asyncio.timeout(keepalive_s):
+                    item = await queue.get()
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue
