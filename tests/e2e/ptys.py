@@ -23,7 +23,9 @@ class Terminal:
         os.set_blocking(self.master, False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jarvis_planner.cli", *args], stdin=slave, stdout=slave,
-            stderr=slave, env={**os.environ, **env, "COLUMNS": str(columns), "TERM": "xterm"},
+            stderr=slave, env={**os.environ, **env, "COLUMNS": str(columns), "TERM": "xterm",
+                               # a hung command dumps its threads' stacks on SIGABRT (wait())
+                               "PYTHONFAULTHANDLER": "1"},
             cwd=ROOT, start_new_session=True)
         os.close(slave)
         self.raw = b""
@@ -50,6 +52,16 @@ class Terminal:
     def send(self, data: str) -> None:
         os.write(self.master, data.encode())
 
+    def _dump_and_kill(self) -> None:
+        """SIGABRT: the faulthandler writes every thread's stack to the terminal; then kill."""
+        self.proc.send_signal(signal.SIGABRT)
+        until = time.monotonic() + 3
+        while self.proc.poll() is None and time.monotonic() < until:
+            self._read(0.2)
+        self._read(0.2)
+        if self.proc.poll() is None:
+            self.proc.kill()
+
     def interrupt(self) -> None:
         """Ctrl-C, as the terminal sends it: SIGINT to the foreground process."""
         self.proc.send_signal(signal.SIGINT)
@@ -58,8 +70,9 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:
             if time.monotonic() > deadline:
-                self.proc.kill()
-                raise AssertionError(f"still running; output:\n{self.text}")
+                self._dump_and_kill()
+                raise AssertionError(f"still running; output (with the threads' stacks at "
+                                     f"the end):\n{self.text}")
             self._read(0.2)
         self._read(0.2)
         os.close(self.master)
