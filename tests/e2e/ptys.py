@@ -19,6 +19,12 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 class Terminal:
     def __init__(self, *args: str, env: dict[str, str], columns: int = 120) -> None:
+        # A person's terminal delivers Ctrl-C to a command that handles it. A test run started
+        # in the background (`cmd &` in a script) ignores SIGINT, and an ignored signal stays
+        # ignored in every child: the command would never see the test's Ctrl-C. Caught here
+        # (the main thread), it is back to the default in the child.
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         self.master, slave = pty.openpty()
         os.set_blocking(self.master, False)
         self.proc = subprocess.Popen(
