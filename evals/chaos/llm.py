@@ -3,7 +3,12 @@ server errors (500), answers slower than the client's timeout, and garbage inste
 Between the bursts it answers the plan of the goal it is asked about (see :func:`plan_for`).
 
 The schedule is a function of the call number, so a run with the same seed injects the same
-faults in the same order; how many of each landed is counted in ``injected``."""
+faults in the same order; how many of each landed is counted in ``injected``. No goal's calls
+meet more than ``MAX_FAULTS_IN_A_ROW`` faults one after another: the goal retries its LLM call
+five times (agents/goal_workflow.py), and a goal that runs out of them fails as it should, which
+is not what the fault suite measures (tests/e2e/test_cli_logs.py covers giving up). Which goal
+a call is for depends on how the concurrent goals interleave, so without the cap a run could
+end one goal on five faults in a row by timing alone."""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ PHRASES = {
 GOAL = re.compile(r"Goal: chaos goal (\d+): (" + "|".join(map(re.escape, PHRASES.values()))
                   + ")")
 TIMEOUT_DELAY_S = 4.0  # longer than the chaos settings' llm_timeout_s
+MAX_FAULTS_IN_A_ROW = 2  # per goal: fewer than its five attempts, with room for worker kills
 
 
 def goal_text(index: int, kind: str | None = None) -> str:
@@ -62,16 +68,22 @@ class FaultyLLM(ScriptedLLM):
         self.fault_rate = fault_rate
         self.injected: Counter[str] = Counter()
         self._burst: list[str] = []
+        self._in_a_row: Counter[str] = Counter()  # goal number -> faults its calls met in a row
 
     def _chat(self, request: RecordedRequest) -> tuple[int, Any, Mapping[str, str], float]:
         self._calls += 1
         body = request.json() or {}
+        # the last "Goal:" is the user's; examples from template memory come before it
+        matches = list(GOAL.finditer(message_text(body)))
+        found = matches[-1] if matches else None
+        goal = found.group(1) if found else ""
         if not self._burst and self.rng.random() < self.fault_rate:
             kind = self.rng.choice(["429", "500", "timeout", "garbage"])
             self._burst = [kind] * self.rng.randint(1, 3 if kind in ("429", "500") else 1)
-        if self._burst:
+        if self._burst and self._in_a_row[goal] < MAX_FAULTS_IN_A_ROW:
             kind = self._burst.pop()
             self.injected[kind] += 1
+            self._in_a_row[goal] += 1
             if kind == "429":
                 reply = reply_error(429, message="rate limited (chaos)",
                                     headers={"retry-after": "0.2"})
@@ -83,9 +95,7 @@ class FaultyLLM(ScriptedLLM):
                 reply = reply_text("Sure! Here is what I would do: first, think about it.")
             status, payload = reply.render(body)
             return status, payload, reply.headers, reply.delay_s
-        # the last "Goal:" is the user's; examples from template memory come before it
-        matches = list(GOAL.finditer(message_text(body)))
-        found = matches[-1] if matches else None
+        self._in_a_row[goal] = 0
         if found is None:
             return self._refuse("the chaos LLM only plans chaos goals")
         kind = next(k for k, phrase in PHRASES.items() if phrase == found.group(2))
