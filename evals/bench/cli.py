@@ -146,7 +146,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                         help="run every configuration this many times; report medians")
     parser.add_argument("--peers", action="store_true",
                         help="also run LangGraph (SQLite checkpointer, durability sync) and "
-                             "DBOS (SQLite) on the same workloads (extra: .[peers])")
+                             "DBOS (SQLite) on the same workloads (extra: .[peers]), and the "
+                             "floor under any engine on Temporal (one local activity a run)")
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: "
                              f"all of them), or {','.join(EXTRA_BENCHMARKS)} (minutes: asked "

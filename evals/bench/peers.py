@@ -2,6 +2,8 @@
 its SQLite checkpointer (every step's checkpoint written before the next starts: durability
 "sync") and DBOS on SQLite (every step recorded in its system database). Both come from the
 optional extra ``peers`` (``pip install -e '.[peers]'``); ``python -m evals.bench --peers``.
+Beside them, the floor under any engine on Temporal (:mod:`evals.bench.temporal_floor`: each
+run one local activity, no planner), which needs nothing more.
 
 Each peer runs the workloads of :mod:`evals.bench.benchmarks` with the same sizes: a chain of
 no-op steps (ms per step), a fan-out of sleeping steps then a join (makespan / critical path),
@@ -24,10 +26,11 @@ from typing import Annotated, Any, TypedDict
 
 from evals.bench.benchmarks import _median
 from evals.bench.levers import Metrics, Size
+from evals.bench.temporal_floor import temporal_floor
 
-PEERS = ("langgraph", "dbos")
+PEERS = ("langgraph", "dbos", "temporal-floor")
 _PACKAGES = {"langgraph": ("langgraph", "langgraph.checkpoint.sqlite.aio"),
-             "dbos": ("dbos",)}
+             "dbos": ("dbos",), "temporal-floor": ("temporalio",)}
 
 
 def missing(peers: tuple[str, ...] = PEERS) -> dict[str, str]:
@@ -58,7 +61,7 @@ async def run_peer(peer: str, size: Size, folder: Path) -> dict[str, Metrics]:
     """The three workloads on one peer, with a fresh SQLite file in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     runner: Callable[[Size, Path], Awaitable[dict[str, Metrics]]] = {
-        "langgraph": _langgraph, "dbos": _dbos}[peer]
+        "langgraph": _langgraph, "dbos": _dbos, "temporal-floor": temporal_floor}[peer]
     results = await runner(size, folder)
     for name, metrics in results.items():
         print(f"[{peer}] {name}: {metrics}", flush=True)

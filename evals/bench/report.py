@@ -194,7 +194,8 @@ def scaling_charts(metrics: Metrics) -> dict[str, str]:
 
 
 _SIDE_BY_SIDE = ("overhead", "parallelism", "throughput")
-_PEER_LABEL = {"langgraph": "LangGraph + SQLite (sync)", "dbos": "DBOS + SQLite"}
+_PEER_LABEL = {"langgraph": "LangGraph + SQLite (sync)", "dbos": "DBOS + SQLite",
+               "temporal-floor": "Temporal floor (one local activity a run)"}
 _NOT_IN_TABLES = {"note", "template_id"}  # in the JSON only
 
 

@@ -218,17 +218,17 @@ async def test_initial_retry_interval_above_the_maximum_is_capped(
 
 
 async def test_peers_run_beside_jarvis_and_scaling_draws_its_curves(tmp_path: Path) -> None:
-    """`--peers` runs LangGraph (SQLite checkpointer) and DBOS (SQLite) on the same workloads
-    in the same run (the test command installs the extra `peers`), and the side-by-side table
-    has a column for each; the scaling benchmark measures plan sizes and goals in flight and
-    draws its curves as SVG."""
+    """`--peers` runs LangGraph (SQLite checkpointer), DBOS (SQLite) and the Temporal floor
+    (each run one local activity) on the same workloads in the same run (the test command
+    installs the extra `peers`), and the side-by-side table has a column for each; the scaling
+    benchmark measures plan sizes and goals in flight and draws its curves as SVG."""
     import xml.etree.ElementTree as ET
 
     only = ("overhead", "parallelism", "throughput", "scaling")
     report = await run(Options(size="smoke", out=tmp_path, peers=True, only=only))
     written = {p.name for p in report.write(tmp_path)}
     size = SIZES["smoke"]
-    assert set(report.peers) == {"langgraph", "dbos"}
+    assert set(report.peers) == {"langgraph", "dbos", "temporal-floor"}
     for peer, results in report.peers.items():
         assert 0 < results["overhead"]["ms_per_step"] < math.inf, peer
         ratios = [v for k, v in results["parallelism"].items() if k.startswith("ratio_")]
@@ -237,7 +237,8 @@ async def test_peers_run_beside_jarvis_and_scaling_draws_its_curves(tmp_path: Pa
         assert results["throughput"]["lost"] == 0
     summary = (tmp_path / "bench.md").read_text()
     assert ("| workload | JARVIS Temporal (tuned) | JARVIS, regular activities | JARVIS simple "
-            "| LangGraph + SQLite (sync) | DBOS + SQLite |") in summary
+            "| LangGraph + SQLite (sync) | DBOS + SQLite "
+            "| Temporal floor (one local activity a run) |") in summary
     assert "| fan-out + join of 0.05 s steps, makespan / critical path |" in summary
     scaling = report.results["scaling"]["tuned"]
     for shape in ("chain", "fan", "pure"):

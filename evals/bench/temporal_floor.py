@@ -1,0 +1,117 @@
+"""The floor under any engine built on Temporal here: the peers' workloads, each run a workflow
+whose whole work is one local activity, started eagerly on a dev server with the tuned flags
+(the same as JARVIS tuned), on an unsandboxed worker, its result awaited by the client.
+
+No planner, no steps, no per-step state: what is left is what the SDK and the server cost a
+durable run (the start, one workflow task, its completion, the client's result) plus the
+work itself. A JARVIS figure near this one has little of its own left to cut; a gap between
+this and LangGraph's is the engine's, not JARVIS's. ``python -m evals.bench --peers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import activity, workflow
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from agents.connection import connect
+from agents.devserver import DEFAULT_TUNING, free_port, start_dev_server, stop_process
+from agents.gc_tuning import tuned_gc
+from evals.bench.benchmarks import _median
+from evals.bench.levers import Metrics, Size
+
+FLOOR_WORKFLOW = "BenchTemporalFloor"  # the benchmark's own: no product code starts it
+
+
+@dataclass(frozen=True)
+class FloorJob:
+    """``steps`` no-op calls in a row; or, with ``seconds``, ``width`` sleeps at once, then
+    one more (the fan-out and its join)."""
+
+    steps: int = 0
+    width: int = 0
+    seconds: float = 0.0
+
+
+def _noop(k: int) -> int:
+    return k
+
+
+@activity.defn(name="bench_floor_work")
+async def floor_work(job: FloorJob) -> int:
+    if job.seconds:
+        await asyncio.gather(*(asyncio.sleep(job.seconds) for _ in range(job.width)))
+        await asyncio.sleep(job.seconds)
+        return job.width + 1
+    return sum(1 for k in range(job.steps) if _noop(k) == k)
+
+
+@workflow.defn(name=FLOOR_WORKFLOW)
+class FloorWorkflow:
+    @workflow.run
+    async def run(self, job: FloorJob) -> int:
+        done: int = await workflow.execute_local_activity(
+            floor_work, job, start_to_close_timeout=timedelta(seconds=60))
+        return done
+
+
+async def _timed(client: Client, queue: str, job: FloorJob, expect: int) -> float:
+    started = time.perf_counter()
+    done = await client.execute_workflow(FloorWorkflow.run, job, id=f"floor-{uuid.uuid4().hex}",
+                                         task_queue=queue, request_eager_start=True)
+    took = time.perf_counter() - started
+    assert done == expect, (job, done)
+    return took
+
+
+async def temporal_floor(size: Size, folder: Path) -> dict[str, Metrics]:
+    """The three workloads (metric names as the other peers'), on a dev server of its own."""
+    port = free_port()
+    server = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log",
+                              tuning=DEFAULT_TUNING)
+    try:
+        client = await connect(f"127.0.0.1:{port}")
+        queue = f"floor-{uuid.uuid4().hex[:8]}"
+        async with Worker(client, task_queue=queue, workflows=[FloorWorkflow],
+                          activities=[floor_work], workflow_runner=UnsandboxedWorkflowRunner()):
+            await _timed(client, queue, FloorJob(steps=2), 2)  # warm-up
+            with tuned_gc():  # as JARVIS tuned runs
+                return await _workloads(client, queue, size)
+    finally:
+        stop_process(server)
+
+
+async def _workloads(client: Client, queue: str, size: Size) -> dict[str, Metrics]:
+    times = [await _timed(client, queue, FloorJob(steps=size.seq_steps), size.seq_steps)
+             for _ in range(size.seq_repeats)]
+    overhead = {"steps": size.seq_steps,
+                "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
+    parallelism: Metrics = {"width": size.fan_width}
+    for seconds in size.fan_step_s:
+        job = FloorJob(width=size.fan_width, seconds=seconds)
+        spans = [await _timed(client, queue, job, size.fan_width + 1)
+                 for _ in range(size.fan_repeats)]
+        parallelism[f"ratio_{round(seconds * 1000)}ms"] = round(_median(spans) / (2 * seconds),
+                                                                3)
+    job = FloorJob(steps=size.goal_steps)
+    started = time.perf_counter()
+    handles = await asyncio.gather(*(client.start_workflow(
+        FloorWorkflow.run, job, id=f"floor-{uuid.uuid4().hex}", task_queue=queue,
+        request_eager_start=True) for _ in range(size.goals)))
+    results = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
+    took = time.perf_counter() - started
+    stored = 0  # accounted for from the server: each run closed as completed, with its result
+    for handle, result in zip(handles, results, strict=True):
+        status = (await handle.describe()).status
+        stored += result == size.goal_steps and status == WorkflowExecutionStatus.COMPLETED
+    throughput = {"goals": size.goals,
+                  "steps_per_s": round(stored * size.goal_steps / took, 1),
+                  "completed": stored, "lost": size.goals - stored}
+    return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}
