@@ -6,6 +6,10 @@ No planner, no steps, no per-step state: what is left is what the SDK and the se
 durable run (the start, one workflow task, its completion, the client's result) plus the
 work itself. A JARVIS figure near this one has little of its own left to cut; a gap between
 this and LangGraph's is the engine's, not JARVIS's. ``python -m evals.bench --peers``.
+
+Its sequential figure is a run of ``seq_steps`` no-ops in the one local activity, divided by
+``seq_steps``: what a JARVIS chain of local steps comes down to (the run's fixed cost spread
+over its steps), not the cost of one step recorded on its own.
 """
 
 from __future__ import annotations
