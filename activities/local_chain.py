@@ -3,7 +3,8 @@ lead step as its own local activity would, then each link while the chain's time
 
 A link runs once, with its own timeout, on the outputs before it; when it fails, times out, its
 arguments do not resolve or the outputs so far fill the payload limit, the chain stops there and
-returns what ran: the workflow runs that step on its own, with its retry policy (a link whose
+returns what ran (after a step that spent LLM tokens too, so that the run checks its budget
+before the next): the workflow runs that step on its own, with its retry policy (a link whose
 tool ran and failed comes back as that step's first attempt, ``ChainResult.stopped_by``). Links are
 read-only local steps (planner/chains.py), so running one again is safe; a link whose tool is not
 a read-only local tool in this worker's registry (whatever the workflow input says) is not run
@@ -54,6 +55,8 @@ def local_chain_activity(runtime: ToolRuntime,
             raise ApplicationError("start_to_close timeout",
                                    {"attempt": info.attempt, "worker": runtime.worker},
                                    type="Timeout") from None
+        if lead.usage is not None:
+            return ChainResult(results=[lead], stopped=spent_tokens(chain.lead.step_id))
         outputs = {k: hydrate(v, runtime.store) for k, v in chain.known.items()}
         outputs[chain.lead.step_id] = hydrate(lead.output, runtime.store)
         ran, stopped, stopped_by = await run_links(
@@ -72,8 +75,9 @@ async def run_links(runtime: ToolRuntime, metrics: ActivityMetrics, links: list[
                     workflow_id: str | None, run_key: str) -> Stopped:
     """Run ``links`` one after another on ``outputs`` (the steps before them: hydrated; the
     links' outputs are added), each once with its own timeout, until one fails, times out or
-    does not resolve, the outputs (``size`` bytes so far) fill ``limit``, or ``until`` (a
-    ``time.monotonic()`` reading) has passed. The results that ran, why it stopped ("" when
+    does not resolve, spends LLM tokens (the run checks its budget first), the outputs
+    (``size`` bytes so far) fill ``limit``, or ``until`` (a ``time.monotonic()`` reading) has
+    passed. The results that ran, why it stopped ("" when
     every link ran), and the first attempt of the link that stopped it when its tool ran."""
     results: list[ToolCallResult] = []
     for link in links:
@@ -97,9 +101,17 @@ async def run_links(runtime: ToolRuntime, metrics: ActivityMetrics, links: list[
             first = first_attempt(exc, link.retryable, link.timeout_s, runtime.worker)
             return results, f"step '{step.id}' {why} (its first attempt)", first
         results.append(result)
+        if result.usage is not None:
+            return results, spent_tokens(step.id), None
         outputs[step.id] = hydrate(result.output, runtime.store)
         size += json_size(result.output)
     return results, "", None
+
+
+def spent_tokens(step_id: str) -> str:
+    """Why a chain stops after a step that spent LLM tokens: the run checks its budget (tokens,
+    cost) before the next step starts, as it does between steps run on their own."""
+    return f"step '{step_id}' spent LLM tokens: the run checks its budget before the next step"
 
 
 def first_attempt(exc: StepFailure | TimeoutError, retryable: bool, timeout_s: float,

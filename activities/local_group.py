@@ -6,7 +6,8 @@ attempt) comes back as its failure; one a retry may fix (a timeout too) as its f
 read-only step, so running it again is safe). A member whose tool is not a read-only local tool
 in this worker's registry (whatever the workflow input says) is not run here: absent, it runs
 on its own with its whole retry policy. When every member succeeded, the links after them (a
-fan-out's join, say) run as a chain's do (activities/local_chain.py ``run_links``). The
+fan-out's join, say) run as a chain's do (activities/local_chain.py ``run_links``), unless a
+member spent LLM tokens: the run checks its budget before they start. The
 activity itself fails only on a bug; then every member runs on its own.
 """
 
@@ -58,7 +59,8 @@ def local_group_activity(runtime: ToolRuntime,
         followers: list[ToolCallResult] = []
         stopped_by: MemberFailure | MemberAgain | None = None
         done = [o for o in outcomes if isinstance(o, ToolCallResult)]
-        if group.links and len(done) == len(outcomes):  # every member succeeded
+        if (group.links and len(done) == len(outcomes)  # every member succeeded
+                and all(o.usage is None for o in done)):  # none spent tokens: no budget check
             outputs = {k: hydrate(v, runtime.store) for k, v in group.known.items()}
             outputs.update({m.call.step_id: hydrate(o.output, runtime.store)
                             for m, o in zip(group.members, done, strict=True)})

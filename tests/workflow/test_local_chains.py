@@ -1,8 +1,8 @@
 """Chains of local steps run in one local activity (planner/chains.py, activities/local_chain.py)
 with the same results and failures as one local activity per step and the simple engine; a link
 that fails counts as its step's first attempt (the attempts left run on its own); the chain's
-time and the goal's budget bound it; what settled meanwhile is not overwritten; a replay gives
-the same run."""
+time and the goal's budget (steps, and tokens: a step that spent them ends its chain) bound it;
+what settled meanwhile is not overwritten; a replay gives the same run."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from temporalio.client import Client
 
 from activities import default_registry
 from activities.errors import ToolInputError
-from activities.execution import tool_runtime
+from activities.execution import record_usage, tool_runtime
 from agents.simple_engine import SimpleWorkflowEngine
 from planner.contracts.plan_run import RunState
+from planner.contracts.usage import Usage
 from planner.plan import Plan, PlanBudget
 from planner.preparation import prepare
 from planner.scheduler import StepStatus
@@ -48,6 +49,13 @@ async def pick(items: list[int], at: int) -> int:
     return items[at]
 
 
+async def think(n: int) -> int:
+    """``n``, spending 100 LLM tokens as a tool that calls an LLM records them."""
+    CALLS.append(f"think {n}")
+    record_usage(Usage(prompt_tokens=60, completion_tokens=40, total_tokens=100, calls=1))
+    return n
+
+
 async def nap(seconds: float, n: int = 0) -> int:
     """Sleep, then return ``n``."""
     CALLS.append(f"nap {n}")
@@ -58,7 +66,7 @@ async def nap(seconds: float, n: int = 0) -> int:
 @pytest.fixture
 def registry() -> ToolRegistry:
     registry = default_registry()
-    for fn in (add, as_text, pick, nap, flaky):  # flaky: read-only and local here
+    for fn in (add, as_text, pick, nap, think, flaky):  # flaky: read-only and local here
         registry.register(tool_from_function(fn, timeout_s=10))
     CALLS.clear()
     FLAKY_CALLS.clear()
@@ -230,6 +238,32 @@ async def test_a_step_budget_stops_links_where_it_would_stop_steps(
         outcomes.append(outcome(state))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0]["steps"]["s3"][4] == "OverBudget"  # type: ignore[index]
+
+
+async def test_a_token_budget_stops_links_where_it_would_stop_steps(
+        client: Client, settings: Settings, registry: ToolRegistry) -> None:
+    """A step that spent tokens ends its chain: the run checks its budget before the next
+    step, as it does when each step runs on its own (a group's links too)."""
+    chain = Plan.model_validate({"goal": "three thoughts", "steps": [
+        {"id": f"s{k}", "tool": "think", "args": {"n": f"${{s{k - 1}}}" if k else 0}}
+        for k in range(3)]})
+    fan = Plan.model_validate({"goal": "two thoughts, then one", "steps": [
+        {"id": "x", "tool": "think", "args": {"n": 1}},
+        {"id": "y", "tool": "think", "args": {"n": 2}},
+        {"id": "join", "tool": "think", "args": {"n": "${x}"}, "deps": ["y"]}]})
+    for plan, calls, refused in ((chain, ["think 0"], "s1"),
+                                 (fan, ["think 1", "think 2"], "join")):
+        outcomes = []
+        for each in (settings, unchained(settings)):
+            inp = prepare(plan, registry, each).model_copy(
+                update={"budget": PlanBudget(max_tokens=100)})
+            CALLS.clear()
+            state, _ = await run_replayed(client, each, registry, inp)
+            assert sorted(CALLS) == calls, plan.goal
+            assert state.usage.total_tokens == 100 * len(calls)
+            outcomes.append(outcome(state))
+        assert outcomes[0] == outcomes[1]
+        assert outcomes[0]["steps"][refused][4] == "OverBudget"  # type: ignore[index]
 
 
 async def test_a_link_settled_meanwhile_is_not_overwritten(
