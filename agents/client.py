@@ -39,6 +39,7 @@ from agents.connection import (
 from agents.following import GoalEvent, goal_events, watch
 from agents.schedules import ScheduleMixin
 from agents.search_attributes import STAGE
+from agents.stuck_runs import stuck, task_failing
 from planner.approval import sign_plan, sign_step
 from planner.contracts.events import RunEventPage
 from planner.contracts.goal_flow import (
@@ -637,14 +638,23 @@ async def _now(handle: WorkflowHandle[Any, S], state_type: type[S], failure_type
     """The current state: the ``state`` query while the workflow runs, else its outcome. A
     query unanswered within ``QUERY_WAIT_S`` is asked again after a fresh look (the workflow
     may have closed meanwhile, and a worker letting a finished workflow go can drop a query
-    that came just then: it hung until the client gave up); after ``QUERY_TRIES``, NoAnswer."""
+    that came just then: it hung until the client gave up); after ``QUERY_TRIES``, NoAnswer.
+    A workflow whose task fails on every attempt raises Stuck (agents/stuck_runs.py)."""
     for _ in range(QUERY_TRIES):
-        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+        desc = await handle.describe()
+        if desc.status != WorkflowExecutionStatus.RUNNING:
             return await _outcome(handle, state_type, failure_type)
+        attempt = desc.raw_description.pending_workflow_task.attempt
+        if attempt > 1 and (failing := await stuck(handle, attempt)):
+            raise failing  # its task is being retried after a failure: a query would wait
         try:
             state = await ask(handle, STATE_QUERY, state_type, wait_s=QUERY_WAIT_S)
         except TimeoutError:
             continue
+        except RPCError as exc:
+            if task_failing(exc) and (failing := await stuck(handle, attempt)):
+                raise failing from exc
+            raise
         return state
     raise NoAnswer(f"{handle.id} is running but no worker answered its state query in "
                    f"{QUERY_TRIES * QUERY_WAIT_S:.0f} s; is a worker polling its task queue?")

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from agents.client import DecisionRefused, EditRefused, NoAnswer
+from agents.stuck_runs import Stuck
 from jarvis_planner.web.bodies import ErrorOut
 from jarvis_planner.web.wording import web_wording
 
@@ -54,6 +55,8 @@ def describe_error(exc: BaseException) -> tuple[str, str, int]:
         return str(exc), "GET /api/goals/{id} shows the goal's stage", 409
     if isinstance(exc, LookupError):
         return str(exc), "", 410
+    if isinstance(exc, Stuck):
+        return str(exc), "ask whoever runs this app to read the worker's log", 500
     if isinstance(exc, NoAnswer):
         return str(exc), "ask whoever runs this app whether its worker runs", 504
     if isinstance(exc, RPCError):
@@ -110,7 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
             problems)
 
     app.add_exception_handler(ApiError, api_error)
-    for kind in (DecisionRefused, LookupError, NoAnswer, RPCError):
+    for kind in (DecisionRefused, LookupError, NoAnswer, Stuck, RPCError):
         app.add_exception_handler(kind, refused)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -2,7 +2,9 @@
 again after a fresh look at the workflow, and ends in a clear error when no worker answers
 (agents/client.py ``_now``); the web app answers that with a 504. Every other query a client
 asks (a list's stages, a closed run's last state, the approval gauge's count, following the
-events) is bounded by the same helper (agents/bounded_query.py)."""
+events) is bounded by the same helper (agents/bounded_query.py). A run whose workflow task
+keeps failing is reported as stuck, with the failure, where and what to do
+(agents/stuck_runs.py), not as a query that waits or the server's bare refusal."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from agents.approval_gauge import count_waiting
 from agents.bounded_query import ask
 from agents.client import JarvisClient, NoAnswer
 from agents.following import watch
+from agents.stuck_runs import Stuck
 from agents.worker import create_worker
 from jarvis_planner.web.error_mapping import describe_error
 from planner.contracts.events import RunEventPage
@@ -29,6 +32,7 @@ from planner.contracts.plan_run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.settings import Settings
+from planner.tools import tool_from_function
 
 PLAN = Plan.model_validate({"goal": "sum", "steps": [
     {"id": "c", "tool": "calc", "args": {"expression": "2 + 3"}}]})
@@ -102,3 +106,41 @@ async def test_every_query_a_client_asks_is_bounded_when_no_worker_answers(
 
 async def _pages(handle: Any) -> list[RunEventPage]:
     return [page async for page in watch(handle, RunEventPage, poll_s=0.05)]
+
+
+def slow_sum(a: int, b: int) -> int:
+    """``a + b`` after holding its thread for 2.3 s: a tool wrongly registered pure (its steps
+    run inside the workflow, where the SDK's deadlock detector fails a task after 2 s)."""
+    until = time.monotonic() + 2.3
+    while time.monotonic() < until:
+        pass
+    return a + b
+
+
+async def test_a_run_whose_workflow_task_keeps_failing_is_reported_stuck_with_its_cause(
+        client: Client, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = default_registry()
+    registry.register(tool_from_function(slow_sum, pure=True))
+    plan = Plan.model_validate({"goal": "a slow sum", "steps": [
+        {"id": "s", "tool": "slow_sum", "args": {"a": 1, "b": 2}}]})
+    inp = prepare(plan, registry, settings)
+    assert inp.policies["s"].inline, "the step runs inside the workflow"
+    jarvis = JarvisClient(client, settings)
+    monkeypatch.setattr(agents.client, "QUERY_WAIT_S", 60.0)  # told without waiting on one
+    async with create_worker(client, settings, registry):
+        run_id = await jarvis.start_plan(inp)
+        handle = jarvis.handle(run_id)
+        deadline = time.monotonic() + 30
+        while not [e async for e in handle.fetch_history_events()
+                   if e.HasField("workflow_task_failed_event_attributes")]:
+            assert time.monotonic() < deadline, "the workflow task never failed"
+            await asyncio.sleep(0.2)
+        with pytest.raises(Stuck) as stuck:
+            await asyncio.wait_for(jarvis.plan_state(run_id), 30)
+        await handle.terminate("this test is over")
+    message = str(stuck.value)
+    assert message.startswith(f"{run_id} is stuck: its workflow task has failed"), message
+    assert "Potential deadlock detected" in message and "failure, in slow_sum (" in message, message
+    assert "without pure=True" in message and "worker's log" in message, message
+    text, hint, status = describe_error(stuck.value)
+    assert (text, status) == (message, 500) and "worker's log" in hint
