@@ -39,7 +39,7 @@ from agents.connection import (
 from agents.following import GoalEvent, goal_events, watch
 from agents.schedules import ScheduleMixin
 from agents.search_attributes import STAGE
-from agents.stuck_runs import stuck, task_failing
+from agents.stuck_runs import stuck
 from planner.approval import sign_plan, sign_step
 from planner.contracts.events import RunEventPage
 from planner.contracts.goal_flow import (
@@ -651,10 +651,6 @@ async def _now(handle: WorkflowHandle[Any, S], state_type: type[S], failure_type
             state = await ask(handle, STATE_QUERY, state_type, wait_s=QUERY_WAIT_S)
         except TimeoutError:
             continue
-        except RPCError as exc:
-            if task_failing(exc) and (failing := await stuck(handle, attempt)):
-                raise failing from exc
-            raise
         return state
     raise NoAnswer(f"{handle.id} is running but no worker answered its state query in "
                    f"{QUERY_TRIES * QUERY_WAIT_S:.0f} s; is a worker polling its task queue?")

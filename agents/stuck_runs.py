@@ -1,7 +1,7 @@
 """A running goal or run whose workflow task fails on every attempt is stuck: the server retries
-the task, and until its cause is fixed no worker can answer the ``state`` query (the server
-refuses it: "Workflow Task in failed state"). What the client says instead of that bare error:
-which failure, in which function, and what to do.
+the task, and until its cause is fixed no worker can answer the ``state`` query (it waits while
+an attempt runs; between attempts the server refuses it: "Workflow Task in failed state"). What
+the client says instead: which failure, in which function, and what to do.
 
 The causes seen here: workflow code that held its thread for 2 s (the SDK's deadlock detector:
 a tool registered ``pure=True`` that is slow, since pure steps run inside the workflow), a
@@ -14,22 +14,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 
 DEADLOCK = "TMPRL1101"  # the SDK's code for "workflow didn't yield within 2 second(s)"
 NONDETERMINISM = "TMPRL1100"
+_CAUSE = WorkflowTaskFailedCause
+WORKER_CAUSES = (_CAUSE.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+                 _CAUSE.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR)
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
 class Stuck(RuntimeError):
     """A running goal or run whose workflow task fails on every attempt."""
-
-
-def task_failing(exc: RPCError) -> bool:
-    """Whether the server refused a query because the workflow's task is failing."""
-    return (exc.status == RPCStatusCode.FAILED_PRECONDITION
-            and "Workflow Task in failed state" in exc.message)
 
 
 async def stuck(handle: WorkflowHandle[Any, Any], attempt: int) -> Stuck | None:
@@ -39,7 +36,10 @@ async def stuck(handle: WorkflowHandle[Any, Any], attempt: int) -> Stuck | None:
     failure: Any = None
     async for event in handle.fetch_history_events():
         if event.HasField("workflow_task_failed_event_attributes"):
-            failure = event.workflow_task_failed_event_attributes.failure
+            failed = event.workflow_task_failed_event_attributes
+            # the worker's failures; not the server's own (a command that raced a new
+            # signal, a reset), which the next attempt gets past
+            failure = failed.failure if failed.cause in WORKER_CAUSES else None
         elif (event.HasField("workflow_task_completed_event_attributes")
               or event.HasField("workflow_task_timed_out_event_attributes")):
             failure = None
