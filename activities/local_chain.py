@@ -77,8 +77,8 @@ async def run_links(runtime: ToolRuntime, metrics: ActivityMetrics, links: list[
     links' outputs are added), each once with its own timeout, until one fails, times out or
     does not resolve, spends LLM tokens (the run checks its budget first), the outputs
     (``size`` bytes so far) fill ``limit``, or ``until`` (a ``time.monotonic()`` reading) has
-    passed. The results that ran, why it stopped ("" when
-    every link ran), and the first attempt of the link that stopped it when its tool ran."""
+    passed. The results that ran, why it stopped ("" when every link ran), and the first
+    attempt of the link that stopped it when its tool ran."""
     results: list[ToolCallResult] = []
     for link in links:
         step = link.step
