@@ -75,6 +75,8 @@ ProgressCallback = Callable[[RunState], None]
 S = TypeVar("S", GoalState, RunState)
 WAITING_STAGES = frozenset({"awaiting_approval"})
 NO_ANSWER = "running (no worker answers)"  # a running goal's stage when no worker answers
+# a running goal's stage when its workflow task fails on every attempt (agents/stuck_runs.py)
+STUCK = "stuck (`jarvis status ID` says why)"
 STAGE_WAIT_S = 2.0  # a list asks each running goal its stage this briefly
 OWNER_SCAN = 2_000  # goals looked at, newest first, to list one person's
 
@@ -475,8 +477,8 @@ class JarvisClient(ScheduleMixin):
                 continue
             stage = (wf.typed_search_attributes.get(STAGE) or "" if by_index
                      else await self._stage(wf.id, wf.status))
-            if pending and stage not in WAITING_STAGES and not (unanswered
-                                                                and stage == NO_ANSWER):
+            if pending and stage not in WAITING_STAGES and not (
+                    unanswered and stage in (NO_ANSWER, STUCK)):
                 continue
             out.append(Summary(id=wf.id, goal=str(memo.get("goal", "")), stage=stage,
                                started=wf.start_time.isoformat(timespec="seconds"), by=owner))
@@ -486,12 +488,17 @@ class JarvisClient(ScheduleMixin):
 
     async def _stage(self, goal_id: str, status: WorkflowExecutionStatus | None) -> str:
         """The goal's stage: queried while running (briefly: no worker must not block a list),
-        from its outcome once closed (rejected, failed and expired goals close too)."""
+        from its outcome once closed (rejected, failed and expired goals close too). A running
+        goal no worker answered for is told apart from one whose workflow task keeps failing
+        (``STUCK``: asking again would never help)."""
         if status == WorkflowExecutionStatus.RUNNING:
+            handle = self.handle(goal_id)
             try:
-                state = await ask(self.handle(goal_id), STATE_QUERY, GoalState,
-                                  wait_s=STAGE_WAIT_S)
-            except UNANSWERED:
+                state = await ask(handle, STATE_QUERY, GoalState, wait_s=STAGE_WAIT_S)
+            except UNANSWERED:  # its history says whether its task failed last
+                pending = (await handle.describe()).raw_description.pending_workflow_task
+                if pending.attempt and await stuck(handle, pending.attempt) is not None:
+                    return STUCK
                 return NO_ANSWER
             return state.stage
         if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):

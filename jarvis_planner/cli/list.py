@@ -24,7 +24,7 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
     from rich.markup import escape
     from rich.table import Table
 
-    from agents.client import NO_ANSWER, Summary
+    from agents.client import NO_ANSWER, STUCK, Summary
     from jarvis_planner.cli.console import console, plural
     from jarvis_planner.cli.session import connect_or_fail
     from planner.settings import load_settings
@@ -50,8 +50,9 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
         console.print(NONE_WAIT)
         return
     unknown = sum(1 for g in found if g.stage == NO_ANSWER)
+    stuck = sum(1 for g in found if g.stage == STUCK)
     if want_goals:
-        title = (f"{plural(len(found) - unknown, 'goal')} waiting for approval" if pending
+        title = (f"{plural(len(found) - unknown - stuck, 'goal')} waiting for approval" if pending
                  else f"{plural(len(found), 'recent goal')}")
         if pending and unknown:
             title += (f"; {plural(unknown, 'running goal')} no worker answers for (it may "
@@ -59,6 +60,9 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
         elif pending and not served:
             title += (f"; no worker polls task queue {settings.task_queue!r}: a decision waits "
                       "until one does (`jarvis up` starts one)")
+        if stuck:
+            title += (f"; {plural(stuck, 'goal')} stuck (a workflow task that fails on every "
+                      "attempt: `jarvis status ID` says why)")
         columns = ("stage", "started", "goal")
     else:
         title, columns = plural(len(found), "recent run"), ("status", "started", "goal")

@@ -25,6 +25,7 @@ from agents.client import JarvisClient, NoAnswer
 from agents.following import watch
 from agents.stuck_runs import Stuck
 from agents.worker import create_worker
+from jarvis_planner.testing import ScriptedLLM, reply_json
 from jarvis_planner.web.error_mapping import describe_error
 from planner.contracts.events import RunEventPage
 from planner.contracts.names import STATE_QUERY
@@ -144,3 +145,32 @@ async def test_a_run_whose_workflow_task_keeps_failing_is_reported_stuck_with_it
     assert "without pure=True" in message and "worker's log" in message, message
     text, hint, status = describe_error(stuck.value)
     assert (text, status) == (message, 500) and "worker's log" in hint
+
+
+async def test_a_goal_whose_workflow_task_keeps_failing_is_listed_as_stuck(
+        client: Client, settings: Settings, scripted_llm: ScriptedLLM,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    llm_settings = settings.model_copy(update={
+        "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
+        "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing"})
+    registry = default_registry()
+    registry.register(tool_from_function(slow_sum, pure=True))
+    scripted_llm.expect(reply_json({"goal": "a slow sum", "steps": [
+        {"id": "s", "tool": "slow_sum", "args": {"a": 1, "b": 2}}]}))
+    jarvis = JarvisClient(client, llm_settings)
+    monkeypatch.setattr(agents.client, "STAGE_WAIT_S", 1.0)
+    async with create_worker(client, llm_settings, registry):
+        goal_id = await jarvis.submit("add one and two, slowly", yes=True)
+        handle = jarvis.handle(goal_id)
+        deadline = time.monotonic() + 60
+        # its task has failed and is retried (the first retry may count as attempt 1 again)
+        while (await handle.describe()).raw_description.pending_workflow_task.attempt < 2:
+            assert time.monotonic() < deadline, "the goal's workflow task never failed twice"
+            await asyncio.sleep(0.2)
+        while goal_id not in (listed := {s.id: s.stage for s in await jarvis.list(limit=50)}):
+            assert time.monotonic() < deadline, "visibility never listed the goal"
+            await asyncio.sleep(0.2)
+        with pytest.raises(Stuck, match=f"{goal_id} is stuck: .* in slow_sum "):
+            await asyncio.wait_for(jarvis.state(goal_id), 30)
+        await handle.terminate("this test is over")
+    assert listed[goal_id] == agents.client.STUCK, listed[goal_id]
