@@ -182,9 +182,16 @@ async def _learn(goals: JarvisClient) -> str | None:
     return state.template_id
 
 
+async def floor(bench: Bench) -> Metrics:
+    """JARVIS beside the Temporal floor in interleaved pairs (evals/bench/floor_pairs.py)."""
+    from evals.bench.floor_pairs import floor_pairs  # it uses this module's helpers
+
+    return await floor_pairs(bench)
+
+
 RUNNERS: dict[str, Callable[[Bench], Awaitable[Metrics]]] = {
     "overhead": overhead, "parallelism": parallelism, "throughput": throughput,
-    "planning": planning, "scaling": scaling,
+    "planning": planning, "scaling": scaling, "floor": floor,
 }
 
 

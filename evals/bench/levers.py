@@ -15,7 +15,7 @@ from agents.devserver import (
 
 BENCHMARKS = ("overhead", "parallelism", "throughput", "planning")
 # run only when asked (`--only scaling`, or `--scaling`): minutes, not seconds
-EXTRA_BENCHMARKS = ("scaling",)
+EXTRA_BENCHMARKS = ("scaling", "floor")
 
 
 Metrics = dict[str, Any]
@@ -139,6 +139,8 @@ class Size:
     scale_steps: tuple[int, ...] = (10, 100, 1000)
     scale_goals: tuple[int, ...] = (1, 10, 100, 1000)
     scale_parked: int = 200
+    floor_pairs: int = 30  # the floor benchmark's fan-out pairs (evals/bench/floor_pairs.py)
+    floor_batches: int = 5  # and its batches of runs at once, of each
 
 
 SIZES = {
@@ -146,7 +148,8 @@ SIZES = {
                  goals=100, goal_steps=5, plan_repeats=3, kill_rounds=3, kill_burst=20),
     "smoke": Size(seq_steps=5, seq_repeats=1, fan_width=4, fan_step_s=(0.05,), fan_repeats=1,
                   goals=8, goal_steps=5, plan_repeats=1, kill_rounds=1, kill_burst=3,
-                  scale_steps=(5, 20), scale_goals=(1, 4), scale_parked=3),
+                  scale_steps=(5, 20), scale_goals=(1, 4), scale_parked=3, floor_pairs=2,
+                  floor_batches=2),
 }
 
 

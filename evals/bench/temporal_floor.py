@@ -36,12 +36,17 @@ FLOOR_WORKFLOW = "BenchTemporalFloor"  # the benchmark's own: no product code st
 
 @dataclass(frozen=True)
 class FloorJob:
-    """``steps`` no-op calls in a row; or, with ``seconds``, ``width`` sleeps at once, then
-    one more (the fan-out and its join)."""
+    """``steps`` no-op calls in a row; or, with ``width``, that many sleeps of ``seconds`` at
+    once, then one more (the fan-out and its join)."""
 
     steps: int = 0
     width: int = 0
     seconds: float = 0.0
+
+    @property
+    def expected(self) -> int:
+        """The run's result: how many calls it made."""
+        return self.width + 1 if self.width else self.steps
 
 
 def _noop(k: int) -> int:
@@ -50,7 +55,7 @@ def _noop(k: int) -> int:
 
 @activity.defn(name="bench_floor_work")
 async def floor_work(job: FloorJob) -> int:
-    if job.seconds:
+    if job.width:
         await asyncio.gather(*(asyncio.sleep(job.seconds) for _ in range(job.width)))
         await asyncio.sleep(job.seconds)
         return job.width + 1
@@ -66,7 +71,30 @@ class FloorWorkflow:
         return done
 
 
-async def _timed(client: Client, queue: str, job: FloorJob, expect: int) -> float:
+def floor_worker(client: Client, queue: str) -> Worker:
+    """A worker for the floor's workflow on ``queue`` (unsandboxed, as JARVIS tuned runs)."""
+    return Worker(client, task_queue=queue, workflows=[FloorWorkflow], activities=[floor_work],
+                  workflow_runner=UnsandboxedWorkflowRunner())
+
+
+async def floor_batch(client: Client, queue: str, job: FloorJob, runs: int
+                      ) -> tuple[float, int]:
+    """``runs`` runs of ``job`` started at once and awaited: the seconds from the first start
+    to the last result, and how many the server holds as completed with the right result."""
+    started = time.perf_counter()
+    handles = await asyncio.gather(*(client.start_workflow(
+        FloorWorkflow.run, job, id=f"floor-{uuid.uuid4().hex}", task_queue=queue,
+        request_eager_start=True) for _ in range(runs)))
+    results = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
+    took = time.perf_counter() - started
+    stored = 0  # accounted for from the server: each run closed as completed, with its result
+    for handle, result in zip(handles, results, strict=True):
+        status = (await handle.describe()).status
+        stored += result == job.expected and status == WorkflowExecutionStatus.COMPLETED
+    return took, stored
+
+
+async def timed_floor(client: Client, queue: str, job: FloorJob, expect: int) -> float:
     started = time.perf_counter()
     done = await client.execute_workflow(FloorWorkflow.run, job, id=f"floor-{uuid.uuid4().hex}",
                                          task_queue=queue, request_eager_start=True)
@@ -83,9 +111,8 @@ async def temporal_floor(size: Size, folder: Path) -> dict[str, Metrics]:
     try:
         client = await connect(f"127.0.0.1:{port}")
         queue = f"floor-{uuid.uuid4().hex[:8]}"
-        async with Worker(client, task_queue=queue, workflows=[FloorWorkflow],
-                          activities=[floor_work], workflow_runner=UnsandboxedWorkflowRunner()):
-            await _timed(client, queue, FloorJob(steps=2), 2)  # warm-up
+        async with floor_worker(client, queue):
+            await timed_floor(client, queue, FloorJob(steps=2), 2)  # warm-up
             with tuned_gc():  # as JARVIS tuned runs
                 return await _workloads(client, queue, size)
     finally:
@@ -93,28 +120,18 @@ async def temporal_floor(size: Size, folder: Path) -> dict[str, Metrics]:
 
 
 async def _workloads(client: Client, queue: str, size: Size) -> dict[str, Metrics]:
-    times = [await _timed(client, queue, FloorJob(steps=size.seq_steps), size.seq_steps)
+    times = [await timed_floor(client, queue, FloorJob(steps=size.seq_steps), size.seq_steps)
              for _ in range(size.seq_repeats)]
     overhead = {"steps": size.seq_steps,
                 "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
     parallelism: Metrics = {"width": size.fan_width}
     for seconds in size.fan_step_s:
         job = FloorJob(width=size.fan_width, seconds=seconds)
-        spans = [await _timed(client, queue, job, size.fan_width + 1)
+        spans = [await timed_floor(client, queue, job, size.fan_width + 1)
                  for _ in range(size.fan_repeats)]
         parallelism[f"ratio_{round(seconds * 1000)}ms"] = round(_median(spans) / (2 * seconds),
                                                                 3)
-    job = FloorJob(steps=size.goal_steps)
-    started = time.perf_counter()
-    handles = await asyncio.gather(*(client.start_workflow(
-        FloorWorkflow.run, job, id=f"floor-{uuid.uuid4().hex}", task_queue=queue,
-        request_eager_start=True) for _ in range(size.goals)))
-    results = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
-    took = time.perf_counter() - started
-    stored = 0  # accounted for from the server: each run closed as completed, with its result
-    for handle, result in zip(handles, results, strict=True):
-        status = (await handle.describe()).status
-        stored += result == size.goal_steps and status == WorkflowExecutionStatus.COMPLETED
+    took, stored = await floor_batch(client, queue, FloorJob(steps=size.goal_steps), size.goals)
     throughput = {"goals": size.goals,
                   "steps_per_s": round(stored * size.goal_steps / took, 1),
                   "completed": stored, "lost": size.goals - stored}
