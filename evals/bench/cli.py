@@ -150,7 +150,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                              "floor under any engine on Temporal (one local activity a run)")
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: "
-                             f"all of them), or {','.join(EXTRA_BENCHMARKS)} (minutes: asked "
+                             f"all of them), or {','.join(EXTRA_BENCHMARKS)} (longer: asked "
                              "for by name)")
     args = parser.parse_args(argv)
     only = tuple(b.strip() for b in args.only.split(",") if b.strip())

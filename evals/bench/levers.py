@@ -14,7 +14,7 @@ from agents.devserver import (
 )
 
 BENCHMARKS = ("overhead", "parallelism", "throughput", "planning")
-# run only when asked (`--only scaling`, or `--scaling`): minutes, not seconds
+# run only when asked (`--only scaling`, `--only floor`): minutes or most of one, not seconds
 EXTRA_BENCHMARKS = ("scaling", "floor")
 
 
