@@ -68,10 +68,11 @@ class ToolRuntime:
 
 
 async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
-                       run_key: str | None = None) -> ToolCallResult:
+                       run_key: str | None = None, worker: str | None = None) -> ToolCallResult:
     """Run ``call`` once. Raises StepFailure with its retry posture. ``run_key`` names the run
     (Temporal: workflow id and run id), so ``<run_key>/<step id>`` is the step's idempotency key:
-    the same on every attempt of the step, different in every run."""
+    the same on every attempt of the step, different in every run. ``worker``: who ran it, on
+    the result."""
     started = time.time()
     tool = runtime.registry.get(call.tool)
     if tool is None:
@@ -92,7 +93,8 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
         raise StepFailure(str(exc), "InvalidArguments", retryable=False) from exc
     _usage.set(None)
     try:
-        output = await tool.call(parsed, _call_context(runtime.context, call, run_key))
+        context = _call_context(runtime.context, call, run_key) if tool.context_param else None
+        output = await tool.call(parsed, context)
     except ToolError as exc:
         raise StepFailure(str(exc), type(exc).__name__, retryable=exc.retryable,
                           retry_after_s=exc.retry_after_s) from exc
@@ -102,7 +104,7 @@ async def execute_call(runtime: ToolRuntime, call: ToolCall, attempt: int, *,
                           retryable=not tool.pure, unexpected=True) from exc
     return ToolCallResult(output=compact(output, runtime.store, call.inline_limit),
                           attempt=attempt, started_at=started, finished_at=time.time(),
-                          usage=_usage.get(), conversions=conversions)
+                          usage=_usage.get(), conversions=conversions, worker=worker)
 
 
 def _check_grant(runtime: ToolRuntime, tool: Tool, call: ToolCall, args: dict[str, Any],
@@ -154,7 +156,8 @@ async def run_attempt(runtime: ToolRuntime, metrics: ActivityMetrics, call: Tool
     started = time.monotonic()
     try:
         with tool_span(call.tool, call.step_id, attempt, workflow_id):
-            result = await execute_call(runtime, call, attempt, run_key=run_key)
+            result = await execute_call(runtime, call, attempt, run_key=run_key,
+                                        worker=runtime.worker)
     except StepFailure as exc:
         log_step(workflow_id, call, attempt, time.monotonic() - started, exc)
         metrics.step(call.tool, "failed", time.monotonic() - started)
@@ -167,7 +170,7 @@ async def run_attempt(runtime: ToolRuntime, metrics: ActivityMetrics, call: Tool
     metrics.step(call.tool, "succeeded", time.monotonic() - started)
     if result.usage is not None:  # a step that called an LLM (the `llm` tool)
         metrics.llm_usage(_llm_model(runtime), result.usage)
-    return result.model_copy(update={"worker": runtime.worker})
+    return result
 
 
 def failure_error(exc: StepFailure, attempt: int, worker: str | None) -> ApplicationError:
@@ -183,6 +186,8 @@ def log_step(workflow_id: str | None, call: ToolCall, attempt: int, took_s: floa
     """One line per step attempt in the worker's log: the goal or run, step, tool, attempt,
     duration and outcome (a failure's type, message and whether a retry can fix it; the
     traceback only for an unexpected one)."""
+    if not log.isEnabledFor(logging.INFO if isinstance(outcome, str) else logging.WARNING):
+        return
     fields: dict[str, Any] = {"event": "step", "workflow_id": workflow_id,
                               "step_id": call.step_id, "tool": call.tool, "attempt": attempt,
                               "duration_s": round(took_s, 4)}

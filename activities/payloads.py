@@ -51,11 +51,31 @@ class FilePayloadStore:
 
 def compact(value: Any, store: PayloadStore, limit: int) -> Any:
     """``value`` when its JSON is at most ``limit`` bytes, else a handle to the stored JSON."""
+    if _surely_within(value, limit):
+        return value
     data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     if len(data) <= limit:
         return value
     key = store.put(data)
     return {HANDLE_KEY: key, "bytes": len(data), "preview": data[:200].decode(errors="ignore")}
+
+
+# the most bytes the JSON of a float, a bool, None or an int within INT_BOUND takes
+SCALAR_JSON_BYTES = 32
+INT_BOUND = 10**18
+# the most bytes one character of a string takes in JSON (an escape such as \u0000)
+CHAR_JSON_BYTES = 6
+
+
+def _surely_within(value: Any, limit: int) -> bool:
+    """Whether ``value``'s JSON is within ``limit`` bytes without writing it: a scalar, or a
+    string short enough that even escaping every character would fit."""
+    if value is None or isinstance(value, bool | float) or (
+            isinstance(value, int) and -INT_BOUND < value < INT_BOUND):
+        return limit >= SCALAR_JSON_BYTES
+    if isinstance(value, str):
+        return CHAR_JSON_BYTES * len(value) + 2 <= limit
+    return False
 
 
 def hydrate(value: Any, store: PayloadStore) -> Any:

@@ -63,8 +63,10 @@ class ChainRule:
         waiting: set[str] = set()  # pending steps the chain so far would make ready
         fresh = leads  # the steps whose dependants are looked at next
         while len(chain) < room:
-            waiting.update(d for last in fresh for d in self._dependants[last]
-                           if status(d) is StepStatus.PENDING
+            # each dependant once, however many of the fresh steps it depends on (a join after
+            # a group of n members would be looked at n times, each time over its n deps)
+            looked = {d for last in fresh for d in self._dependants[last]} - waiting
+            waiting.update(d for d in looked if status(d) is StepStatus.PENDING
                            and all(x in members or status(x) is StepStatus.SUCCEEDED
                                    for x in self._deps[d]))
             if len(waiting) != 1:

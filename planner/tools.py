@@ -130,16 +130,22 @@ class Tool:
         """Validate ``args`` and call the tool."""
         return await self.call(self.parse(args), ctx)
 
-    async def call(self, parsed: BaseModel, ctx: ToolContext) -> Any:
-        """Call the tool with already validated arguments; return JSON-compatible data."""
+    async def call(self, parsed: BaseModel, ctx: ToolContext | None) -> Any:
+        """Call the tool with already validated arguments; return JSON-compatible data.
+        ``ctx`` may be None only for a tool without a context parameter."""
         kwargs = self.kwargs(parsed)
         if self.context_param:
             kwargs[self.context_param] = ctx
-        if inspect.iscoroutinefunction(self.fn):
+        if self.is_async:
             result = await self.fn(**kwargs)
         else:
             result = await asyncio.to_thread(self.fn, **kwargs)
         return to_jsonable(result)
+
+    @functools.cached_property
+    def is_async(self) -> bool:
+        """Whether ``fn`` is a coroutine function (asked once: every call needs it)."""
+        return inspect.iscoroutinefunction(self.fn)
 
     @staticmethod
     def kwargs(parsed: BaseModel) -> dict[str, Any]:

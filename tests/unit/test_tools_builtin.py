@@ -16,7 +16,7 @@ import pytest
 
 from activities import default_registry
 from activities.execution import StepFailure, ToolRuntime, execute_call, tool_runtime
-from activities.payloads import HANDLE_KEY, hydrate, is_handle
+from activities.payloads import HANDLE_KEY, FilePayloadStore, compact, hydrate, is_handle
 from planner.approval import sign_step
 from planner.contracts.plan_run import ToolCall, ToolCallResult
 from planner.expr import MAX_POWER
@@ -610,3 +610,20 @@ async def test_tool_bug_validation_error_is_not_bad_arguments(
     notes.write_text('{"text": "ok", "tags": [], "created_at": 1}\n{"text": \n{"tags": []}\n')
     out = await run(runtime, "notes_search", {"query": "ok"})
     assert out["count"] == 1, "unreadable lines are skipped, readable notes still found"
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 0, -(10**18) + 1, 10**18 - 1, 10**18, -(10**40), 1.5e-308, -1.2345678901234567e300,
+    float("nan"), "", "x" * 5, "\u0000" * 5, "é" * 5, "\U0001F600" * 5, "\\\"" * 3,
+    "x" * 6, [1], {"a": None}])
+@pytest.mark.parametrize("limit", [0, 5, 10, 31, 32, 33, 40, 1000])
+def test_a_small_output_is_kept_inline_exactly_when_its_json_fits(
+        value: Any, limit: int, tmp_path: Path) -> None:
+    """``compact`` skips writing the JSON of a scalar or a short string (the common output)
+    only where it surely fits: the same answer as measuring it."""
+    store = FilePayloadStore(tmp_path)
+    measured = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    out = compact(value, store, limit)
+    assert is_handle(out) == (measured > limit), (value, limit, measured, out)
+    if not is_handle(out):
+        assert out is value
