@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Sequence
 
 from temporalio.client import Client, Interceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -25,6 +24,7 @@ from temporalio.runtime import (
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from agents import tracing
+from agents.payload_json import data_converter
 from planner.settings import Settings
 
 
@@ -58,11 +58,12 @@ def forward_core_logs(metrics: PrometheusConfig | None = None) -> None:
 async def connect(address: str, namespace: str = "default",
                   codec: PayloadCodec | None = None,
                   interceptors: Sequence[Interceptor] = ()) -> Client:
-    """A client with the pydantic data converter and, when given, a payload codec (e.g.
-    encryption, agents/codec.py) and interceptors (tracing, agents/tracing.py); workers built
-    on this client use the same converter and interceptors."""
+    """A client with JARVIS's data converter (pydantic models as JSON, without the fields at
+    their defaults: agents/payload_json.py) and, when given, a payload codec (e.g. encryption,
+    agents/codec.py) and interceptors (tracing, agents/tracing.py); workers built on this
+    client use the same converter and interceptors."""
     forward_core_logs()
-    converter = pydantic_data_converter
+    converter = data_converter
     if codec is not None:
         converter = dataclasses.replace(converter, payload_codec=codec)
     return await Client.connect(address, namespace=namespace, data_converter=converter,

@@ -6,7 +6,16 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from planner.migrations import CURRENT_VERSION, PlanVersionError, migrate
 from planner.nesting import nests_deeper
@@ -113,6 +122,15 @@ class Plan(BaseModel):
     @classmethod
     def _outputs_shallow(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _shallow(value, "outputs")
+
+    @model_serializer(mode="wrap")
+    def _with_version(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Write ``schema_version`` even where the fields at their defaults are left out (the
+        Temporal payloads, agents/payload_json.py): a plan without one reads as the current
+        version, whatever version that is by then."""
+        data: dict[str, Any] = handler(self)
+        data.setdefault("schema_version", self.schema_version)
+        return data
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
