@@ -123,8 +123,10 @@ class Plan(BaseModel):
     def _outputs_shallow(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _shallow(value, "outputs")
 
+    # no return annotation: with one, the plan's serialization schema would be that type's
+    # (the web API's OpenAPI document would lose its Plan)
     @model_serializer(mode="wrap")
-    def _with_version(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _with_version(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
         """Write ``schema_version`` even where the fields at their defaults are left out (the
         Temporal payloads, agents/payload_json.py): a plan without one reads as the current
         version, whatever version that is by then."""
