@@ -205,7 +205,10 @@ class RunState(BaseModel):
     _by_id: tuple[list[StepState], int, dict[str, StepState]] | None = PrivateAttr(None)
 
     def step(self, step_id: str) -> StepState:
-        index = self._by_id
+        # read from pydantic's store of private attributes directly: ``self._by_id`` goes
+        # through the model's __getattr__, most of this method's cost (it runs ~5 times a step)
+        private = self.__pydantic_private__
+        index = private.get("_by_id") if private is not None else self._by_id
         if index is None or index[0] is not self.steps or index[1] != len(self.steps):
             index = (self.steps, len(self.steps), {s.id: s for s in self.steps})
             self._by_id = index
