@@ -59,7 +59,7 @@ async def floor_pairs(bench: Bench) -> Metrics:
     queue = f"floor-{uuid.uuid4().hex[:8]}"
     out: Metrics = {"pairs": size.floor_pairs, "width": size.fan_width}
     async with floor_worker(bench.client, queue):
-        await timed_floor(bench.client, queue, FloorJob(steps=2), 2)  # warm-up
+        await timed_floor(bench.client, queue, FloorJob(steps=2))  # warm-up
         for seconds in (size.fan_step_s[0], 0.0):
             out.update(await _fan_pairs(bench, queue, seconds))
         out.update(await _throughput_pairs(bench, queue))
@@ -76,7 +76,7 @@ async def _fan_pairs(bench: Bench, queue: str, seconds: float) -> Metrics:
         return took
 
     async def floor() -> float:
-        return await timed_floor(bench.client, queue, job, job.expected)
+        return await timed_floor(bench.client, queue, job)
 
     ours, theirs = await _pairs(jarvis, floor, bench.size.floor_pairs)
     key, path_ms = f"{round(seconds * 1000)}ms", 2000 * seconds

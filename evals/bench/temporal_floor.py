@@ -94,12 +94,12 @@ async def floor_batch(client: Client, queue: str, job: FloorJob, runs: int
     return took, stored
 
 
-async def timed_floor(client: Client, queue: str, job: FloorJob, expect: int) -> float:
+async def timed_floor(client: Client, queue: str, job: FloorJob) -> float:
     started = time.perf_counter()
     done = await client.execute_workflow(FloorWorkflow.run, job, id=f"floor-{uuid.uuid4().hex}",
                                          task_queue=queue, request_eager_start=True)
     took = time.perf_counter() - started
-    assert done == expect, (job, done)
+    assert done == job.expected, (job, done)
     return took
 
 
@@ -112,7 +112,7 @@ async def temporal_floor(size: Size, folder: Path) -> dict[str, Metrics]:
         client = await connect(f"127.0.0.1:{port}")
         queue = f"floor-{uuid.uuid4().hex[:8]}"
         async with floor_worker(client, queue):
-            await timed_floor(client, queue, FloorJob(steps=2), 2)  # warm-up
+            await timed_floor(client, queue, FloorJob(steps=2))  # warm-up
             with tuned_gc():  # as JARVIS tuned runs
                 return await _workloads(client, queue, size)
     finally:
@@ -120,15 +120,14 @@ async def temporal_floor(size: Size, folder: Path) -> dict[str, Metrics]:
 
 
 async def _workloads(client: Client, queue: str, size: Size) -> dict[str, Metrics]:
-    times = [await timed_floor(client, queue, FloorJob(steps=size.seq_steps), size.seq_steps)
+    times = [await timed_floor(client, queue, FloorJob(steps=size.seq_steps))
              for _ in range(size.seq_repeats)]
     overhead = {"steps": size.seq_steps,
                 "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
     parallelism: Metrics = {"width": size.fan_width}
     for seconds in size.fan_step_s:
         job = FloorJob(width=size.fan_width, seconds=seconds)
-        spans = [await timed_floor(client, queue, job, size.fan_width + 1)
-                 for _ in range(size.fan_repeats)]
+        spans = [await timed_floor(client, queue, job) for _ in range(size.fan_repeats)]
         parallelism[f"ratio_{round(seconds * 1000)}ms"] = round(_median(spans) / (2 * seconds),
                                                                 3)
     took, stored = await floor_batch(client, queue, FloorJob(steps=size.goal_steps), size.goals)
