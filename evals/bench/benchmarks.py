@@ -30,6 +30,12 @@ def _round(value: float, digits: int = 3) -> float:
     return round(value, digits) if math.isfinite(value) else value
 
 
+def fan_ratio(spans: Sequence[float], step_s: float) -> float:
+    """A fan-out's makespan (the median of ``spans``) over its critical path: a step of
+    ``step_s``, then the join's."""
+    return _round(_median(spans) / (2 * step_s))
+
+
 async def overhead(bench: Bench) -> Metrics:
     """ms per step of a sequential plan of no-ops, per engine, and the ratios; the no-op as a
     tool that could do I/O (local activity; regular) and as a pure tool (in the workflow)."""
@@ -93,7 +99,7 @@ async def parallelism(bench: Bench) -> Metrics:
                 spans.append(span)
             key = f"{round(seconds * 1000)}ms{suffix}"
             out[f"makespan_{key}_s"] = _round(_median(spans))
-            out[f"ratio_{key}"] = _round(_median(spans) / (2 * seconds))
+            out[f"ratio_{key}"] = fan_ratio(spans, seconds)
             out[f"ratio_{key}_min"] = _round(min(spans) / (2 * seconds))
     return out
 

@@ -1,23 +1,29 @@
-"""JARVIS beside the Temporal floor on one server, in interleaved pairs: what JARVIS itself adds
-to a run, the part of a run's cost this project can cut.
+"""JARVIS beside the Temporal floor, and beside LangGraph, on one machine in interleaved
+rounds: what JARVIS itself adds to a run (the part of a run's cost this project can cut), and
+where it stands against the engine a user would most likely pick instead.
 
 The peers' run (``--peers``) brings each engine up on its own, one after another, so the
 machine's drift between them (several ms a run here) is as large as what separates them. This
-benchmark runs the floor's workflow (evals/bench/temporal_floor.py: one local activity a run)
-on a second worker of the same process, against the same dev server as JARVIS, and alternates
-them run by run (which goes first alternates too). Per pair it takes the difference, so drift
-cancels: ``*_over_floor_ms`` is the median of the pairs' differences.
+benchmark runs, round by round, a JARVIS run, a run of the floor's workflow
+(evals/bench/temporal_floor.py: one local activity a run) on a second worker of the same
+process against the same dev server, and, when the ``peers`` extra is installed, a LangGraph
+run (evals/bench/peer_langgraph.py: SQLite checkpointer, durability "sync") in the same
+process. Which goes first rotates. Per round it takes JARVIS's difference to each, so drift
+cancels: ``*_over_floor_ms`` and ``*_over_langgraph_ms`` are the medians of the rounds'
+differences (negative: JARVIS was faster).
 
 - a fan-out of ``fan_width`` steps of the first ``fan_step_s`` then a join, and the same of
   0 s steps (the fixed cost of a run, with nothing to wait for): ms over the critical path;
 - batches of ``goals`` runs of ``goal_steps`` no-op steps (local activities) at once, batches
-  alternated: steps/s, and the CPU time per run of this process (client and workers: JARVIS's
-  own work) and of the dev server.
+  rotated the same way: steps/s, and the CPU time per run of this process (client and workers,
+  or all of LangGraph's work) and of the dev server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,6 +33,8 @@ from evals.bench.batch import run_batch
 from evals.bench.benchmarks import _check, _round
 from evals.bench.fixture import Bench
 from evals.bench.levers import Metrics
+from evals.bench.peer_langgraph import LangGraphRuns
+from evals.bench.peers import missing
 from evals.bench.temporal_floor import FloorJob, floor_batch, floor_worker, timed_floor
 from evals.bench.workloads import chain_plan, fan_plan
 
@@ -39,85 +47,113 @@ def _server_cpu_s(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / 100  # clock ticks (USER_HZ is 100 on Linux)
 
 
-async def _pairs(first: Callable[[], Awaitable[float]], second: Callable[[], Awaitable[float]],
-                 count: int) -> tuple[list[float], list[float]]:
-    """``count`` results of each, alternating which goes first."""
-    ours: list[float] = []
-    floor: list[float] = []
+async def _rounds(entrants: dict[str, Callable[[], Awaitable[float]]],
+                  count: int) -> dict[str, list[float]]:
+    """``count`` results of each entrant, one of each a round; which goes first rotates."""
+    names = list(entrants)
+    out: dict[str, list[float]] = {name: [] for name in names}
     for k in range(count):
-        if k % 2:
-            floor.append(await second())
-            ours.append(await first())
-        else:
-            ours.append(await first())
-            floor.append(await second())
-    return ours, floor
+        shift = k % len(names)
+        for name in names[shift:] + names[:shift]:
+            out[name].append(await entrants[name]())
+    return out
+
+
+def _over(ours: list[float], theirs: list[float]) -> float:
+    """The median of the rounds' differences, in ms."""
+    return _round(1000 * statistics.median(a - b for a, b in zip(ours, theirs, strict=True)), 2)
 
 
 async def floor_pairs(bench: Bench) -> Metrics:
     size = bench.size
     queue = f"floor-{uuid.uuid4().hex[:8]}"
     out: Metrics = {"pairs": size.floor_pairs, "width": size.fan_width}
-    async with floor_worker(bench.client, queue):
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(floor_worker(bench.client, queue))
         await timed_floor(bench.client, queue, FloorJob(steps=2))  # warm-up
+        graphs: LangGraphRuns | None = None
+        if not missing(("langgraph",)):
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jarvis-lg-")))
+            graphs = await stack.enter_async_context(
+                LangGraphRuns.open(folder / "langgraph.sqlite"))
+            await graphs.timed_fan(2, 0.0)  # warm-up
+        else:
+            bench.notes.append("floor: LangGraph is not installed (the `peers` extra), so it is "
+                               "not in the rounds")
         for seconds in (size.fan_step_s[0], 0.0):
-            out.update(await _fan_pairs(bench, queue, seconds))
-        out.update(await _throughput_pairs(bench, queue))
+            out.update(await _fan_rounds(bench, queue, graphs, seconds))
+        out.update(await _throughput_rounds(bench, queue, graphs))
     return out
 
 
-async def _fan_pairs(bench: Bench, queue: str, seconds: float) -> Metrics:
-    inp = bench.prepared(fan_plan(bench.size.fan_width, seconds))
-    job = FloorJob(width=bench.size.fan_width, seconds=seconds)
+async def _fan_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None,
+                      seconds: float) -> Metrics:
+    width = bench.size.fan_width
+    inp = bench.prepared(fan_plan(width, seconds))
+    job = FloorJob(width=width, seconds=seconds)
 
     async def jarvis() -> float:
         took, state = await bench.timed(inp)
         _check(state, f"fan-out {seconds}s")
         return took
 
-    async def floor() -> float:
-        return await timed_floor(bench.client, queue, job)
-
-    ours, theirs = await _pairs(jarvis, floor, bench.size.floor_pairs)
+    entrants: dict[str, Callable[[], Awaitable[float]]] = {
+        "jarvis": jarvis, "floor": lambda: timed_floor(bench.client, queue, job)}
+    if graphs is not None:
+        entrants["langgraph"] = lambda: graphs.timed_fan(width, seconds)
+    spans = await _rounds(entrants, bench.size.floor_pairs)
     key, path_ms = f"{round(seconds * 1000)}ms", 2000 * seconds
-    return {
-        f"fan_{key}_ms_over_path": _round(1000 * statistics.median(ours) - path_ms, 2),
-        f"floor_fan_{key}_ms_over_path": _round(1000 * statistics.median(theirs) - path_ms, 2),
-        f"fan_{key}_over_floor_ms": _round(1000 * statistics.median(
-            [a - b for a, b in zip(ours, theirs, strict=True)]), 2),
-    }
+    out: Metrics = {}
+    for name, prefix in _PREFIX.items():
+        if name in spans:
+            out[f"{prefix}fan_{key}_ms_over_path"] = _round(
+                1000 * statistics.median(spans[name]) - path_ms, 2)
+            if name != "jarvis":
+                out[f"fan_{key}_over_{name}_ms"] = _over(spans["jarvis"], spans[name])
+    return out
 
 
-async def _throughput_pairs(bench: Bench, queue: str) -> Metrics:
+_PREFIX = {"jarvis": "", "floor": "floor_", "langgraph": "langgraph_"}
+
+
+async def _throughput_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None) -> Metrics:
     size = bench.size
     inp = bench.prepared(chain_plan(size.goal_steps, "throughput"))
     job = FloorJob(steps=size.goal_steps)
     runs = size.goals
-    cost: dict[str, list[tuple[float, float, float]]] = {"jarvis": [], "floor": []}
-    lost = {"jarvis": 0, "floor": 0}
+    cost: dict[str, list[tuple[float, float, float]]] = {}
+    lost: dict[str, int] = {}
 
-    async def measured(name: str, batch: Callable[[], Awaitable[tuple[float, int]]]) -> float:
-        cpu, server = time.process_time(), _server_cpu_s(bench.server_pid)
-        seconds, completed = await batch()
-        cost[name].append((completed * size.goal_steps / seconds,
-                           1000 * (time.process_time() - cpu) / runs,
-                           1000 * (_server_cpu_s(bench.server_pid) - server) / runs))
-        lost[name] += runs - completed
-        return seconds
+    def measured(name: str, batch: Callable[[], Awaitable[tuple[float, int]]]
+                 ) -> Callable[[], Awaitable[float]]:
+        async def one() -> float:
+            cpu, server = time.process_time(), _server_cpu_s(bench.server_pid)
+            seconds, completed = await batch()
+            cost.setdefault(name, []).append((
+                completed * size.goal_steps / seconds, 1000 * (time.process_time() - cpu) / runs,
+                1000 * (_server_cpu_s(bench.server_pid) - server) / runs))
+            lost[name] = lost.get(name, 0) + runs - completed
+            return seconds
+        return one
 
     async def jarvis_batch() -> tuple[float, int]:
         done = await run_batch(bench, inp, runs)
         return done.seconds, done.completed
 
-    await _pairs(lambda: measured("jarvis", jarvis_batch),
-                 lambda: measured("floor", lambda: floor_batch(bench.client, queue, job, runs)),
-                 size.floor_batches)
+    entrants = {"jarvis": measured("jarvis", jarvis_batch),
+                "floor": measured("floor", lambda: floor_batch(bench.client, queue, job, runs))}
+    if graphs is not None:
+        entrants["langgraph"] = measured("langgraph",
+                                         lambda: graphs.batch(size.goal_steps, runs))
+    await _rounds(entrants, size.floor_batches)
     out: Metrics = {"batches": size.floor_batches, "runs_per_batch": runs}
-    for name, prefix in (("jarvis", ""), ("floor", "floor_")):
-        rows = cost[name]
+    for name in (n for n in _PREFIX if n in cost):  # JARVIS first: the others compare to it
+        rows, prefix = cost[name], _PREFIX[name]
         out[f"{prefix}steps_per_s"] = _round(statistics.median(r[0] for r in rows), 1)
         out[f"{prefix}cpu_ms_per_run"] = _round(statistics.median(r[1] for r in rows), 2)
         out[f"{prefix}server_cpu_ms_per_run"] = _round(statistics.median(r[2] for r in rows), 2)
         out[f"{prefix}lost"] = lost[name]
-    out["steps_per_s_vs_floor"] = _round(out["steps_per_s"] / out["floor_steps_per_s"], 3)
+        if name != "jarvis":
+            out[f"steps_per_s_vs_{name}"] = _round(out["steps_per_s"] / out[f"{prefix}steps_per_s"],
+                                                   3)
     return out

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import operator
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
-from evals.bench.benchmarks import _median
+from evals.bench.benchmarks import _median, fan_ratio
 from evals.bench.levers import Metrics, Size
+from evals.bench.peer_langgraph import langgraph_peer
 from evals.bench.temporal_floor import temporal_floor
 
 PEERS = ("langgraph", "dbos", "temporal-floor")
@@ -61,96 +60,11 @@ async def run_peer(peer: str, size: Size, folder: Path) -> dict[str, Metrics]:
     """The three workloads on one peer, with a fresh SQLite file in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     runner: Callable[[Size, Path], Awaitable[dict[str, Metrics]]] = {
-        "langgraph": _langgraph, "dbos": _dbos, "temporal-floor": temporal_floor}[peer]
+        "langgraph": langgraph_peer, "dbos": _dbos, "temporal-floor": temporal_floor}[peer]
     results = await runner(size, folder)
     for name, metrics in results.items():
         print(f"[{peer}] {name}: {metrics}", flush=True)
     return results
-
-
-def _ratio(seconds: float, step_s: float) -> float:
-    return round(seconds / (2 * step_s), 3)
-
-
-# -- LangGraph ------------------------------------------------------------------------------
-class _Done(TypedDict):
-    done: Annotated[list[int], operator.add]
-
-
-async def _langgraph(size: Size, folder: Path) -> dict[str, Metrics]:
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-    from langgraph.graph import END, START, StateGraph
-
-    def chain(n: int) -> Any:
-        builder: Any = StateGraph(_Done)
-        for k in range(n):
-            async def node(state: _Done, k: int = k) -> dict[str, list[int]]:
-                return {"done": [k]}
-            builder.add_node(f"s{k}", node)
-            builder.add_edge(START if k == 0 else f"s{k - 1}", f"s{k}")
-        builder.add_edge(f"s{n - 1}", END)
-        return builder
-
-    def fan(width: int, seconds: float) -> Any:
-        builder: Any = StateGraph(_Done)
-
-        async def pause(state: _Done) -> dict[str, list[int]]:
-            await asyncio.sleep(seconds)
-            return {"done": [1]}
-        for k in range(width):
-            builder.add_node(f"p{k}", pause)
-            builder.add_edge(START, f"p{k}")
-        builder.add_node("join", pause)
-        builder.add_edge([f"p{k}" for k in range(width)], "join")
-        builder.add_edge("join", END)
-        return builder
-
-    async with AsyncSqliteSaver.from_conn_string(str(folder / "langgraph.sqlite")) as saver:
-        async def invoke(graph: Any, thread: str) -> dict[str, Any]:
-            config = {"configurable": {"thread_id": thread}, "recursion_limit": 10_000}
-            result: dict[str, Any] = await graph.ainvoke({"done": []}, config,
-                                                         durability="sync")
-            return result
-
-        seq = chain(size.seq_steps).compile(checkpointer=saver)
-        await invoke(seq, "warm-up")
-        times = []
-        for _ in range(size.seq_repeats):
-            started = time.perf_counter()
-            out = await invoke(seq, uuid.uuid4().hex)
-            times.append(time.perf_counter() - started)
-            assert len(out["done"]) == size.seq_steps, out
-        overhead = {"steps": size.seq_steps,
-                    "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
-
-        parallelism: Metrics = {"width": size.fan_width}
-        for seconds in size.fan_step_s:
-            graph = fan(size.fan_width, seconds).compile(checkpointer=saver)
-            spans = []
-            for _ in range(size.fan_repeats):
-                started = time.perf_counter()
-                out = await invoke(graph, uuid.uuid4().hex)
-                spans.append(time.perf_counter() - started)
-                assert len(out["done"]) == size.fan_width + 1, out
-            parallelism[f"ratio_{round(seconds * 1000)}ms"] = _ratio(_median(spans), seconds)
-
-        runs = chain(size.goal_steps).compile(checkpointer=saver)
-        threads = [uuid.uuid4().hex for _ in range(size.goals)]
-        started = time.perf_counter()
-        outs = await asyncio.gather(*(invoke(runs, t) for t in threads),
-                                    return_exceptions=True)
-        took = time.perf_counter() - started
-        finished = [t for t, o in zip(threads, outs, strict=True)
-                    if isinstance(o, dict) and len(o["done"]) == size.goal_steps]
-        # accounted for from the store: the last checkpoint of each thread has every step
-        stored = 0
-        for thread in finished:
-            snap = await runs.aget_state({"configurable": {"thread_id": thread}})
-            stored += len(snap.values.get("done", [])) == size.goal_steps and not snap.next
-        throughput = {"goals": size.goals, "steps_per_s": round(stored * size.goal_steps / took,
-                                                                1),
-                      "completed": stored, "lost": size.goals - stored}
-    return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}
 
 
 # -- DBOS -----------------------------------------------------------------------------------
@@ -207,12 +121,12 @@ async def _dbos(size: Size, folder: Path) -> dict[str, Metrics]:
                     "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
         parallelism: Metrics = {"width": size.fan_width}
         for seconds in size.fan_step_s:
-            spans = []
+            spans: list[float] = []
             for _ in range(size.fan_repeats):
                 started = time.perf_counter()
                 assert await fan(size.fan_width, seconds) == size.fan_width + 1
                 spans.append(time.perf_counter() - started)
-            parallelism[f"ratio_{round(seconds * 1000)}ms"] = _ratio(_median(spans), seconds)
+            parallelism[f"ratio_{round(seconds * 1000)}ms"] = fan_ratio(spans, seconds)
         started = time.perf_counter()
         handles = await asyncio.gather(*(DBOS.start_workflow_async(chain, size.goal_steps)
                                          for _ in range(size.goals)))

@@ -28,7 +28,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from agents.connection import connect
 from agents.devserver import DEFAULT_TUNING, free_port, start_dev_server, stop_process
 from agents.gc_tuning import tuned_gc
-from evals.bench.benchmarks import _median
+from evals.bench.benchmarks import _median, fan_ratio
 from evals.bench.levers import Metrics, Size
 
 FLOOR_WORKFLOW = "BenchTemporalFloor"  # the benchmark's own: no product code starts it
@@ -128,8 +128,7 @@ async def _workloads(client: Client, queue: str, size: Size) -> dict[str, Metric
     for seconds in size.fan_step_s:
         job = FloorJob(width=size.fan_width, seconds=seconds)
         spans = [await timed_floor(client, queue, job) for _ in range(size.fan_repeats)]
-        parallelism[f"ratio_{round(seconds * 1000)}ms"] = round(_median(spans) / (2 * seconds),
-                                                                3)
+        parallelism[f"ratio_{round(seconds * 1000)}ms"] = fan_ratio(spans, seconds)
     took, stored = await floor_batch(client, queue, FloorJob(steps=size.goal_steps), size.goals)
     throughput = {"goals": size.goals,
                   "steps_per_s": round(stored * size.goal_steps / took, 1),

@@ -261,24 +261,30 @@ async def test_peers_run_beside_jarvis_and_scaling_draws_its_curves(tmp_path: Pa
         assert paths and all(p.get("d", "").count("L") >= 1 for p in paths), chart
 
 
-async def test_the_floor_benchmark_runs_jarvis_and_the_floor_in_pairs_on_one_server(
+async def test_the_floor_benchmark_runs_jarvis_the_floor_and_langgraph_in_rounds(
         tmp_path: Path) -> None:
-    """`--only floor`: JARVIS and the Temporal floor's workflow alternate on one dev server
-    (evals/bench/floor_pairs.py); every run of both is accounted for from the server."""
+    """`--only floor`: JARVIS, the Temporal floor's workflow (on the same dev server) and
+    LangGraph (the `peers` extra, installed by the test command) take turns
+    (evals/bench/floor_pairs.py); every run of each is accounted for from its own store."""
     report = await run(Options(size="smoke", out=tmp_path, only=("floor",)))
     report.write(tmp_path)
     size = SIZES["smoke"]
     floor = report.results["floor"]["tuned"]
     assert floor["pairs"] == size.floor_pairs and floor["batches"] == size.floor_batches
     for step_ms in (round(size.fan_step_s[0] * 1000), 0):
-        # a run never ends before its critical path: both over it, the difference finite
-        assert 0 < floor[f"fan_{step_ms}ms_ms_over_path"] < math.inf, floor
-        assert 0 < floor[f"floor_fan_{step_ms}ms_ms_over_path"] < math.inf, floor
-        assert math.isfinite(floor[f"fan_{step_ms}ms_over_floor_ms"]), floor
-    for prefix in ("", "floor_"):
+        # a run never ends before its critical path: each over it, the differences finite
+        for prefix in ("", "floor_", "langgraph_"):
+            assert 0 < floor[f"{prefix}fan_{step_ms}ms_ms_over_path"] < math.inf, floor
+        for rival in ("floor", "langgraph"):
+            assert math.isfinite(floor[f"fan_{step_ms}ms_over_{rival}_ms"]), floor
+    for prefix in ("", "floor_", "langgraph_"):
         assert floor[f"{prefix}lost"] == 0, floor
         assert 0 < floor[f"{prefix}steps_per_s"] < math.inf, floor
-        assert floor[f"{prefix}cpu_ms_per_run"] > 0 and floor[f"{prefix}server_cpu_ms_per_run"] > 0
-    assert floor["steps_per_s_vs_floor"] == round(
-        floor["steps_per_s"] / floor["floor_steps_per_s"], 3)
-    assert "| fan_0ms_over_floor_ms |" in (tmp_path / "bench-floor.md").read_text()
+        assert floor[f"{prefix}cpu_ms_per_run"] > 0, floor
+    # the server works for the Temporal runs; LangGraph's own work is all in this process
+    assert floor["server_cpu_ms_per_run"] > 0 and floor["floor_server_cpu_ms_per_run"] > 0
+    for rival, prefix in (("floor", "floor_"), ("langgraph", "langgraph_")):
+        assert floor[f"steps_per_s_vs_{rival}"] == round(
+            floor["steps_per_s"] / floor[f"{prefix}steps_per_s"], 3)
+    table = (tmp_path / "bench-floor.md").read_text()
+    assert "| fan_0ms_over_floor_ms |" in table and "| fan_0ms_over_langgraph_ms |" in table
