@@ -110,6 +110,8 @@ async def _fan_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None,
                 1000 * statistics.median(spans[name]) - path_ms, 2)
             if name != "jarvis":
                 out[f"fan_{key}_over_{name}_ms"] = _over(spans["jarvis"], spans[name])
+    if "langgraph" in spans:  # the floor itself beside LangGraph: what no engine on Temporal beats
+        out[f"floor_fan_{key}_over_langgraph_ms"] = _over(spans["floor"], spans["langgraph"])
     return out
 
 
@@ -156,4 +158,7 @@ async def _throughput_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | N
         if name != "jarvis":
             out[f"steps_per_s_vs_{name}"] = _round(out["steps_per_s"] / out[f"{prefix}steps_per_s"],
                                                    3)
+    if "langgraph" in cost:
+        out["floor_steps_per_s_vs_langgraph"] = _round(
+            out["floor_steps_per_s"] / out["langgraph_steps_per_s"], 3)
     return out

@@ -277,6 +277,7 @@ async def test_the_floor_benchmark_runs_jarvis_the_floor_and_langgraph_in_rounds
             assert 0 < floor[f"{prefix}fan_{step_ms}ms_ms_over_path"] < math.inf, floor
         for rival in ("floor", "langgraph"):
             assert math.isfinite(floor[f"fan_{step_ms}ms_over_{rival}_ms"]), floor
+        assert math.isfinite(floor[f"floor_fan_{step_ms}ms_over_langgraph_ms"]), floor
     for prefix in ("", "floor_", "langgraph_"):
         assert floor[f"{prefix}lost"] == 0, floor
         assert 0 < floor[f"{prefix}steps_per_s"] < math.inf, floor
@@ -286,5 +287,7 @@ async def test_the_floor_benchmark_runs_jarvis_the_floor_and_langgraph_in_rounds
     for rival, prefix in (("floor", "floor_"), ("langgraph", "langgraph_")):
         assert floor[f"steps_per_s_vs_{rival}"] == round(
             floor["steps_per_s"] / floor[f"{prefix}steps_per_s"], 3)
+    assert floor["floor_steps_per_s_vs_langgraph"] == round(
+        floor["floor_steps_per_s"] / floor["langgraph_steps_per_s"], 3)
     table = (tmp_path / "bench-floor.md").read_text()
     assert "| fan_0ms_over_floor_ms |" in table and "| fan_0ms_over_langgraph_ms |" in table
