@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -484,7 +484,30 @@ class JarvisClient(ScheduleMixin):
                                started=wf.start_time.isoformat(timespec="seconds"), by=owner))
             if by is not None and len(out) >= limit:
                 break
+        if by_index:
+            out = await self._told_stuck(out, keep=unanswered)
         return out
+
+    async def _told_stuck(self, waiting: builtins.list[Summary], *, keep: bool
+                          ) -> builtins.list[Summary]:
+        """``waiting`` (the goals the index says wait for a decision), with those whose workflow
+        task keeps failing marked ``STUCK`` (left out unless ``keep``): the index holds the
+        stage a goal last recorded, and a goal whose task fails (a deploy its history no longer
+        replays on, say) records nothing more, so a decision on it would wait for ever. One
+        look per goal; its history is read only while a workflow task is pending, which a goal
+        parked at review has none of."""
+        async def told(goal: Summary) -> Summary | None:
+            handle = self.handle(goal.id)
+            try:
+                attempt = (await handle.describe()).raw_description.pending_workflow_task.attempt
+                failing = attempt and await stuck(handle, attempt)
+            except RPCError:  # gone since the list, or no rights: as the index says
+                return goal
+            if not failing:
+                return goal
+            return replace(goal, stage=STUCK) if keep else None
+
+        return [g for g in await asyncio.gather(*(told(g) for g in waiting)) if g is not None]
 
     async def _stage(self, goal_id: str, status: WorkflowExecutionStatus | None) -> str:
         """The goal's stage: queried while running (briefly: no worker must not block a list),

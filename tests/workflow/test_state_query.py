@@ -23,6 +23,7 @@ from agents.approval_gauge import count_waiting
 from agents.bounded_query import ask
 from agents.client import JarvisClient, NoAnswer
 from agents.following import watch
+from agents.search_attributes import STAGE
 from agents.stuck_runs import Stuck
 from agents.worker import create_worker
 from jarvis_planner.testing import ScriptedLLM, reply_json
@@ -174,3 +175,43 @@ async def test_a_goal_whose_workflow_task_keeps_failing_is_listed_as_stuck(
             await asyncio.wait_for(jarvis.state(goal_id), 30)
         await handle.terminate("this test is over")
     assert listed[goal_id] == agents.client.STUCK, listed[goal_id]
+
+
+async def test_a_goal_at_review_whose_task_then_keeps_failing_is_not_listed_as_waiting(
+        client: Client, settings: Settings, scripted_llm: ScriptedLLM) -> None:
+    """The pending list reads stages from the index, which keeps the last stage a goal
+    recorded: a goal approved into a workflow task that fails on every attempt still says
+    awaiting_approval there, and a decision on it would wait for ever."""
+    llm_settings = settings.model_copy(update={
+        "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
+        "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing"})
+    registry = default_registry()
+    registry.register(tool_from_function(slow_sum, pure=True))
+    scripted_llm.expect(reply_json({"goal": "a slow sum", "steps": [
+        {"id": "s", "tool": "slow_sum", "args": {"a": 1, "b": 2}}]}))
+    jarvis = JarvisClient(client, llm_settings)
+    assert await jarvis.indexed()  # the test server has the search attributes
+    async with create_worker(client, llm_settings, registry):
+        goal_id = await jarvis.submit("add one and two, slowly", policy="always-ask")
+        state = await jarvis.wait_for_review(goal_id)
+        assert state.plan_digest is not None, state
+        deadline = time.monotonic() + 60
+        while goal_id not in {s.id for s in await jarvis.list(pending=True, limit=200)}:
+            assert time.monotonic() < deadline, "the index never listed the goal as waiting"
+            await asyncio.sleep(0.2)
+        # approved, its step runs in the workflow and holds it past the deadlock detector
+        approving = asyncio.create_task(jarvis.approve(goal_id, state.plan_digest))
+        handle = jarvis.handle(goal_id)
+        while (desc := await handle.describe()).raw_description.pending_workflow_task.attempt < 2:
+            assert time.monotonic() < deadline, "the goal's workflow task never failed twice"
+            await asyncio.sleep(0.2)
+        indexed_stage = desc.typed_search_attributes.get(STAGE)
+        told = {s.id: s.stage for s in await jarvis.list(pending=True, unanswered=True,
+                                                        limit=200)}
+        waiting = {s.id for s in await jarvis.list(pending=True, limit=200)}
+        await handle.terminate("this test is over")
+        approving.cancel()
+        await asyncio.gather(approving, return_exceptions=True)
+    assert indexed_stage == "awaiting_approval"  # what the list would have shown
+    assert told.get(goal_id) == agents.client.STUCK, told.get(goal_id)
+    assert goal_id not in waiting
