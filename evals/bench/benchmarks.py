@@ -189,7 +189,7 @@ async def _learn(goals: JarvisClient) -> str | None:
 
 
 async def floor(bench: Bench) -> Metrics:
-    """JARVIS beside the Temporal floor in interleaved pairs (evals/bench/floor_pairs.py)."""
+    """JARVIS beside the Temporal floor and LangGraph, run by run (evals/bench/floor_pairs.py)."""
     from evals.bench.floor_pairs import floor_pairs  # it uses this module's helpers
 
     return await floor_pairs(bench)

@@ -139,7 +139,7 @@ class Size:
     scale_steps: tuple[int, ...] = (10, 100, 1000)
     scale_goals: tuple[int, ...] = (1, 10, 100, 1000)
     scale_parked: int = 200
-    floor_pairs: int = 30  # the floor benchmark's fan-out pairs (evals/bench/floor_pairs.py)
+    floor_pairs: int = 30  # the floor benchmark's fan-out rounds (evals/bench/floor_pairs.py)
     floor_batches: int = 5  # and its batches of runs at once, of each
 
 
