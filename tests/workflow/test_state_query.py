@@ -34,7 +34,7 @@ from planner.contracts.plan_run import RunState
 from planner.plan import Plan
 from planner.preparation import prepare
 from planner.settings import Settings
-from planner.tools import tool_from_function
+from planner.tools import ToolRegistry, tool_from_function
 
 PLAN = Plan.model_validate({"goal": "sum", "steps": [
     {"id": "c", "tool": "calc", "args": {"expression": "2 + 3"}}]})
@@ -118,6 +118,20 @@ def slow_sum(a: int, b: int) -> int:
         pass
     return a + b
 
+def slow_sum_planned(settings: Settings, scripted_llm: ScriptedLLM
+                     ) -> tuple[Settings, ToolRegistry]:
+    """Settings that plan with the scripted LLM, which will plan one ``slow_sum`` step, and a
+    registry where that tool is (wrongly) pure."""
+    llm_settings = settings.model_copy(update={
+        "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
+        "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing"})
+    registry = default_registry()
+    registry.register(tool_from_function(slow_sum, pure=True))
+    scripted_llm.expect(reply_json({"goal": "a slow sum", "steps": [
+        {"id": "s", "tool": "slow_sum", "args": {"a": 1, "b": 2}}]}))
+    return llm_settings, registry
+
+
 
 async def test_a_run_whose_workflow_task_keeps_failing_is_reported_stuck_with_its_cause(
         client: Client, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,13 +165,7 @@ async def test_a_run_whose_workflow_task_keeps_failing_is_reported_stuck_with_it
 async def test_a_goal_whose_workflow_task_keeps_failing_is_listed_as_stuck(
         client: Client, settings: Settings, scripted_llm: ScriptedLLM,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    llm_settings = settings.model_copy(update={
-        "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
-        "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing"})
-    registry = default_registry()
-    registry.register(tool_from_function(slow_sum, pure=True))
-    scripted_llm.expect(reply_json({"goal": "a slow sum", "steps": [
-        {"id": "s", "tool": "slow_sum", "args": {"a": 1, "b": 2}}]}))
+    llm_settings, registry = slow_sum_planned(settings, scripted_llm)
     jarvis = JarvisClient(client, llm_settings)
     monkeypatch.setattr(agents.client, "STAGE_WAIT_S", 1.0)
     async with create_worker(client, llm_settings, registry):
@@ -182,13 +190,7 @@ async def test_a_goal_at_review_whose_task_then_keeps_failing_is_not_listed_as_w
     """The pending list reads stages from the index, which keeps the last stage a goal
     recorded: a goal approved into a workflow task that fails on every attempt still says
     awaiting_approval there, and a decision on it would wait for ever."""
-    llm_settings = settings.model_copy(update={
-        "llm_base_url": scripted_llm.base_url, "llm_api_key": "scripted-key",
-        "llm_model": scripted_llm.model, "llm_timeout_s": 10.0, "embedding_backend": "hashing"})
-    registry = default_registry()
-    registry.register(tool_from_function(slow_sum, pure=True))
-    scripted_llm.expect(reply_json({"goal": "a slow sum", "steps": [
-        {"id": "s", "tool": "slow_sum", "args": {"a": 1, "b": 2}}]}))
+    llm_settings, registry = slow_sum_planned(settings, scripted_llm)
     jarvis = JarvisClient(client, llm_settings)
     assert await jarvis.indexed()  # the test server has the search attributes
     async with create_worker(client, llm_settings, registry):
