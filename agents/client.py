@@ -461,9 +461,9 @@ class JarvisClient(ScheduleMixin):
         query = f"WorkflowType = '{GOAL_WORKFLOW}' AND TaskQueue = '{self.task_queue}'"
         if pending:
             query += " AND ExecutionStatus = 'Running'"
-        # with the search attributes, the waiting goals are one visibility query; without them
-        # (a namespace that lacks them) each running goal is asked, and ``unanswered`` adds
-        # those no worker answered for
+        # with the search attributes, the waiting goals are one visibility query (and a look
+        # at each, for the stuck ones); without them (a namespace that lacks them) each running
+        # goal is asked, and ``unanswered`` adds those no worker answered for
         by_index = pending and await self.indexed()
         if by_index:
             query += f" AND {STAGE.name} = 'awaiting_approval'"

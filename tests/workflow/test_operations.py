@@ -101,7 +101,7 @@ async def test_failed_goals_are_found_as_failed_by_the_stock_cli(
         [ok, bad])
 
 
-async def test_the_pending_list_is_one_visibility_query(
+async def test_the_pending_list_comes_from_the_index_without_a_worker(
         client: Client, priced: Settings, scripted_llm: ScriptedLLM) -> None:
     scripted_llm.expect(reply_json(WRITE_THEN_READ))
     async with create_worker(client, priced, default_registry()):
