@@ -10,7 +10,8 @@ process against the same dev server, and, when the ``peers`` extra is installed,
 run (evals/bench/peer_langgraph.py: SQLite checkpointer, durability "sync") in the same
 process. Which goes first rotates. Per round it takes JARVIS's difference to each, so drift
 cancels: ``*_over_floor_ms`` and ``*_over_langgraph_ms`` are the medians of the rounds'
-differences (negative: JARVIS was faster).
+differences (negative: JARVIS was faster). LangGraph's runs have Python's own garbage collector
+thresholds, as in a process of their own; JARVIS's and the floor's the worker's tuned ones.
 
 - a fan-out of ``fan_width`` steps of the first ``fan_step_s`` then a join, and the same of
   0 s steps (the fixed cost of a run, with nothing to wait for): ms over the critical path;
@@ -22,12 +23,14 @@ differences (negative: JARVIS was faster).
 from __future__ import annotations
 
 import contextlib
+import gc
 import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from evals.bench.batch import run_batch
 from evals.bench.benchmarks import _check, _round
@@ -37,6 +40,8 @@ from evals.bench.peer_langgraph import LangGraphRuns
 from evals.bench.peers import missing
 from evals.bench.temporal_floor import FloorJob, floor_batch, floor_worker, timed_floor
 from evals.bench.workloads import chain_plan, fan_plan
+
+T = TypeVar("T")
 
 
 def _server_cpu_s(pid: int | None) -> float:
@@ -57,6 +62,23 @@ async def _rounds(entrants: dict[str, Callable[[], Awaitable[float]]],
         for name in names[shift:] + names[:shift]:
             out[name].append(await entrants[name]())
     return out
+
+
+STOCK_THRESHOLDS = (700, 10, 10)  # Python's own collector thresholds
+
+
+def _stock_gc(run: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """``run`` with Python's own collector thresholds, as LangGraph runs in a process of its
+    own: this benchmark's process has the worker's tuned ones (agents/gc_tuning.py), a JARVIS
+    feature that LangGraph's users do not get."""
+    async def stock() -> T:
+        tuned = gc.get_threshold()
+        gc.set_threshold(*STOCK_THRESHOLDS)
+        try:
+            return await run()
+        finally:
+            gc.set_threshold(*tuned)
+    return stock
 
 
 def _over(ours: list[float], theirs: list[float]) -> float:
@@ -100,7 +122,7 @@ async def _fan_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None,
     entrants: dict[str, Callable[[], Awaitable[float]]] = {
         "jarvis": jarvis, "floor": lambda: timed_floor(bench.client, queue, job)}
     if graphs is not None:
-        entrants["langgraph"] = lambda: graphs.timed_fan(width, seconds)
+        entrants["langgraph"] = _stock_gc(lambda: graphs.timed_fan(width, seconds))
     spans = await _rounds(entrants, bench.size.floor_pairs)
     key, path_ms = f"{round(seconds * 1000)}ms", 2000 * seconds
     out: Metrics = {}
@@ -146,7 +168,7 @@ async def _throughput_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | N
                 "floor": measured("floor", lambda: floor_batch(bench.client, queue, job, runs))}
     if graphs is not None:
         entrants["langgraph"] = measured("langgraph",
-                                         lambda: graphs.batch(size.goal_steps, runs))
+                                         _stock_gc(lambda: graphs.batch(size.goal_steps, runs)))
     await _rounds(entrants, size.floor_batches)
     out: Metrics = {"batches": size.floor_batches, "runs_per_batch": runs}
     for name in (n for n in _PREFIX if n in cost):  # JARVIS first: the others compare to it
