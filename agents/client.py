@@ -500,10 +500,10 @@ class JarvisClient(ScheduleMixin):
             handle = self.handle(goal.id)
             try:
                 attempt = (await handle.describe()).raw_description.pending_workflow_task.attempt
-                failing = attempt and await stuck(handle, attempt)
+                failing = await stuck(handle, attempt) if attempt else None
             except RPCError:  # gone since the list, or no rights: as the index says
                 return goal
-            if not failing:
+            if failing is None:
                 return goal
             return replace(goal, stage=STUCK) if keep else None
 

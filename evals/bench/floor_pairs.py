@@ -42,6 +42,8 @@ from evals.bench.temporal_floor import FloorJob, floor_batch, floor_worker, time
 from evals.bench.workloads import chain_plan, fan_plan
 
 T = TypeVar("T")
+# each entrant's metrics are named with its prefix (JARVIS's with none)
+_PREFIX = {"jarvis": "", "floor": "floor_", "langgraph": "langgraph_"}
 
 
 def _server_cpu_s(pid: int | None) -> float:
@@ -135,9 +137,6 @@ async def _fan_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None,
     if "langgraph" in spans:  # the floor itself beside LangGraph: what no engine on Temporal beats
         out[f"floor_fan_{key}_over_langgraph_ms"] = _over(spans["floor"], spans["langgraph"])
     return out
-
-
-_PREFIX = {"jarvis": "", "floor": "floor_", "langgraph": "langgraph_"}
 
 
 async def _throughput_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None) -> Metrics:
