@@ -13,6 +13,7 @@ cancels: ``*_over_floor_ms`` and ``*_over_langgraph_ms`` are the medians of the 
 differences (negative: JARVIS was faster). LangGraph's runs have Python's own garbage collector
 thresholds, as in a process of their own; JARVIS's and the floor's the worker's tuned ones.
 
+- a run of ``seq_steps`` no-op steps in a row (local activities: one chain): ms per step;
 - a fan-out of ``fan_width`` steps of the first ``fan_step_s`` then a join, and the same of
   0 s steps (the fixed cost of a run, with nothing to wait for): ms over the critical path;
 - batches of ``goals`` runs of ``goal_steps`` no-op steps (local activities) at once, batches
@@ -104,9 +105,37 @@ async def floor_pairs(bench: Bench) -> Metrics:
         else:
             bench.notes.append("floor: LangGraph is not installed (the `peers` extra), so it is "
                                "not in the rounds")
+        out.update(await _seq_rounds(bench, queue, graphs))
         for seconds in (size.fan_step_s[0], 0.0):
             out.update(await _fan_rounds(bench, queue, graphs, seconds))
         out.update(await _throughput_rounds(bench, queue, graphs))
+    return out
+
+
+async def _seq_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None) -> Metrics:
+    """ms per step of a run of ``seq_steps`` no-op steps in a row, of each; JARVIS's over each
+    of the others' (``seq_vs_*``) as the median of the rounds' quotients."""
+    steps = bench.size.seq_steps
+    inp = bench.prepared(chain_plan(steps))
+
+    async def jarvis() -> float:
+        took, state = await bench.timed(inp)
+        _check(state, "sequential no-ops")
+        return took
+
+    job = FloorJob(steps=steps)
+    entrants: dict[str, Callable[[], Awaitable[float]]] = {
+        "jarvis": jarvis, "floor": lambda: timed_floor(bench.client, queue, job)}
+    if graphs is not None:
+        entrants["langgraph"] = _stock_gc(lambda: graphs.timed_chain(steps))
+    runs = await _rounds(entrants, bench.size.floor_pairs)
+    out: Metrics = {"seq_steps": steps}
+    for name, prefix in _PREFIX.items():
+        if name in runs:
+            out[f"{prefix}seq_ms_per_step"] = _round(1000 * statistics.median(runs[name]) / steps)
+            if name != "jarvis":
+                out[f"seq_vs_{name}"] = _round(statistics.median(
+                    a / b for a, b in zip(runs["jarvis"], runs[name], strict=True)))
     return out
 
 

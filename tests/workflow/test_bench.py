@@ -271,6 +271,11 @@ async def test_the_floor_benchmark_runs_jarvis_the_floor_and_langgraph_in_rounds
     size = SIZES["smoke"]
     floor = report.results["floor"]["tuned"]
     assert floor["pairs"] == size.floor_pairs and floor["batches"] == size.floor_batches
+    assert floor["seq_steps"] == size.seq_steps
+    for prefix in ("", "floor_", "langgraph_"):
+        assert 0 < floor[f"{prefix}seq_ms_per_step"] < math.inf, floor
+    for rival in ("floor", "langgraph"):
+        assert 0 < floor[f"seq_vs_{rival}"] < math.inf, floor
     for step_ms in (round(size.fan_step_s[0] * 1000), 0):
         # a run never ends before its critical path: each over it, the differences finite
         for prefix in ("", "floor_", "langgraph_"):
