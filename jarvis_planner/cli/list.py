@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jarvis_planner.cli.options import JsonFlag
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agents.client import Summary
+
 NONE_WAIT = "no goals wait for review"
+GOAL_ROOM = 20  # a table only when its goal column gets this many characters
+TABLE_FRAME = 13  # a four-column table's borders and padding
+
+
+def print_summaries(out: Console, found: Sequence[Summary], title: str,
+                    columns: tuple[str, ...]) -> None:
+    """``found`` as a table (id, ``columns``) when ``out`` is wide enough for its whole ids and
+    a readable goal column; else, as in an 80-column terminal with readable goal ids, each id on
+    a line of its own (whole, to copy) and the rest indented under it."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = [(item.id, item.stage, item.started, item.goal) for item in found]
+    fixed = sum(max((len(row[k]) for row in rows), default=0) for k in range(3))
+    if out.width >= fixed + TABLE_FRAME + GOAL_ROOM:
+        table = Table(title=title, title_justify="left")
+        table.add_column("id", no_wrap=True)
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*(escape(x) for x in row))
+        out.print(table)
+        return
+    out.print(title)
+    for goal_id, stage, started, goal in rows:
+        out.print(escape(goal_id), highlight=False)
+        out.print(f"  {escape(stage)} · started {escape(started)} · {escape(goal)}",
+                  highlight=False)
 
 
 def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
@@ -21,10 +55,7 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
     import json
     from dataclasses import asdict
 
-    from rich.markup import escape
-    from rich.table import Table
-
-    from agents.client import NO_ANSWER, STUCK, Summary
+    from agents.client import NO_ANSWER, STUCK
     from jarvis_planner.cli.console import console, plural
     from jarvis_planner.cli.session import connect_or_fail
     from planner.settings import load_settings
@@ -66,12 +97,6 @@ def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,
         columns = ("stage", "started", "goal")
     else:
         title, columns = plural(len(found), "recent run"), ("status", "started", "goal")
-    table = Table(title=title, title_justify="left")
-    table.add_column("id", no_wrap=True)
-    for col in columns:
-        table.add_column(col)
-    for item in found:
-        table.add_row(*(escape(x) for x in (item.id, item.stage, item.started, item.goal)))
-    console.print(table)
+    print_summaries(console, found, title, columns)
     if pending:
         console.print("[dim]`jarvis review ID` to decide[/]")

@@ -199,3 +199,34 @@ def test_a_plan_file_off_the_schema_is_explained_once(command: str, tmp_path: Pa
     assert result.returncode == 2, result.stderr
     assert "bogus: Extra inputs are not permitted" in result.stderr
     assert (result.stdout + result.stderr).count("jarvis schema") == 1, result.stderr
+
+
+def test_a_list_too_narrow_for_its_table_keeps_ids_and_goals_whole() -> None:
+    from agents.client import Summary
+    from jarvis_planner.cli.list import print_summaries
+
+    found = [Summary(id="goal-what-do-my-notes-say-about-the-boiler-0163db66",
+                     goal="what do my notes say about the boiler", stage="succeeded",
+                     started="2026-12-04T19:18:02"),
+             Summary(id="goal-save-the-line-green-tea-is-calming-to-tea-txt-a81b2c3d",
+                     goal="Save the line Green tea is calming to tea.txt",
+                     stage="awaiting_approval", started="2026-12-04T19:17:40")]
+
+    def shown(width: int) -> list[str]:
+        # as the CLI's console in a pipe: lines never wrapped (jarvis_planner/cli/console.py)
+        out = Console(file=io.StringIO(), width=width, color_system=None, soft_wrap=True)
+        print_summaries(out, found, "2 recent goals", ("stage", "started", "goal"))
+        text = out.file.getvalue()  # type: ignore[attr-defined]
+        assert isinstance(text, str)
+        return text.splitlines()
+
+    narrow = shown(80)  # a table would leave the goal column 4 characters
+    assert narrow[0] == "2 recent goals"
+    assert narrow[1:] == [
+        found[0].id, "  succeeded · started 2026-12-04T19:18:02 · " + found[0].goal,
+        found[1].id, "  awaiting_approval · started 2026-12-04T19:17:40 · " + found[1].goal]
+    assert shown(130)[1].startswith("┏")  # room for the ids and a goal column of 20: a table
+    wide = shown(200)
+    assert wide[1].startswith("┏")
+    rows = [line.split("│") for line in wide if line.startswith("│ goal-")]
+    assert [(row[1].strip(), row[4].strip()) for row in rows] == [(g.id, g.goal) for g in found]
