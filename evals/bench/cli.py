@@ -87,6 +87,9 @@ async def run(options: Options) -> Report:
         for levers in configs:
             report.add(levers, {name: combine([one[name] for one in rounds[levers.name]])
                                 for name in options.only})
+            for name in options.only if options.rounds > 1 else ():
+                report.each_round.setdefault(name, {})[levers.name] = [
+                    one[name] for one in rounds[levers.name]]
         for peer, runs in peer_rounds.items():
             report.peers[peer] = {name: combine([one[name] for one in runs])
                                   for name in runs[0]}

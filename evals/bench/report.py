@@ -50,6 +50,8 @@ class Report:
     results: dict[str, dict[str, Metrics]] = field(default_factory=dict)  # bench -> config
     durability: dict[str, Metrics] = field(default_factory=dict)
     peers: dict[str, dict[str, Metrics]] = field(default_factory=dict)  # peer -> bench
+    # bench -> config -> each round's metrics, kept beside their medians when there were rounds
+    each_round: dict[str, dict[str, list[Metrics]]] = field(default_factory=dict)
 
     def add(self, levers: Levers, results: dict[str, Metrics]) -> None:
         self.configs.append(levers.describe())
@@ -63,6 +65,8 @@ class Report:
             data = {"benchmark": name, "command": self.command, "size": self.size,
                     "machine": self.machine, "configs": self.configs, "results": by_config,
                     "targets": TARGETS.get(name, {})}
+            if name in self.each_round:
+                data["rounds"] = self.each_round[name]
             written.append(_write(out / f"bench-{name}.json", json.dumps(data, indent=2)))
             written.append(_write(out / f"bench-{name}.md", self.markdown(name)))
         if self.peers:
@@ -96,6 +100,9 @@ class Report:
             lines.append(f"| {key} | " + " | ".join(cells) + f" | {targets.get(key, '')} |")
         notes = dict.fromkeys(str(m["note"]) for m in by_config.values() if "note" in m)
         lines += ["", *(f"Note: {n}" for n in notes)] if notes else []
+        if name in self.each_round:
+            lines += ["", f"Medians of the rounds; each round's figures: `bench-{name}.json`, "
+                          "`rounds`."]
         return "\n".join(lines) + "\n"
 
     def summary(self) -> str:

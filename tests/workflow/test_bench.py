@@ -13,6 +13,7 @@ import math
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -263,14 +264,31 @@ async def test_peers_run_beside_jarvis_and_scaling_draws_its_curves(tmp_path: Pa
 
 async def test_the_floor_benchmark_runs_jarvis_the_floor_and_langgraph_in_rounds(
         tmp_path: Path) -> None:
-    """`--only floor`: JARVIS, the Temporal floor's workflow (on the same dev server) and
-    LangGraph (the `peers` extra, installed by the test command) take turns
-    (evals/bench/floor_pairs.py); every run of each is accounted for from its own store."""
-    report = await run(Options(size="smoke", out=tmp_path, only=("floor",)))
+    """`--only floor --rounds 2`: JARVIS, the Temporal floor's workflow (on the same dev
+    server) and LangGraph (the `peers` extra, installed by the test command) take turns
+    (evals/bench/floor_pairs.py); every run of each is accounted for from its own store. The
+    report keeps each round's figures beside their medians."""
+    report = await run(Options(size="smoke", out=tmp_path, only=("floor",), rounds=2))
     report.write(tmp_path)
     size = SIZES["smoke"]
     floor = report.results["floor"]["tuned"]
+    each = json.loads((tmp_path / "bench-floor.json").read_text())["rounds"]["tuned"]
+    assert len(each) == 2
+    for one in each:
+        _check_floor_round(one)
     assert floor["pairs"] == size.floor_pairs and floor["batches"] == size.floor_batches
+    for key in ("fan_0ms_over_floor_ms", "fan_0ms_over_langgraph_ms", "seq_vs_langgraph",
+                "steps_per_s"):  # each a median of the rounds' (the mean of two)
+        assert floor[key] == pytest.approx((each[0][key] + each[1][key]) / 2, abs=1e-3), key
+    for prefix in ("", "floor_", "langgraph_"):
+        assert floor[f"{prefix}lost"] == 0, floor
+    table = (tmp_path / "bench-floor.md").read_text()
+    assert "| fan_0ms_over_floor_ms |" in table and "| fan_0ms_over_langgraph_ms |" in table
+    assert "each round's figures: `bench-floor.json`" in table
+
+
+def _check_floor_round(floor: dict[str, Any]) -> None:
+    size = SIZES["smoke"]
     assert floor["seq_steps"] == size.seq_steps
     for prefix in ("", "floor_", "langgraph_"):
         assert 0 < floor[f"{prefix}seq_ms_per_step"] < math.inf, floor
@@ -294,5 +312,3 @@ async def test_the_floor_benchmark_runs_jarvis_the_floor_and_langgraph_in_rounds
             floor["steps_per_s"] / floor[f"{prefix}steps_per_s"], 3)
     assert floor["floor_steps_per_s_vs_langgraph"] == round(
         floor["floor_steps_per_s"] / floor["langgraph_steps_per_s"], 3)
-    table = (tmp_path / "bench-floor.md").read_text()
-    assert "| fan_0ms_over_floor_ms |" in table and "| fan_0ms_over_langgraph_ms |" in table
