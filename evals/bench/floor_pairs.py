@@ -41,6 +41,7 @@ from evals.bench.peer_langgraph import LangGraphRuns
 from evals.bench.peers import missing
 from evals.bench.temporal_floor import FloorJob, floor_batch, floor_worker, timed_floor
 from evals.bench.workloads import chain_plan, fan_plan
+from planner.contracts.plan_run import ExecutePlanInput
 
 T = TypeVar("T")
 # each entrant's metrics are named with its prefix (JARVIS's with none)
@@ -112,23 +113,31 @@ async def floor_pairs(bench: Bench) -> Metrics:
     return out
 
 
+async def _timed_rounds(bench: Bench, inp: ExecutePlanInput, label: str,
+                       floor: Callable[[], Awaitable[float]],
+                       langgraph: Callable[[], Awaitable[float]] | None) -> dict[str, list[float]]:
+    """Each entrant's seconds, round by round: JARVIS running ``inp`` (its outcome checked),
+    the floor's and, when installed, LangGraph's runs of the same workload."""
+    async def jarvis() -> float:
+        took, state = await bench.timed(inp)
+        _check(state, label)
+        return took
+
+    entrants = {"jarvis": jarvis, "floor": floor}
+    if langgraph is not None:
+        entrants["langgraph"] = _stock_gc(langgraph)
+    return await _rounds(entrants, bench.size.floor_pairs)
+
+
 async def _seq_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None) -> Metrics:
     """ms per step of a run of ``seq_steps`` no-op steps in a row, of each; JARVIS's over each
     of the others' (``seq_vs_*``) as the median of the rounds' quotients."""
     steps = bench.size.seq_steps
-    inp = bench.prepared(chain_plan(steps))
-
-    async def jarvis() -> float:
-        took, state = await bench.timed(inp)
-        _check(state, "sequential no-ops")
-        return took
-
     job = FloorJob(steps=steps)
-    entrants: dict[str, Callable[[], Awaitable[float]]] = {
-        "jarvis": jarvis, "floor": lambda: timed_floor(bench.client, queue, job)}
-    if graphs is not None:
-        entrants["langgraph"] = _stock_gc(lambda: graphs.timed_chain(steps))
-    runs = await _rounds(entrants, bench.size.floor_pairs)
+    runs = await _timed_rounds(
+        bench, bench.prepared(chain_plan(steps)), "sequential no-ops",
+        lambda: timed_floor(bench.client, queue, job),
+        None if graphs is None else lambda: graphs.timed_chain(steps))
     out: Metrics = {"seq_steps": steps}
     for name, prefix in _PREFIX.items():
         if name in runs:
@@ -142,19 +151,11 @@ async def _seq_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None) ->
 async def _fan_rounds(bench: Bench, queue: str, graphs: LangGraphRuns | None,
                       seconds: float) -> Metrics:
     width = bench.size.fan_width
-    inp = bench.prepared(fan_plan(width, seconds))
     job = FloorJob(width=width, seconds=seconds)
-
-    async def jarvis() -> float:
-        took, state = await bench.timed(inp)
-        _check(state, f"fan-out {seconds}s")
-        return took
-
-    entrants: dict[str, Callable[[], Awaitable[float]]] = {
-        "jarvis": jarvis, "floor": lambda: timed_floor(bench.client, queue, job)}
-    if graphs is not None:
-        entrants["langgraph"] = _stock_gc(lambda: graphs.timed_fan(width, seconds))
-    spans = await _rounds(entrants, bench.size.floor_pairs)
+    spans = await _timed_rounds(
+        bench, bench.prepared(fan_plan(width, seconds)), f"fan-out {seconds}s",
+        lambda: timed_floor(bench.client, queue, job),
+        None if graphs is None else lambda: graphs.timed_fan(width, seconds))
     key, path_ms = f"{round(seconds * 1000)}ms", 2000 * seconds
     out: Metrics = {}
     for name, prefix in _PREFIX.items():
