@@ -39,7 +39,7 @@ from agents.connection import (
 from agents.following import GoalEvent, goal_events, watch
 from agents.schedules import ScheduleMixin
 from agents.search_attributes import STAGE
-from agents.stuck_runs import stuck
+from agents.stuck_runs import Stuck, stuck
 from planner.approval import sign_plan, sign_step
 from planner.contracts.events import RunEventPage
 from planner.contracts.goal_flow import (
@@ -497,10 +497,8 @@ class JarvisClient(ScheduleMixin):
         look per goal; its history is read only while a workflow task is pending, which a goal
         parked at review has none of."""
         async def told(goal: Summary) -> Summary | None:
-            handle = self.handle(goal.id)
             try:
-                attempt = (await handle.describe()).raw_description.pending_workflow_task.attempt
-                failing = await stuck(handle, attempt) if attempt else None
+                failing = await _failing(self.handle(goal.id))
             except RPCError:  # gone since the list, or no rights: as the index says
                 return goal
             if failing is None:
@@ -519,10 +517,7 @@ class JarvisClient(ScheduleMixin):
             try:
                 state = await ask(handle, STATE_QUERY, GoalState, wait_s=STAGE_WAIT_S)
             except UNANSWERED:  # its history says whether its task failed last
-                pending = (await handle.describe()).raw_description.pending_workflow_task
-                if pending.attempt and await stuck(handle, pending.attempt) is not None:
-                    return STUCK
-                return NO_ANSWER
+                return STUCK if await _failing(handle) is not None else NO_ANSWER
             return state.stage
         if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.FAILED):
             if goal_id not in self._final_stages:
@@ -662,6 +657,13 @@ async def _report(handle: WorkflowHandle[Any, Any], on_progress: ProgressCallbac
     async for page in watch(handle, RunEventPage):
         if page.events:
             on_progress(page.state)
+
+
+async def _failing(handle: WorkflowHandle[Any, Any]) -> Stuck | None:
+    """Why ``handle``'s workflow is stuck, if its pending workflow task (any attempt) follows a
+    failure in its history (agents/stuck_runs.py); None with no task pending or none failed."""
+    attempt = (await handle.describe()).raw_description.pending_workflow_task.attempt
+    return await stuck(handle, attempt) if attempt else None
 
 
 async def _now(handle: WorkflowHandle[Any, S], state_type: type[S], failure_type: str) -> S:
