@@ -22,13 +22,15 @@ from planner.contracts.names import SEARCH_ATTRIBUTES
 @dataclass(frozen=True)
 class ServerTuning:
     """Flags for ``temporal server start-dev``: dynamic config values and SQLite pragmas, and
-    the Go runtime's environment (``go_env``: its garbage collector).
+    the Go runtime's environment (``go_env``: its garbage collector); ``cpus``: the CPUs the
+    server may run on (empty: any; the benchmarks' ``--server-cpus``).
 
     Measured in docs/performance.md (``python -m evals.bench --baseline``)."""
 
     dynamic_config: Mapping[str, object] = field(default_factory=dict)
     pragmas: tuple[str, ...] = ()
     go_env: Mapping[str, str] = field(default_factory=dict)
+    cpus: tuple[int, ...] = ()
 
     def env(self, base: Mapping[str, str]) -> dict[str, str]:
         """The server process's environment: ``base`` with ``go_env`` where ``base`` does not
@@ -42,6 +44,18 @@ class ServerTuning:
         for pragma in self.pragmas:
             out += ["--sqlite-pragma", pragma]
         return out
+
+    def placement(self) -> list[str]:
+        """What the server's command starts with to keep it on ``cpus`` (util-linux's
+        ``taskset``, whose affinity the server's threads inherit)."""
+        if not self.cpus:
+            return []
+        taskset = shutil.which("taskset")
+        if taskset is None:
+            raise DevServerError("placing the dev server on CPUs "
+                                 f"{','.join(map(str, self.cpus))} needs `taskset` (the "
+                                 "util-linux package); install it or leave the CPUs unset")
+        return [taskset, "-c", ",".join(map(str, self.cpus))]
 
 
 # The history service reads its task queues (transfer: "dispatch this workflow/activity task",
@@ -110,8 +124,8 @@ def dev_server_command(db_file: Path, port: int, ui_port: int | None,
     """``ip``: the address the frontend listens on (loopback unless workers on other hosts
     or network namespaces must reach it: 0.0.0.0, since the server's own services reach its
     frontend on loopback)."""
-    cmd = [temporal_binary(), "server", "start-dev", "--db-filename", str(db_file),
-           "--ip", ip, "--port", str(port), "--log-level", "warn"]
+    cmd = [*tuning.placement(), temporal_binary(), "server", "start-dev",
+           "--db-filename", str(db_file), "--ip", ip, "--port", str(port), "--log-level", "warn"]
     cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
     for name, kind in SEARCH_ATTRIBUTES.items():  # what goals upsert (operators' queries)
         cmd += ["--search-attribute", f"{name}={kind}"]

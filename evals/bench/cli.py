@@ -6,16 +6,15 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agents.devserver import (
-    DEFAULT_TUNING,
-)
+from agents.devserver import DEFAULT_TUNING, ServerTuning
 from evals.bench.benchmarks import _median, _round, run_config
 from evals.bench.kill_check import kill_check
 from evals.bench.levers import (
@@ -45,6 +44,8 @@ class Options:
     only: tuple[str, ...] = BENCHMARKS
     rounds: int = 1
     peers: bool = False
+    # the CPUs every dev server of the run is kept on; this process runs on the others
+    server_cpus: tuple[int, ...] = ()
 
     def command(self) -> str:
         parts = ["python -m evals.bench", f"--size {self.size}", f"--out {self.out}"]
@@ -55,6 +56,8 @@ class Options:
         parts += ["--explore"] * self.explore + ["--kill-check"] * self.kill_check
         parts += [f"--rounds {self.rounds}"] if self.rounds != 1 else []
         parts += ["--peers"] * self.peers
+        if self.server_cpus:
+            parts.append(f"--server-cpus {','.join(map(str, self.server_cpus))}")
         if self.only != BENCHMARKS:
             parts.append(f"--only {','.join(self.only)}")
         return " ".join(parts)
@@ -62,8 +65,20 @@ class Options:
     def configurations(self) -> list[Levers]:
         chosen = [a for a in ablations()
                   if self.ablate and (not self.ablate_only or a.name in self.ablate_only)]
-        return [*([BASELINE] if self.baseline else []), TUNED, *chosen,
-                *(explorations() if self.explore else [])]
+        every = [*([BASELINE] if self.baseline else []), TUNED, *chosen,
+                 *(explorations() if self.explore else [])]
+        return [replace(c, server=self.placed(c.server)) for c in every]
+
+    def placed(self, server: ServerTuning) -> ServerTuning:
+        """``server`` on the run's server CPUs (unchanged without ``--server-cpus``)."""
+        return replace(server, cpus=self.server_cpus) if self.server_cpus else server
+
+    def bench_cpus(self) -> set[int] | None:
+        """The CPUs this process keeps to with ``--server-cpus``: the ones it may use that the
+        servers do not (None: no placement)."""
+        if not self.server_cpus:
+            return None
+        return os.sched_getaffinity(0) - set(self.server_cpus)
 
 
 async def run(options: Options) -> Report:
@@ -83,7 +98,8 @@ async def run(options: Options) -> Report:
                 folder = Path(tmp) / f"r{r}c{k}"
                 rounds[levers.name].append(await run_config(levers, size, folder, options.only))
             for peer in peers:  # in the same round as JARVIS: the same machine state
-                peer_rounds[peer].append(await run_peer(peer, size, Path(tmp) / f"r{r}{peer}"))
+                peer_rounds[peer].append(await run_peer(peer, size, Path(tmp) / f"r{r}{peer}",
+                                                        options.placed(DEFAULT_TUNING)))
         for levers in configs:
             report.add(levers, {name: combine([one[name] for one in rounds[levers.name]])
                                 for name in options.only})
@@ -94,7 +110,8 @@ async def run(options: Options) -> Report:
             report.peers[peer] = {name: combine([one[name] for one in runs])
                                   for name in runs[0]}
         if options.kill_check:
-            metrics = await kill_check(Path(tmp) / "kill", DEFAULT_TUNING, size.kill_rounds,
+            metrics = await kill_check(Path(tmp) / "kill", options.placed(DEFAULT_TUNING),
+                                       size.kill_rounds,
                                        size.kill_burst)
             report.durability["tuned server flags"] = metrics
             print(f"durability: {json.dumps(metrics)}", flush=True)
@@ -155,6 +172,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                         help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: "
                              f"all of them), or {','.join(EXTRA_BENCHMARKS)} (longer: asked "
                              "for by name)")
+    parser.add_argument("--server-cpus", default="", metavar="CPUS",
+                        help="keep every dev server on these CPUs (comma-separated, e.g. 0) "
+                             "and this process, its workers and the peers on the others: "
+                             "the server's cost apart from the engines' (needs taskset)")
     args = parser.parse_args(argv)
     only = tuple(b.strip() for b in args.only.split(",") if b.strip())
     unknown = [b for b in only if b not in (*BENCHMARKS, *EXTRA_BENCHMARKS)]
@@ -168,7 +189,26 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     return Options(size=args.size, out=args.out, baseline=args.baseline,
                    ablate=args.ablate is not None, ablate_only=ablate_only,
                    explore=args.explore, kill_check=args.kill_check, only=only,
-                   rounds=max(1, args.rounds), peers=args.peers)
+                   rounds=max(1, args.rounds), peers=args.peers,
+                   server_cpus=_server_cpus(parser, args.server_cpus))
+
+
+def _server_cpus(parser: argparse.ArgumentParser, text: str) -> tuple[int, ...]:
+    """``--server-cpus``: CPUs this process may use, leaving at least one for itself."""
+    if not text.strip():
+        return ()
+    usable = os.sched_getaffinity(0)
+    try:
+        cpus = tuple(sorted({int(c) for c in text.split(",") if c.strip()}))
+    except ValueError:
+        parser.error(f"--server-cpus {text!r}: give CPU numbers separated by commas, e.g. 0")
+    if not cpus or set(cpus) - usable:
+        parser.error(f"--server-cpus {text!r}: this process may use CPUs "
+                     f"{','.join(map(str, sorted(usable)))} only")
+    if not usable - set(cpus):
+        parser.error(f"--server-cpus {text!r}: leaves no CPU for the benchmark itself (of "
+                     f"{','.join(map(str, sorted(usable)))}); name fewer")
+    return cpus
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,6 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("temporalio").setLevel(logging.ERROR)  # failed attempts are expected
     options = parse_args(argv)
+    cpus = options.bench_cpus()
+    if cpus:  # before any thread starts: the event loop's, the SDK's and the peers' inherit it
+        os.sched_setaffinity(0, cpus)
+        print(f"servers on CPUs {','.join(map(str, options.server_cpus))}, this process on "
+              f"{','.join(map(str, sorted(cpus)))}", flush=True)
     report = asyncio.run(run(options))
     for path in report.write(options.out):
         print(f"wrote {path}")

@@ -14,6 +14,7 @@ store). The metric names match the JARVIS ones so the report sets them side by s
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from agents.devserver import DEFAULT_TUNING, ServerTuning
 from evals.bench.benchmarks import _median, fan_ratio
 from evals.bench.levers import Metrics, Size
 from evals.bench.peer_langgraph import langgraph_peer
@@ -56,12 +58,15 @@ def peer_versions() -> dict[str, str]:
     return found
 
 
-async def run_peer(peer: str, size: Size, folder: Path) -> dict[str, Metrics]:
-    """The three workloads on one peer, with a fresh SQLite file in ``folder``."""
+async def run_peer(peer: str, size: Size, folder: Path,
+                   server: ServerTuning = DEFAULT_TUNING) -> dict[str, Metrics]:
+    """The three workloads on one peer, with a fresh SQLite file in ``folder``; ``server``: the
+    floor's dev server's flags and CPUs (those of JARVIS's in the same run)."""
     folder.mkdir(parents=True, exist_ok=True)
-    runner: Callable[[Size, Path], Awaitable[dict[str, Metrics]]] = {
-        "langgraph": langgraph_peer, "dbos": _dbos, "temporal-floor": temporal_floor}[peer]
-    results = await runner(size, folder)
+    runners: dict[str, Callable[[Size, Path], Awaitable[dict[str, Metrics]]]] = {
+        "langgraph": langgraph_peer, "dbos": _dbos,
+        "temporal-floor": functools.partial(temporal_floor, server_tuning=server)}
+    results = await runners[peer](size, folder)
     for name, metrics in results.items():
         print(f"[{peer}] {name}: {metrics}", flush=True)
     return results

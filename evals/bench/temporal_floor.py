@@ -26,7 +26,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from agents.connection import connect
-from agents.devserver import DEFAULT_TUNING, free_port, start_dev_server, stop_process
+from agents.devserver import (
+    DEFAULT_TUNING,
+    ServerTuning,
+    free_port,
+    start_dev_server,
+    stop_process,
+)
 from agents.gc_tuning import tuned_gc
 from evals.bench.benchmarks import _median, fan_ratio
 from evals.bench.levers import Metrics, Size
@@ -103,11 +109,12 @@ async def timed_floor(client: Client, queue: str, job: FloorJob) -> float:
     return took
 
 
-async def temporal_floor(size: Size, folder: Path) -> dict[str, Metrics]:
+async def temporal_floor(size: Size, folder: Path,
+                         server_tuning: ServerTuning = DEFAULT_TUNING) -> dict[str, Metrics]:
     """The three workloads (metric names as the other peers'), on a dev server of its own."""
     port = free_port()
     server = start_dev_server(folder / "temporal.sqlite", port, log_file=folder / "server.log",
-                              tuning=DEFAULT_TUNING)
+                              tuning=server_tuning)
     try:
         client = await connect(f"127.0.0.1:{port}")
         queue = f"floor-{uuid.uuid4().hex[:8]}"

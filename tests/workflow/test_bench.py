@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from agents.client import JarvisClient
 from agents.devserver import (
     DEFAULT_TUNING,
     STOCK,
+    DevServerError,
     dev_server_command,
     free_port,
     start_dev_server,
@@ -90,6 +92,48 @@ def test_ablations_can_be_chosen_by_name() -> None:
     assert len(parse_args(["--ablate"]).configurations()) == 1 + len(ablations())
     with pytest.raises(SystemExit):
         parse_args(["--ablate", "no such lever"])
+
+
+def test_server_cpus_place_every_server_of_the_run_and_leave_the_rest_to_the_benchmark(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("placing the server apart needs two CPUs this process may use")
+    options = parse_args(["--server-cpus", str(usable[0]), "--ablate", "no local groups",
+                          "--peers"])
+    assert options.server_cpus == (usable[0],)
+    assert [c.server.cpus for c in options.configurations()] == [(usable[0],)] * 2
+    assert options.placed(DEFAULT_TUNING).cpus == (usable[0],)  # the floor's, the kill check's
+    assert options.placed(DEFAULT_TUNING).pragmas == DEFAULT_TUNING.pragmas
+    assert options.bench_cpus() == set(usable[1:])
+    assert f"--server-cpus {usable[0]}" in options.command()
+    assert parse_args([]).bench_cpus() is None
+    assert all(not c.server.cpus for c in parse_args([]).configurations())
+    for wrong, says in ((",".join(map(str, usable)), "leaves no CPU for the benchmark"),
+                        ("99999", "may use CPUs"), ("first", "CPU numbers separated by commas")):
+        with pytest.raises(SystemExit):
+            parse_args(["--server-cpus", wrong])
+        assert says in capsys.readouterr().err
+
+
+def test_a_server_placed_on_a_cpu_runs_every_thread_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = min(os.sched_getaffinity(0))
+    tuning = replace(DEFAULT_TUNING, cpus=(cpu,))
+    with monkeypatch.context() as no_taskset:
+        no_taskset.setenv("PATH", str(tmp_path))
+        with pytest.raises(DevServerError, match=r"needs `taskset` \(the util-linux package\)"):
+            tuning.placement()
+    assert dev_server_command(Path("t.sqlite"), 7233, None, tuning=tuning)[1:3] == [
+        "-c", str(cpu)]
+    server = start_dev_server(tmp_path / "t.sqlite", free_port(), tuning=tuning)
+    try:
+        threads = list(Path(f"/proc/{server.pid}/task").iterdir())
+        assert len(threads) > 1  # the Go runtime's threads, started after the placement
+        assert {frozenset(os.sched_getaffinity(int(t.name))) for t in threads} == {
+            frozenset({cpu})}
+    finally:
+        stop_process(server)
 
 
 def test_chain_levers_reach_the_settings_plans_are_prepared_with(tmp_path: Path) -> None:
