@@ -26,7 +26,7 @@ from jarvis_planner.cli.help_format import plain
 from jarvis_planner.web.app import create_app
 from planner.contracts.names import DRAFT_ACTIVITY
 from planner.contracts.names import LLMErrorKind as Kind
-from planner.contracts.plan_run import RunState, StepState, ToolCall
+from planner.contracts.plan_run import RunState, StepError, StepState, ToolCall
 from planner.plan import parse_plan
 from planner.scheduler import StepStatus
 from planner.settings import Settings
@@ -122,6 +122,35 @@ def test_the_steps_table_says_where_each_step_ran() -> None:
             if line.count("│") > 2 and line.split("│")[1].strip() in ("sum", "save", "pause")}
     assert "in the workflow" in rows["sum"] and "42@host" in rows["save"]
     assert "in the workflow" not in rows["pause"] and "@" not in rows["pause"]
+
+
+def test_steps_too_wide_for_a_table_keep_every_fact_and_their_details_whole() -> None:
+    """In an 80-column console (or a pipe) a table of long outputs left the detail a dozen
+    characters wide, cut mid-word; then each step gets a line, its detail whole under it."""
+    state = RunState(goal="g [bold]x[/]", steps=[
+        StepState(id="listing", tool="list_files", status=StepStatus.SUCCEEDED, attempts=2,
+                  started_at=10.0, finished_at=10.25, worker="4242@worker-host-1",
+                  output={"entries": [{"path": "drafts/a.txt", "is_dir": False}]}),
+        StepState(id="sum", tool="calc", status=StepStatus.FAILED, attempts=1, inline=True,
+                  error=StepError(step_id="sum", tool="calc", type="InvalidArguments",
+                                  message="[red]x[/] is not a number")),
+        StepState(id="later", tool="notes_append", status=StepStatus.PENDING)])
+    shown = {}
+    for width in (80, 160):
+        out = io.StringIO()
+        Console(file=out, width=width).print(steps_table(state))
+        shown[width] = out.getvalue()
+    narrow = shown[80].splitlines()
+    assert narrow[0] == "g [bold]x[/] [running]"
+    assert narrow[1:] == [
+        "listing · list_files · succeeded · 2 attempts · 0.25s · on 4242@worker-host-1",
+        '    {"entries": [{"path": "drafts/a.txt", "is_dir": false}]}',
+        "sum · calc · failed · 1 attempt · in the workflow",
+        "    [red]x[/] is not a number",
+        "later · notes_append · pending"]
+    assert "┃ step" in shown[160]  # room for the table: the table, each row on a line
+    assert any("listing" in line and '{"entries": [{"path": "drafts/a.txt", "is_dir": false}]}'
+               in line and "4242@worker-host-1" in line for line in shown[160].splitlines())
 
 
 def test_step_lines(caplog: pytest.LogCaptureFixture) -> None:
