@@ -11,15 +11,13 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, RenderableType
 from rich.live import Live
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
+from jarvis_planner.cli.rows import Column, Rows
 from planner.contracts.plan_run import RunState
 from planner.scheduler import StepStatus
 from planner.validation import Problem
@@ -55,82 +53,18 @@ def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
-# the steps as a table only when its detail column gets this many characters (or its longest
-# line, if shorter)
-DETAIL_ROOM = 30
-STEPS_FRAME = 22  # a seven-column table's borders and padding
-STEP_COLUMNS = ("step", "tool", "status", "attempts", "time", "worker", "detail")
+IN_WORKFLOW = "in the workflow"  # where a pure step ran
+STEP_COLUMNS = (Column("step"), Column("tool"), Column("status"),
+                Column("attempts", fact=lambda n: plural(int(n), "attempt")), Column("time"),
+                Column("worker", fact=lambda w: w if w == IN_WORKFLOW else f"on {w}"),
+                Column("detail"))
 
 
-@dataclass(frozen=True)
-class StepRow:
-    """One step as shown: plain text (never read as markup)."""
-
-    id: str
-    tool: str
-    status: StepStatus
-    attempts: str
-    took: str
-    worker: str
-    detail: str
-
-    def cells(self) -> tuple[str, ...]:
-        return (self.id, self.tool, self.status.value, self.attempts, self.took, self.worker,
-                self.detail)
-
-
-class StepsView:
-    """A run's steps, laid out when drawn: a table when the console has room for every column
-    and a readable detail; else, as in an 80-column terminal, a line per step (id, tool,
-    status, attempts, time, where it ran) with its detail indented under it, whole."""
-
-    def __init__(self, title: str, rows: list[StepRow]) -> None:
-        self.title = title
-        self.rows = rows
-
-    def fits(self, width: int) -> bool:
-        widest = [max([len(STEP_COLUMNS[k])] + [len(line) for r in self.rows
-                                                 for line in r.cells()[k].splitlines()])
-                  for k in range(len(STEP_COLUMNS))]
-        room = width - sum(widest[:-1]) - STEPS_FRAME
-        return room >= min(DETAIL_ROOM, widest[-1])
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if self.fits(options.max_width):
-            yield self._table()
-            return
-        yield Text(self.title, style="table.title")
-        for row in self.rows:
-            facts: list[str | Text] = [row.tool,
-                                       Text(row.status.value, style=STATUS_STYLE[row.status])]
-            if row.attempts:
-                facts.append(plural(int(row.attempts), "attempt"))
-            facts += [x for x in (row.took, row.worker and _where(row.worker)) if x]
-            line = Text.assemble(Text(row.id, style="bold"), *(
-                part for fact in facts for part in (" · ", fact)))
-            yield line
-            if row.detail:
-                yield Padding(Text(row.detail), (0, 0, 0, 4), expand=False)
-
-    def _table(self) -> Table:
-        table = Table(title=Text(self.title), title_justify="left")
-        for col in STEP_COLUMNS:
-            table.add_column(col)
-        for row in self.rows:
-            cells = [Text(c) for c in row.cells()]
-            cells[2].stylize(STATUS_STYLE[row.status])
-            table.add_row(*cells)
-        return table
-
-
-def _where(worker: str) -> str:
-    return worker if worker == "in the workflow" else f"on {worker}"
-
-
-def steps_table(state: RunState, title: str | None = None) -> StepsView:
-    """The run's steps (a table where there is room for one); ``title`` is plain text."""
+def steps_table(state: RunState, title: str | None = None) -> Rows:
+    """The run's steps (a table where there is room for one, jarvis_planner/cli/rows.py);
+    ``title`` is plain text."""
     now = time.time()
-    rows = []
+    rows = Rows(title or f"{state.goal} [{state.status}]", STEP_COLUMNS)
     for st in state.steps:
         took = ""
         if st.started_at:
@@ -144,9 +78,10 @@ def steps_table(state: RunState, title: str | None = None) -> StepsView:
             detail = f"{st.gate_note}\n{detail}".strip()
         if st.conversions:  # what the step boundary converted, e.g. a number passed as text
             detail += "".join(f"\n{note}" for note in st.conversions)
-        rows.append(StepRow(st.id, st.tool, st.status, str(st.attempts or ""), took,
-                            st.worker or ("in the workflow" if st.inline else ""), detail))
-    return StepsView(title or f"{state.goal} [{state.status}]", rows)
+        rows.add(st.id, st.tool, Text(st.status.value, style=STATUS_STYLE[st.status]),
+                 str(st.attempts or ""), took, st.worker or (IN_WORKFLOW if st.inline else ""),
+                 detail)
+    return rows
 
 
 def step_changes(state: RunState, seen: dict[str, str]) -> str | None:

@@ -16,33 +16,23 @@ if TYPE_CHECKING:
 
 NONE_WAIT = "no goals wait for review"
 GOAL_ROOM = 20  # a table only when its goal column gets this many characters
-TABLE_FRAME = 13  # a four-column table's borders and padding
 
 
 def print_summaries(out: Console, found: Sequence[Summary], title: str,
                     columns: tuple[str, ...]) -> None:
-    """``found`` as a table (id, ``columns``) when ``out`` is wide enough for its whole ids and
-    a readable goal column; else, as in an 80-column terminal with readable goal ids, each id on
-    a line of its own (whole, to copy) and the rest indented under it."""
-    from rich.markup import escape
-    from rich.table import Table
+    """``found`` as a table (id, ``columns``: stage, started, goal) when ``out`` is wide
+    enough for its whole ids and a readable goal column; else, as in an 80-column terminal
+    with readable goal ids, a goal's id on a line of its own (whole, to copy) and the rest
+    indented under it (jarvis_planner/cli/rows.py)."""
+    from jarvis_planner.cli.rows import Column, Rows
 
-    rows = [(item.id, item.stage, item.started, item.goal) for item in found]
-    fixed = sum(max((len(row[k]) for row in rows), default=0) for k in range(3))
-    if out.width >= fixed + TABLE_FRAME + GOAL_ROOM:
-        table = Table(title=title, title_justify="left")
-        table.add_column("id", no_wrap=True)
-        for col in columns:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(escape(x) for x in row))
-        out.print(table)
-        return
-    out.print(title)
-    for goal_id, stage, started, goal in rows:
-        out.print(escape(goal_id), highlight=False)
-        out.print(f"  {escape(stage)} · started {escape(started)} · {escape(goal)}",
-                  highlight=False)
+    stage, started, goal = columns
+    rows = Rows(title, (Column("id", no_wrap=True), Column(stage),
+                        Column(started, fact=lambda when: f"started {when}"), Column(goal)),
+                room=GOAL_ROOM)
+    for item in found:
+        rows.add(item.id, item.stage, item.started, item.goal)
+    out.print(rows)
 
 
 def list_(limit: Annotated[int, typer.Option(help="How many to show.")] = 20,

@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from agents.schedules import ScheduleView
 from jarvis_planner.cli.console import plural
 from jarvis_planner.cli.goal_view import plan_tree, usd
+from jarvis_planner.cli.rows import Column, Rows
 
 STAGE_STYLE = {"succeeded": "green", "failed": "red", "invalid": "red", "timed_out": "red",
                "awaiting_approval": "yellow", "rejected": "yellow", "expired": "yellow"}
+
+
+NO_RUN = "no run yet"
 
 
 def state_of(view: ScheduleView) -> str:
     return "paused" if view.paused else "active"
 
 
-def schedules_table(views: list[ScheduleView]) -> Table:
-    table = Table(title=plural(len(views), "schedule"), title_justify="left")
-    for col in ("id", "when", "state", "next run", "last outcome", "goal"):
-        table.add_column(col, no_wrap=col == "id")
+def schedules_table(views: list[ScheduleView]) -> Rows:
+    rows = Rows(plural(len(views), "schedule"), (
+        Column("id", no_wrap=True), Column("when"), Column("state"),
+        Column("next run", fact=lambda when: f"next {when}"),
+        Column("last outcome", fact=lambda last: last if last == NO_RUN else f"last run {last}"),
+        Column("goal")))
     for v in views:
         last = v.last_outcome
-        table.add_row(v.id, escape(v.when), state_of(v), v.next_runs[0] if v.next_runs else "",
-                      Text(last or "no run yet", style=STAGE_STYLE.get(last, "dim")),
-                      escape(v.goal))
-    return table
+        rows.add(v.id, v.when, state_of(v), v.next_runs[0] if v.next_runs else "",
+                 Text(last or NO_RUN, style=STAGE_STYLE.get(last, "dim")), v.goal)
+    return rows
 
 
 def _seconds(value: float | None) -> str:

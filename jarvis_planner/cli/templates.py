@@ -26,11 +26,11 @@ def _store() -> TemplateStore:
 @app.command("list")
 def list_templates(as_json: JsonFlag = False) -> None:
     """List stored templates with their success counts and validity."""
-    from rich.markup import escape
-    from rich.table import Table
+    from rich.text import Text
 
     from jarvis_planner.cli.console import console, plural, print_json
     from jarvis_planner.cli.goal_view import usd
+    from jarvis_planner.cli.rows import Column, Rows
 
     hits = _store().list()
     if as_json:
@@ -39,18 +39,18 @@ def list_templates(as_json: JsonFlag = False) -> None:
                      "avg_tokens": h.avg_tokens, "avg_cost_usd": h.avg_cost_usd,
                      "invalidated": h.invalidated, "reason": h.invalid_reason} for h in hits])
         return
-    table = Table(title=plural(len(hits), "template"), title_justify="left")
-    table.add_column("id", no_wrap=True)
-    for col in ("goal pattern", "runs ok/failed", "avg tokens", "avg cost", "state"):
-        table.add_column(col)
+    rows = Rows(plural(len(hits), "template"), (
+        Column("id", no_wrap=True), Column("state"),
+        Column("runs ok/failed", fact=lambda counts: f"runs ok/failed {counts}"),
+        Column("avg tokens", fact=lambda tokens: f"{tokens} tokens a run"),
+        Column("avg cost", fact=lambda cost: f"{cost} a run"), Column("goal pattern")))
     for h in sorted(hits, key=lambda h: h.goal):
-        state = (f"[red]invalid: {escape(h.invalid_reason or '')}[/]" if h.invalidated
-                 else "[green]valid[/]")
+        state = (Text(f"invalid: {h.invalid_reason or ''}", style="red") if h.invalidated
+                 else Text("valid", style="green"))
         tokens = f"{h.avg_tokens:.0f}" if h.avg_tokens is not None else ""
         cost = usd(h.avg_cost_usd) if h.avg_cost_usd is not None else ""
-        table.add_row(h.id, escape(h.pattern or h.goal), f"{h.successes}/{h.failures}", tokens,
-                      cost, state)
-    console.print(table)
+        rows.add(h.id, state, f"{h.successes}/{h.failures}", tokens, cost, h.pattern or h.goal)
+    console.print(rows)
 
 
 @app.command()

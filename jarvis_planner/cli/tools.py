@@ -13,11 +13,12 @@ def tools(
 ) -> None:
     """List the registered tools (built-ins, plugins and MCP servers' tools) with their
     schemas; says which configured MCP servers did not answer."""
-    from rich.table import Table
+    from rich.text import Text
 
     from activities import default_registry
     from jarvis_planner.cli.console import console, plural, print_json
     from jarvis_planner.cli.errors import CliError
+    from jarvis_planner.cli.rows import Column, Rows
     from planner.settings import load_settings
 
     registry = default_registry(settings=load_settings())
@@ -30,18 +31,19 @@ def tools(
     if as_json:
         print_json([t.describe() for t in registry])
         return
-    table = Table(title=plural(len(registry), "tool"), title_justify="left")
-    for col in ("name", "risk", "args", "source", "description"):
-        table.add_column(col)
+    rows = Rows(plural(len(registry), "tool"), (
+        Column("name", no_wrap=True), Column("risk"),
+        Column("args", fact=lambda names: f"args: {names}"),
+        Column("source", fact=lambda where: f"from {where}"), Column("description")))
     for t in registry:
         props = t.args_schema.get("properties", {})
         required = set(t.args_schema.get("required", []))
         args = ", ".join(f"{k}{'' if k in required else '?'}" for k in props)
         risk_style = {"dangerous": "bold red", "side-effecting": "yellow"}.get(
             t.risk.value, "green")
-        table.add_row(t.name, f"[{risk_style}]{t.risk.value}[/]", args, t.source,
-                      (t.description.splitlines() or [""])[0])
-    console.print(table)
+        rows.add(t.name, Text(t.risk.value, style=risk_style), args, t.source,
+                 (t.description.splitlines() or [""])[0])
+    console.print(rows)
     for why in registry.unavailable.values():
         console.print(f"[yellow]{why}[/]")
     console.print("[dim]`jarvis tools NAME` shows one tool's argument and output schemas[/]")

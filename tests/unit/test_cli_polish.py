@@ -8,12 +8,14 @@ import json
 import logging
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import get_args
 
 import httpx
 import pytest
 from rich.console import Console
+from rich.text import Text
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from activities import default_registry
@@ -23,6 +25,7 @@ from agents.goal_workflow import _cause
 from agents.log_setup import JsonFormatter, Noise
 from jarvis_planner.cli.console import live_view, plural, settled, steps_table
 from jarvis_planner.cli.help_format import plain
+from jarvis_planner.cli.rows import Column, Rows
 from jarvis_planner.web.app import create_app
 from planner.contracts.names import DRAFT_ACTIVITY
 from planner.contracts.names import LLMErrorKind as Kind
@@ -153,6 +156,29 @@ def test_steps_too_wide_for_a_table_keep_every_fact_and_their_details_whole() ->
                in line and "4242@worker-host-1" in line for line in shown[160].splitlines())
 
 
+def test_rows_too_wide_for_a_table_keep_long_and_multiline_cells_whole() -> None:
+    rows = Rows("2 things", (Column("name", no_wrap=True),
+                             Column("kind", fact=lambda kind: f"a {kind}"), Column("about")))
+    rows.add("alpha", Text("tool", style="green"), "x" * 150)
+    rows.add("beta", "", "first line\nsecond line")
+
+    def shown(width: int, soft_wrap: bool) -> list[str]:
+        out = Console(file=io.StringIO(), width=width, color_system=None, soft_wrap=soft_wrap)
+        out.print(rows)
+        text = out.file.getvalue()  # type: ignore[attr-defined]
+        assert isinstance(text, str)
+        return text.splitlines()
+
+    # a pipe: lines never wrapped, so none may be cut at the console's width either
+    assert shown(40, True) == ["2 things", "alpha · a tool", "    " + "x" * 150, "beta",
+                               "    first line", "    second line"]
+    terminal = shown(40, False)  # a terminal wraps: the wrapped lines keep their indent
+    assert terminal[1] == "alpha · a tool" and terminal[-3] == "beta"
+    assert terminal[2:-3] == ["    " + "x" * 36] * 4 + ["    " + "x" * 6]
+    assert terminal[-2:] == ["    first line", "    second line"]
+    assert shown(200, True)[1].startswith("┏")  # room for the whole table
+
+
 def test_step_lines(caplog: pytest.LogCaptureFixture) -> None:
     call = ToolCall(step_id="net", tool="calc", args={})
     with caplog.at_level(logging.INFO, logger="activities.execution"):
@@ -251,9 +277,14 @@ def test_a_list_too_narrow_for_its_table_keeps_ids_and_goals_whole() -> None:
 
     narrow = shown(80)  # a table would leave the goal column 4 characters
     assert narrow[0] == "2 recent goals"
-    assert narrow[1:] == [
-        found[0].id, "  succeeded · started 2026-12-04T19:18:02 · " + found[0].goal,
-        found[1].id, "  awaiting_approval · started 2026-12-04T19:17:40 · " + found[1].goal]
+    assert narrow[1:] == [  # an id with its facts would pass 80 columns: on its own line
+        found[0].id, "    succeeded · started 2026-12-04T19:18:02", "    " + found[0].goal,
+        found[1].id, "    awaiting_approval · started 2026-12-04T19:17:40", "    " + found[1].goal]
+    short = replace(found[0], id="goal-boiler-0163db66")
+    out = Console(file=io.StringIO(), width=80, color_system=None, soft_wrap=True)
+    print_summaries(out, [short] * 9, "9 recent goals", ("stage", "started", "goal"))
+    assert out.file.getvalue().splitlines()[1:3] == [  # type: ignore[attr-defined]
+        "goal-boiler-0163db66 · succeeded · started 2026-12-04T19:18:02", "    " + short.goal]
     assert shown(130)[1].startswith("┏")  # room for the ids and a goal column of 20: a table
     wide = shown(200)
     assert wide[1].startswith("┏")
