@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
-from evals.bench.benchmarks import _median, fan_ratio
 from evals.bench.levers import Metrics, Size
+from evals.bench.peer_workloads import PeerRuns, peer_workloads
 
 
 class _Done(TypedDict):
@@ -120,17 +120,5 @@ def _fan(width: int, seconds: float) -> Any:
 async def langgraph_peer(size: Size, folder: Path) -> dict[str, Metrics]:
     """The three workloads (metric names as JARVIS's), in a fresh SQLite file in ``folder``."""
     async with LangGraphRuns.open(folder / "langgraph.sqlite") as runs:
-        await runs.timed_chain(size.seq_steps)  # warm-up
-        times = [await runs.timed_chain(size.seq_steps) for _ in range(size.seq_repeats)]
-        overhead = {"steps": size.seq_steps,
-                    "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
-        parallelism: Metrics = {"width": size.fan_width}
-        for seconds in size.fan_step_s:
-            spans = [await runs.timed_fan(size.fan_width, seconds)
-                     for _ in range(size.fan_repeats)]
-            parallelism[f"ratio_{round(seconds * 1000)}ms"] = fan_ratio(spans, seconds)
-        took, stored = await runs.batch(size.goal_steps, size.goals)
-        throughput = {"goals": size.goals,
-                      "steps_per_s": round(stored * size.goal_steps / took, 1),
-                      "completed": stored, "lost": size.goals - stored}
-    return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}
+        return await peer_workloads(PeerRuns(runs.timed_chain, runs.timed_fan, runs.batch),
+                                    size)

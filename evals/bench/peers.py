@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from agents.devserver import DEFAULT_TUNING, ServerTuning
-from evals.bench.benchmarks import _median, fan_ratio
 from evals.bench.levers import Metrics, Size
 from evals.bench.peer_langgraph import langgraph_peer
+from evals.bench.peer_workloads import PeerRuns, peer_workloads
 from evals.bench.temporal_floor import temporal_floor
 
 PEERS = ("langgraph", "dbos", "temporal-floor")
@@ -116,39 +116,38 @@ async def _dbos(size: Size, folder: Path) -> dict[str, Metrics]:
     DBOS.launch()
     try:
         chain, fan = fns["chain"], fns["fan"]
-        await chain(2)  # warm-up
-        times = []
-        for _ in range(size.seq_repeats):
-            started = time.perf_counter()
-            assert await chain(size.seq_steps) == size.seq_steps
-            times.append(time.perf_counter() - started)
-        overhead = {"steps": size.seq_steps,
-                    "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
-        parallelism: Metrics = {"width": size.fan_width}
-        for seconds in size.fan_step_s:
-            spans: list[float] = []
-            for _ in range(size.fan_repeats):
-                started = time.perf_counter()
-                assert await fan(size.fan_width, seconds) == size.fan_width + 1
-                spans.append(time.perf_counter() - started)
-            parallelism[f"ratio_{round(seconds * 1000)}ms"] = fan_ratio(spans, seconds)
-        started = time.perf_counter()
-        handles = await asyncio.gather(*(DBOS.start_workflow_async(chain, size.goal_steps)
-                                         for _ in range(size.goals)))
-        results = await asyncio.gather(*(h.get_result() for h in handles),
-                                       return_exceptions=True)
-        took = time.perf_counter() - started
-        # accounted for from its system database: each workflow recorded as a success
-        stored = 0
-        for handle, result in zip(handles, results, strict=True):
-            status = await handle.get_status()
-            stored += result == size.goal_steps and status.status == "SUCCESS"
-        throughput = {"goals": size.goals, "steps_per_s": round(stored * size.goal_steps / took,
-                                                                1),
-                      "completed": stored, "lost": size.goals - stored}
+        return await peer_workloads(PeerRuns(
+            chain=lambda n: _timed(lambda: chain(n), n),
+            fan=lambda width, s: _timed(lambda: fan(width, s), width + 1),
+            batch=functools.partial(_dbos_batch, chain)), size)
     finally:
         DBOS.destroy(destroy_registry=False)
         # DBOS made its executor this loop's default (asyncio.to_thread) and has shut it down:
         # give the loop a working one back (the benchmark, or a test, goes on in this loop)
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
-    return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}
+
+
+async def _timed(run: Callable[[], Awaitable[int]], steps: int) -> float:
+    """Seconds for one run of a DBOS workflow, checked: it ran ``steps`` steps."""
+    started = time.perf_counter()
+    done = await run()
+    took = time.perf_counter() - started
+    assert done == steps, (steps, done)
+    return took
+
+
+async def _dbos_batch(chain: Callable[..., Any], steps: int, runs: int) -> tuple[float, int]:
+    """``runs`` chains started at once: seconds until the last ended, and how many its
+    system database records as a success with the right result."""
+    from dbos import DBOS
+
+    started = time.perf_counter()
+    handles = await asyncio.gather(*(DBOS.start_workflow_async(chain, steps)
+                                     for _ in range(runs)))
+    results = await asyncio.gather(*(h.get_result() for h in handles), return_exceptions=True)
+    took = time.perf_counter() - started
+    stored = 0
+    for handle, result in zip(handles, results, strict=True):
+        status = await handle.get_status()
+        stored += result == steps and status.status == "SUCCESS"
+    return took, stored

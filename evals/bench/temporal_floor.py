@@ -34,8 +34,8 @@ from agents.devserver import (
     stop_process,
 )
 from agents.gc_tuning import tuned_gc
-from evals.bench.benchmarks import _median, fan_ratio
 from evals.bench.levers import Metrics, Size
+from evals.bench.peer_workloads import PeerRuns, peer_workloads
 
 FLOOR_WORKFLOW = "BenchTemporalFloor"  # the benchmark's own: no product code starts it
 
@@ -119,25 +119,11 @@ async def temporal_floor(size: Size, folder: Path,
         client = await connect(f"127.0.0.1:{port}")
         queue = f"floor-{uuid.uuid4().hex[:8]}"
         async with floor_worker(client, queue):
-            await timed_floor(client, queue, FloorJob(steps=2))  # warm-up
+            runs = PeerRuns(
+                chain=lambda n: timed_floor(client, queue, FloorJob(steps=n)),
+                fan=lambda width, s: timed_floor(client, queue, FloorJob(width=width, seconds=s)),
+                batch=lambda n, count: floor_batch(client, queue, FloorJob(steps=n), count))
             with tuned_gc():  # as JARVIS tuned runs
-                return await _workloads(client, queue, size)
+                return await peer_workloads(runs, size)
     finally:
         stop_process(server)
-
-
-async def _workloads(client: Client, queue: str, size: Size) -> dict[str, Metrics]:
-    times = [await timed_floor(client, queue, FloorJob(steps=size.seq_steps))
-             for _ in range(size.seq_repeats)]
-    overhead = {"steps": size.seq_steps,
-                "ms_per_step": round(1000 * _median(times) / size.seq_steps, 3)}
-    parallelism: Metrics = {"width": size.fan_width}
-    for seconds in size.fan_step_s:
-        job = FloorJob(width=size.fan_width, seconds=seconds)
-        spans = [await timed_floor(client, queue, job) for _ in range(size.fan_repeats)]
-        parallelism[f"ratio_{round(seconds * 1000)}ms"] = fan_ratio(spans, seconds)
-    took, stored = await floor_batch(client, queue, FloorJob(steps=size.goal_steps), size.goals)
-    throughput = {"goals": size.goals,
-                  "steps_per_s": round(stored * size.goal_steps / took, 1),
-                  "completed": stored, "lost": size.goals - stored}
-    return {"overhead": overhead, "parallelism": parallelism, "throughput": throughput}
