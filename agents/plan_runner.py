@@ -194,7 +194,8 @@ class PlanRunner(StepDriver):
             if (inp.started_at or now) + budget.max_wall_time_s - now <= inp.local_chain_s:
                 return []
         if self._chains is None:
-            self._chains = ChainRule(inp.plan, inp.policies, excluded={*inp.gates, *inp.grants})
+            self._chains = ChainRule(inp.plan, inp.policies, excluded={*inp.gates, *inp.grants},
+                                     deps=self.dependencies)
         links = self._chains.after(lead, lambda s: self.state.step(s).status, MAX_LINKS)
         if links and budget is not None and budget.max_steps is not None:
             started = sum(1 for s in self.state.steps if s.started_at is not None)

@@ -74,7 +74,8 @@ class StepDriver(ABC):
             self._over_budget = inp.resume.over_budget
         # which steps may start, kept as statuses change (the driver reports each change)
         kind = Scheduler if LEVERS.incremental_scheduler else RecomputingScheduler
-        self._scheduler = kind([s.id for s in inp.plan.steps], inp.plan.dependency_map(),
+        self.dependencies = inp.plan.dependency_map()  # step -> the steps it waits for
+        self._scheduler = kind([s.id for s in inp.plan.steps], self.dependencies,
                                self.state.statuses(),
                                stop_on_failure=inp.plan.on_failure == "stop")
 

@@ -39,13 +39,15 @@ class ChainRule:
     """The chains of one plan: built once per run, asked at each local step's start."""
 
     def __init__(self, plan: Plan, policies: Mapping[str, StepPolicy],
-                 excluded: Collection[str] = ()) -> None:
-        """``excluded``: steps that never follow (gated steps, steps holding a grant)."""
+                 excluded: Collection[str] = (),
+                 deps: Mapping[str, set[str]] | None = None) -> None:
+        """``excluded``: steps that never follow (gated steps, steps holding a grant);
+        ``deps``: the plan's dependency map, if the caller has it already."""
         self._steps = {s.id: s for s in plan.steps}
-        self._deps = plan.dependency_map()
+        self._deps = plan.dependency_map() if deps is None else deps
         self._dependants: dict[str, list[str]] = {s.id: [] for s in plan.steps}
-        for step_id, deps in self._deps.items():
-            for dep in deps:
+        for step_id, needs in self._deps.items():
+            for dep in needs:
                 self._dependants[dep].append(step_id)
         self._able = {s.id for s in plan.steps
                       if s.id not in excluded and may_follow(s, policies[s.id])}
