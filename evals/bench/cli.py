@@ -111,8 +111,7 @@ async def run(options: Options) -> Report:
                                   for name in runs[0]}
         if options.kill_check:
             metrics = await kill_check(Path(tmp) / "kill", options.placed(DEFAULT_TUNING),
-                                       size.kill_rounds,
-                                       size.kill_burst)
+                                       size.kill_rounds, size.kill_burst)
             report.durability["tuned server flags"] = metrics
             print(f"durability: {json.dumps(metrics)}", flush=True)
     return report
